@@ -1,0 +1,188 @@
+// Package checker judges a history. A Checker works on the history alone
+// (no cluster, no clock), so every checker runs offline, on a stored run or
+// an imported Jepsen history, and is tested with hand-made histories.
+//
+// Verdicts compose with Jepsen's priority: invalid > unknown > valid. A
+// checker that panics or runs past its deadline yields unknown with the
+// reason, never a crashed run.
+package checker
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/chaos-testing/chaos/history"
+)
+
+// Verdict is a checker's judgement. In JSON it is true, false or "unknown",
+// as in Jepsen's results.
+type Verdict int
+
+// The three verdicts, ordered so that Merge can take the worst.
+const (
+	// Valid: the history satisfies the property.
+	Valid Verdict = iota
+	// Unknown: the property could not be decided (nothing to check, a
+	// timeout, a crash). The Result says why.
+	Unknown
+	// Invalid: the history violates the property. The Result says how.
+	Invalid
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Valid:
+		return "valid"
+	case Invalid:
+		return "invalid"
+	default:
+		return "unknown"
+	}
+}
+
+// MarshalJSON encodes Valid as true, Invalid as false, Unknown as "unknown".
+func (v Verdict) MarshalJSON() ([]byte, error) {
+	switch v {
+	case Valid:
+		return []byte("true"), nil
+	case Invalid:
+		return []byte("false"), nil
+	default:
+		return []byte(`"unknown"`), nil
+	}
+}
+
+// UnmarshalJSON accepts true, false and "unknown".
+func (v *Verdict) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true":
+		*v = Valid
+	case "false":
+		*v = Invalid
+	case `"unknown"`:
+		*v = Unknown
+	default:
+		return fmt.Errorf("verdict must be true, false or \"unknown\", got %s", b)
+	}
+	return nil
+}
+
+// Merge returns the worse of two verdicts: invalid > unknown > valid.
+func Merge(a, b Verdict) Verdict {
+	if b > a {
+		return b
+	}
+	return a
+}
+
+// Result is what one checker found.
+type Result struct {
+	// Checker is the checker's name.
+	Checker string `json:"checker"`
+	// Valid is the verdict.
+	Valid Verdict `json:"valid"`
+	// Reasons say, in words, why the verdict is invalid or unknown: the
+	// anomaly, the key, the ops involved; or what could not be checked.
+	// A valid result may carry notes too.
+	Reasons []string `json:"reasons,omitempty"`
+	// Ops are the indexes of the ops that matter to the verdict (the
+	// anomaly's witnesses), for reports to show.
+	Ops []int64 `json:"ops,omitempty"`
+	// Details holds checker-specific figures (counts, quantiles, ...).
+	Details map[string]any `json:"details,omitempty"`
+	// Artifacts are files the checker wrote, relative to Input.Dir.
+	Artifacts []string `json:"artifacts,omitempty"`
+	// Duration is how long the check took.
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Input is what a checker reads.
+type Input struct {
+	// Ops is the whole history, nemesis ops included, in index order.
+	Ops []history.Op
+	// Dir is the run folder, where a checker may write artifacts (such as
+	// a visualisation of a failing key). Empty means write nothing.
+	Dir string
+}
+
+// Checker judges a history.
+type Checker interface {
+	// Name identifies the checker in results and reports.
+	Name() string
+	// Check judges in. It should return promptly once ctx is done, with
+	// an Unknown result.
+	Check(ctx context.Context, in *Input) Result
+}
+
+// Summary is the merged verdict of several checkers.
+type Summary struct {
+	// Valid is the merged verdict.
+	Valid Verdict `json:"valid"`
+	// Reasons collects every invalid or unknown checker's reasons, each
+	// prefixed with the checker's name.
+	Reasons []string `json:"reasons,omitempty"`
+	// Results holds each checker's result, in the order they ran.
+	Results []Result `json:"results"`
+}
+
+// Run runs each checker with its own deadline (timeout, if positive) and
+// merges the verdicts. A checker that panics, or returns after its
+// deadline, yields Unknown with the reason. With no checkers the verdict is
+// Unknown: nothing was checked.
+func Run(ctx context.Context, in *Input, timeout time.Duration, checkers ...Checker) Summary {
+	var s Summary
+	if len(checkers) == 0 {
+		s.Valid = Unknown
+		s.Reasons = []string{"no checkers were configured, so nothing was checked"}
+		return s
+	}
+	for _, c := range checkers {
+		r := runOne(ctx, in, timeout, c)
+		s.Results = append(s.Results, r)
+		s.Valid = Merge(s.Valid, r.Valid)
+		if r.Valid != Valid {
+			for _, reason := range r.Reasons {
+				s.Reasons = append(s.Reasons, r.Checker+": "+reason)
+			}
+			if len(r.Reasons) == 0 {
+				s.Reasons = append(s.Reasons, fmt.Sprintf("%s: %s with no reason given", r.Checker, r.Valid))
+			}
+		}
+	}
+	return s
+}
+
+func runOne(ctx context.Context, in *Input, timeout time.Duration, c Checker) (r Result) {
+	start := time.Now()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r = Result{Valid: Unknown, Reasons: []string{fmt.Sprintf("checker crashed: %v\n%s", p, debug.Stack())}}
+		}
+		r.Checker = c.Name()
+		r.Duration = time.Since(start)
+		if ctx.Err() != nil && r.Valid == Valid {
+			r.Valid = Unknown
+			r.Reasons = append(r.Reasons, fmt.Sprintf("checker ran past its deadline (%v): %v", timeout, ctx.Err()))
+		}
+	}()
+	return c.Check(ctx, in)
+}
+
+// Func adapts a function to a Checker.
+type Func struct {
+	N string
+	F func(ctx context.Context, in *Input) Result
+}
+
+// Name returns c.N.
+func (c Func) Name() string { return c.N }
+
+// Check calls c.F.
+func (c Func) Check(ctx context.Context, in *Input) Result { return c.F(ctx, in) }

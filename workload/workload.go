@@ -1,0 +1,84 @@
+// Package workload defines what clients do during a run: a generator of
+// operations for each worker, the client that performs them against a db,
+// and the checkers that judge the resulting history.
+//
+// Value shapes in the history (JSON), shared by generators, clients and
+// checkers:
+//
+//	register   read  invoke null;          ok: the value read (null = never written)
+//	           write invoke v (integer);   ok: v
+//	           cas   invoke [from, to];    ok: [from, to]; fail: the value did not match
+//	set        add   invoke e (integer);   ok: e
+//	           read  invoke null;          ok: [e1, e2, ...] (every element present)
+//	counter    add   invoke n;             ok: n
+//	           read  invoke null;          ok: n
+//	bank       transfer invoke {"from":a,"to":b,"amount":n}; fail: insufficient funds
+//	           read  invoke null;          ok: {"0":100,"1":50,...} (every account)
+//
+// Register and counter ops carry their key in history.Op.Key.
+package workload
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/node"
+)
+
+// Op is an operation a generator asks a client to perform.
+type Op struct {
+	F     string
+	Key   string
+	Value any // encoded as JSON into the history
+}
+
+// Result is a client's completion of an Op.
+type Result struct {
+	// Type is history.OK, history.Fail or history.Info. Fail only when the
+	// op certainly did not take effect; when in doubt, Info.
+	Type history.Type
+	// Value is the op's result (see the package doc for shapes).
+	Value any
+	// Err says why the op failed or is unknown.
+	Err error
+}
+
+// Client performs ops against one node. A client is used by one worker at
+// a time.
+type Client interface {
+	// Invoke performs op. It must return by ctx's deadline; an op cut off
+	// by the deadline, or whose outcome cannot be known, is Info.
+	Invoke(ctx context.Context, op Op) Result
+	// Close releases the client's connections.
+	Close() error
+}
+
+// Opener opens clients to nodes. A db provides one per workload it
+// supports.
+type Opener interface {
+	Open(ctx context.Context, n node.Node) (Client, error)
+}
+
+// Generator yields one worker's ops. It is used by one worker only, so it
+// needs no locking; its randomness comes from the rng it was made with, so
+// a seed replays the same sequence.
+type Generator interface {
+	// Next returns the worker's next op.
+	Next() Op
+	// Final returns the ops to run after the faults are healed, each
+	// retried until it succeeds (for instance a read of every key this
+	// worker touched). It may be empty.
+	Final() []Op
+}
+
+// Workload is a kind of test: what ops to issue and how to judge them.
+type Workload interface {
+	// Name identifies the workload ("register", "set", "bank", ...).
+	Name() string
+	// Generator returns worker's generator, drawing on rng alone.
+	Generator(worker int, rng *rand.Rand) Generator
+	// Checkers judge the history this workload produces.
+	Checkers() []checker.Checker
+}
