@@ -36,3 +36,31 @@ type DB interface {
 type Primaries interface {
 	Primaries(ctx context.Context, nodes []node.Node) ([]node.Node, error)
 }
+
+// File is a local file to place on a node.
+type File struct {
+	// Src is the path on the controller's machine.
+	Src string
+	// Dst is the absolute path on the node.
+	Dst string
+	// Mode is the file's permission bits.
+	Mode int64
+}
+
+// Member is what a db needs to know of a node before it exists: its name
+// and address.
+type Member struct {
+	Name string
+	Addr string
+}
+
+// Launcher is implemented by a db whose server runs as each node's main
+// process (a container's entrypoint). A runtime builds node images with
+// Files and starts each node with Command; Setup then only waits for the
+// cluster to become healthy.
+type Launcher interface {
+	// Files are the binaries and files every node needs.
+	Files() []File
+	// Command is the argv of self's main process, given all members.
+	Command(self Member, all []Member) []string
+}
