@@ -1,0 +1,262 @@
+// Package testtarget is an in-process key-value register whose bugs can be
+// switched on (stale reads, lost writes), with fake nodes that can be
+// killed and paused. It exists to test the whole pipeline — controller,
+// history, checkers — without Docker. It is test code, not a database.
+package testtarget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/workload"
+)
+
+// Bugs switches the target's bugs on. Each is a probability in [0, 1].
+type Bugs struct {
+	// StaleReads: a read returns the value before the latest write.
+	StaleReads float64
+	// LostWrites: a write is acknowledged but not applied.
+	LostWrites float64
+}
+
+// Target is the shared state of the in-process register store.
+type Target struct {
+	mu   sync.Mutex
+	bugs Bugs
+	rng  *rand.Rand
+	// versions holds every value each key has had, oldest first.
+	versions map[string][]int
+	nodes    []*Node
+}
+
+// New makes a target with n nodes named n1..nN.
+func New(n int, bugs Bugs, seed uint64) *Target {
+	t := &Target{bugs: bugs, rng: rand.New(rand.NewPCG(seed, 1)), versions: make(map[string][]int)}
+	for i := 1; i <= n; i++ {
+		t.nodes = append(t.nodes, &Node{name: fmt.Sprintf("n%d", i), addr: netip.AddrFrom4([4]byte{127, 0, 0, byte(i)}), resume: make(chan struct{})})
+	}
+	return t
+}
+
+// Nodes returns the target's nodes.
+func (t *Target) Nodes() []node.Node {
+	out := make([]node.Node, len(t.nodes))
+	for i, n := range t.nodes {
+		out[i] = n
+	}
+	return out
+}
+
+// CollectLogs writes a one-line log per node.
+func (t *Target) CollectLogs(_ context.Context, dir string) error {
+	for _, n := range t.nodes {
+		if err := os.MkdirAll(filepath.Join(dir, n.name), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, n.name, "stdout.log"), []byte("testtarget node "+n.name+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Down resumes every paused node so no client stays blocked.
+func (t *Target) Down(ctx context.Context) error {
+	for _, n := range t.nodes {
+		_ = n.Resume(ctx)
+	}
+	return nil
+}
+
+func (t *Target) chance(p float64) bool {
+	return p > 0 && t.rng.Float64() < p
+}
+
+// Open opens a register client to n (a node of this target).
+func (t *Target) Open(_ context.Context, n node.Node) (workload.Client, error) {
+	tn, ok := n.(*Node)
+	if !ok {
+		return nil, fmt.Errorf("testtarget: node %s is not one of mine", n.Name())
+	}
+	return &client{t: t, n: tn}, nil
+}
+
+type client struct {
+	t *Target
+	n *Node
+}
+
+func (c *client) Close() error { return nil }
+
+// errRefused is returned when the node is down: the op certainly did not
+// reach it.
+var errRefused = errors.New("connection refused")
+
+// Invoke performs a register op: read, write (value int), cas ([from, to]).
+func (c *client) Invoke(ctx context.Context, op workload.Op) workload.Result {
+	if err := c.n.wait(ctx); err != nil {
+		if errors.Is(err, errRefused) {
+			return workload.Result{Type: history.Fail, Err: err}
+		}
+		return workload.Result{Type: history.Info, Err: err}
+	}
+	t := c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	vs := t.versions[op.Key]
+	switch op.F {
+	case "read":
+		if len(vs) == 0 {
+			return workload.Result{Type: history.OK}
+		}
+		if len(vs) > 1 && t.chance(t.bugs.StaleReads) {
+			return workload.Result{Type: history.OK, Value: vs[len(vs)-2]}
+		}
+		return workload.Result{Type: history.OK, Value: vs[len(vs)-1]}
+	case "write":
+		v, ok := op.Value.(int)
+		if !ok {
+			return workload.Result{Type: history.Fail, Err: fmt.Errorf("write value %v is not an int", op.Value)}
+		}
+		if !t.chance(t.bugs.LostWrites) {
+			t.versions[op.Key] = append(vs, v)
+		}
+		return workload.Result{Type: history.OK, Value: v}
+	case "cas":
+		ft, ok := pair(op.Value)
+		if !ok {
+			return workload.Result{Type: history.Fail, Err: fmt.Errorf("cas value %v is not [from, to]", op.Value)}
+		}
+		if len(vs) == 0 || vs[len(vs)-1] != ft[0] {
+			return workload.Result{Type: history.Fail, Value: ft, Err: errors.New("compare failed")}
+		}
+		t.versions[op.Key] = append(vs, ft[1])
+		return workload.Result{Type: history.OK, Value: ft}
+	}
+	return workload.Result{Type: history.Fail, Err: fmt.Errorf("unknown f %q", op.F)}
+}
+
+// Node is a fake node: it can be killed (clients are refused) and paused
+// (clients block until resumed or their deadline).
+type Node struct {
+	name string
+	addr netip.Addr
+
+	mu     sync.Mutex
+	killed bool
+	paused bool
+	resume chan struct{}
+	incarn int
+}
+
+var _ node.Node = (*Node)(nil)
+
+// Name implements node.Node.
+func (n *Node) Name() string { return n.name }
+
+// Addr implements node.Node.
+func (n *Node) Addr() netip.Addr { return n.addr }
+
+func (n *Node) wait(ctx context.Context) error {
+	n.mu.Lock()
+	killed, paused, ch := n.killed, n.paused, n.resume
+	n.mu.Unlock()
+	if killed {
+		return errRefused
+	}
+	if !paused {
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("node %s paused: %w", n.name, ctx.Err())
+	}
+}
+
+// Exec is not supported by fake nodes.
+func (n *Node) Exec(context.Context, ...string) ([]byte, error) {
+	return nil, errors.ErrUnsupported
+}
+
+// CopyTo is not supported by fake nodes.
+func (n *Node) CopyTo(context.Context, io.Reader, string, int64) error {
+	return errors.ErrUnsupported
+}
+
+// CopyFrom is not supported by fake nodes.
+func (n *Node) CopyFrom(context.Context, string) (io.ReadCloser, error) {
+	return nil, errors.ErrUnsupported
+}
+
+// Kill makes the node refuse clients.
+func (n *Node) Kill(context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.killed = true
+	return nil
+}
+
+// Start makes a killed node serve again, as a new incarnation.
+func (n *Node) Start(context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.killed {
+		n.killed = false
+		n.incarn++
+	}
+	return nil
+}
+
+// Pause makes clients block.
+func (n *Node) Pause(context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.paused {
+		n.paused = true
+		n.resume = make(chan struct{})
+	}
+	return nil
+}
+
+// Resume releases blocked clients.
+func (n *Node) Resume(context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.paused {
+		n.paused = false
+		close(n.resume)
+	}
+	return nil
+}
+
+// Logs writes nothing: fake nodes have no process output.
+func (n *Node) Logs(context.Context, io.Writer) error { return nil }
+
+// NetNS is not supported: fake nodes have no network namespace.
+func (n *Node) NetNS(context.Context) (string, string, error) {
+	return "", "", errors.ErrUnsupported
+}
+
+// pair reads a cas argument given as [2]int or []int of length 2.
+func pair(v any) ([2]int, bool) {
+	switch v := v.(type) {
+	case [2]int:
+		return v, true
+	case []int:
+		if len(v) == 2 {
+			return [2]int{v[0], v[1]}, true
+		}
+	}
+	return [2]int{}, false
+}
