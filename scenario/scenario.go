@@ -1,0 +1,455 @@
+package scenario
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize bounds a scenario file.
+const MaxFileSize = 1 << 20
+
+// Scenario is one test: what cluster to build, which db to run on it,
+// what clients do, which faults to inject, and how to judge the result.
+// Parse fills every default, so every field holds the value the run uses.
+type Scenario struct {
+	// Name names the test and its folder in the store.
+	Name string `yaml:"name" chaos:"required" pattern:"^[a-z0-9][a-z0-9-]{0,63}$" hint:"a name of lowercase letters, digits and \"-\" (not first), at most 64 long" doc:"Names the test and its folder in the store (store/<name>/<timestamp>/): lowercase letters, digits and '-', not starting with '-', at most 64 characters."`
+	// Description says what the test shows.
+	Description string `yaml:"description" doc:"Free text: what the test is meant to show. Not used by the run."`
+	// Seed drives every random choice of the run (ops, fault schedule,
+	// targets); the same seed replays the same schedule.
+	Seed uint64 `yaml:"seed" doc:"Seed for every random choice of the run (ops, fault schedule and targets); the same seed replays the same schedule. Absent: a random seed, recorded in the run folder's scenario.yaml."`
+	// Store is the folder runs are stored under.
+	Store string `yaml:"store" default:"store" chaos:"nonzero" doc:"Folder under which runs are stored, as <store>/<name>/<timestamp>/; relative to the working directory."`
+	// TimeLimit bounds the fault phase: how long clients run operations.
+	TimeLimit time.Duration `yaml:"time_limit" default:"60s" chaos:"nonzero" doc:"How long clients issue operations while faults are injected; faults are then healed and the final phase runs. A Go duration (90s, 2m)."`
+	// Cluster describes the machines under test.
+	Cluster Cluster `yaml:"cluster" doc:"The machines the db runs on."`
+	// DB names the system under test and its options.
+	DB DB `yaml:"db" chaos:"required" doc:"The system under test."`
+	// Workload names what clients do and how the history is checked.
+	Workload Workload `yaml:"workload" chaos:"required" doc:"What clients do, and which checkers judge the history."`
+	// Client sets how many workers issue operations, how fast, and where.
+	Client Client `yaml:"client" doc:"Client workers: how many, how fast, with which timeout, against which nodes."`
+	// Nemesis sets which faults are injected and how often.
+	Nemesis Nemesis `yaml:"nemesis" doc:"Fault injection. Without faults the run is a baseline with no nemesis."`
+	// Final sets the phase after the faults are healed.
+	Final Final `yaml:"final" doc:"The phase after every fault is healed: a quiet period, then final reads by every worker."`
+	// Checker sets how the history is judged.
+	Checker Checker `yaml:"checker" doc:"How the history is judged."`
+
+	// File is the file the scenario was read from ("" if none).
+	File string `yaml:"-"`
+	// SeedGiven is false when the file gave no seed and Parse drew one.
+	SeedGiven bool `yaml:"-"`
+}
+
+// Cluster describes the machines under test.
+type Cluster struct {
+	// Runtime is what provides the nodes: "docker" (containers on one
+	// bridge network). SSH hosts will come later.
+	Runtime string `yaml:"runtime" default:"docker" enum:"docker" doc:"What provides the nodes: docker (one container per node on a private bridge network). ssh is planned."`
+	// Nodes is how many nodes, named n1 ... nN.
+	Nodes int `yaml:"nodes" default:"5" min:"1" max:"64" doc:"How many nodes, named n1 to nN."`
+	// Image is a node image to use instead of building one from the db's
+	// files; empty means build one.
+	Image string `yaml:"image" doc:"A Docker image to start the nodes from, instead of building one from the db's files. Empty: build one."`
+	// Keep leaves the cluster running after the run, for inspection.
+	Keep bool `yaml:"keep" default:"false" doc:"Leave the cluster running after the run, for inspection."`
+}
+
+// DB names the system under test and its options.
+type DB struct {
+	// Name selects the db ("etcd").
+	Name string `yaml:"name" chaos:"required,nonzero" known:"db" doc:"Which db to test (etcd)."`
+	// Options are the db's own options, decoded by the db.
+	Options Options `yaml:"options" doc:"The db's own options (for etcd: reads: linearizable or serializable, election_timeout, heartbeat_interval); checked by the db."`
+}
+
+// Workload names what clients do and its options.
+type Workload struct {
+	// Name selects the workload ("register", "set", "bank", "counter").
+	Name string `yaml:"name" chaos:"required,nonzero" known:"workload" doc:"Which workload clients run (register, set, bank, counter)."`
+	// Options are the workload's own options, decoded by the workload.
+	Options Options `yaml:"options" doc:"The workload's own options (for register: workers_per_key, ops_per_key, mix; for bank: accounts, total); checked by the workload."`
+}
+
+// Client sets the client workers.
+type Client struct {
+	// Concurrency is the number of workers, each with at most one
+	// operation in flight. Default: 2 × cluster.nodes.
+	Concurrency int `yaml:"concurrency" min:"1" max:"1024" doc:"Number of client workers, each with at most one operation in flight. Default: 2 x cluster.nodes."`
+	// Rate caps the total operations per second over all workers; 0 means
+	// as fast as they can.
+	Rate float64 `yaml:"rate" default:"0" min:"0" doc:"Cap on the total operations per second over all workers (fractions allowed); 0 means no cap."`
+	// OpTimeout bounds each operation; one cut off is recorded as info
+	// (outcome unknown).
+	OpTimeout time.Duration `yaml:"op_timeout" default:"1s" chaos:"nonzero" doc:"Deadline of each operation; an operation cut off by it is recorded as info (outcome unknown), never as fail."`
+	// Nodes lists the nodes clients talk to: worker i talks to
+	// Nodes[i % len(Nodes)]. Default: every node.
+	Nodes []string `yaml:"nodes" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Nodes clients talk to, by name (n1 ... nN); worker i talks to nodes[i mod len(nodes)] only. Default: every node."`
+}
+
+// Nemesis sets fault injection.
+type Nemesis struct {
+	// Interval is the time between fault starts and stops.
+	Interval time.Duration `yaml:"interval" default:"10s" chaos:"nonzero" doc:"Time between a fault's start and its stop, and between a stop and the next start."`
+	// Faults lists the fault kinds to choose from (at random, with the
+	// seed); empty means no faults.
+	Faults []string `yaml:"faults" chaos:"nonzero" known:"fault" doc:"Fault kinds the nemesis chooses from, at random with the seed (partition-halves, partition-random-halves, partition-one, partition-majorities-ring, partition-minority-third, partition-bridge, partition-primaries, kill, pause, packet-delay, packet-loss, packet-duplicate, packet-rate). Empty or absent: no faults."`
+	// Options are the nemesis's own options (targets, packet
+	// parameters), decoded by the nemesis.
+	Options Options `yaml:"options" doc:"The nemesis's own options: targets of kill and pause (one, minority, majority, all, primaries, or a list of node names) and packet-fault parameters (delay, jitter, loss, duplicate, rate); checked by the nemesis."`
+}
+
+// Final sets the phase after faults are healed.
+type Final struct {
+	// Quiet is how long to wait after healing before the final reads.
+	Quiet time.Duration `yaml:"quiet" default:"2s" doc:"How long to wait after every fault is healed before the final reads, for the cluster to recover."`
+	// Timeout bounds the final reads (each retried until it succeeds).
+	Timeout time.Duration `yaml:"timeout" default:"30s" chaos:"nonzero" doc:"Bound on the final phase, in which every worker retries its final reads until they succeed; reads still failing then make the verdict unknown."`
+}
+
+// Checker sets how the history is judged.
+type Checker struct {
+	// Timeout bounds each checker; one that runs out gives unknown.
+	Timeout time.Duration `yaml:"timeout" default:"60s" chaos:"nonzero" doc:"Bound on each checker; a checker that runs out yields unknown, with the reason."`
+	// Checkers names checkers to run in addition to the workload's own.
+	Checkers []string `yaml:"checkers" chaos:"nonzero" known:"checker" doc:"Names of checkers to run in addition to the workload's own."`
+	// LogPatterns are regular expressions (RE2) that fail the run when a
+	// line of a node's log matches.
+	LogPatterns []string `yaml:"log_patterns" default:"panic:|fatal error:|DATA RACE|data corruption" chaos:"nonzero" doc:"Regular expressions (Go RE2 syntax) searched in every node's log, line by line; any match makes the run invalid. An empty list disables the log check."`
+}
+
+// Known lists the names a scenario may use. It is supplied by the caller
+// (the command line knows which dbs, workloads, faults and checkers are
+// built in); an empty list means names of that kind are not checked.
+type Known struct {
+	// DBs, Workloads, Faults and Checkers are the valid names of each
+	// kind.
+	DBs, Workloads, Faults, Checkers []string
+	// UnsupportedFaults maps a fault name that is known but cannot run
+	// here to the reason ("clock-bump": "...").
+	UnsupportedFaults map[string]string
+	// DBOptions and WorkloadOptions map a name to a value (or pointer)
+	// of the options struct it decodes; when set for the scenario's db or
+	// workload, Parse decodes the options into a fresh value of that
+	// type so their problems are reported with the file's others, and
+	// SchemaFor describes them. Optional.
+	DBOptions, WorkloadOptions map[string]any
+	// NemesisOptions is a value of the nemesis's options struct, used the
+	// same way. Optional.
+	NemesisOptions any
+}
+
+// Load reads and parses the scenario file at path. A problem with the
+// file's content is an *Errors; one reading it is a wrapped os error.
+func Load(path string, known Known) (*Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("load scenario %s: %w", path, err)
+	}
+	return Parse(data, path, known)
+}
+
+// Parse parses a scenario from data, which came from file (the name used
+// in messages). Every problem is reported at once, as an *Errors sorted by
+// line. On success every default is filled in, including a random seed if
+// the file gave none (SeedGiven is false then).
+func Parse(data []byte, file string, known Known) (*Scenario, error) {
+	root, fe := parseYAML(data, file)
+	if fe != nil {
+		return nil, &Errors{List: []*FieldError{fe}}
+	}
+	d := newDecoder(file)
+	d.known = map[string][]string{
+		"db":       known.DBs,
+		"workload": known.Workloads,
+		"fault":    known.Faults,
+		"checker":  known.Checkers,
+	}
+	d.unsupported = known.UnsupportedFaults
+	s := &Scenario{}
+	v := reflect.ValueOf(s).Elem()
+	d.decode(root, v, "", nil)
+	if d.exhausted {
+		return nil, d.errs.err()
+	}
+	d.applyDefaults(v, "")
+	s.computeDefaults(d)
+	s.crossCheck(d)
+	d.checkOptions(s, known)
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	s.File = file
+	return s, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses data into the node of its single document's content;
+// an empty file gives an empty mapping.
+func parseYAML(data []byte, file string) (root *yaml.Node, fe *FieldError) {
+	if len(data) > MaxFileSize {
+		return nil, &FieldError{File: file, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}
+	}
+	syntax := func(err error) *FieldError {
+		msg := err.Error()
+		e := &FieldError{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = m[2]
+		}
+		e.Msg = "bad YAML: " + e.Msg
+		return e
+	}
+	defer func() {
+		// The YAML library turns its own panics into errors; this is a
+		// last guard so that no input can crash the caller.
+		if r := recover(); r != nil {
+			root, fe = nil, &FieldError{File: file, Msg: fmt.Sprintf("bad YAML: parser failed: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, syntax(err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, &FieldError{File: file, Line: extra.Line, Column: extra.Column,
+			Msg: "a second YAML document: a scenario file holds exactly one"}
+	case !errors.Is(err, io.EOF):
+		return nil, syntax(err)
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		return doc.Content[0], nil
+	}
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}, nil
+}
+
+// computeDefaults fills the defaults that depend on other fields, and
+// tells absent options where they belong.
+func (s *Scenario) computeDefaults(d *decoder) {
+	for _, o := range []struct {
+		opts  *Options
+		owner string
+	}{{&s.DB.Options, "db"}, {&s.Workload.Options, "workload"}, {&s.Nemesis.Options, "nemesis"}} {
+		if o.opts.node != nil {
+			continue
+		}
+		o.opts.file, o.opts.path = d.file, o.owner+".options"
+		if n := d.present[o.owner]; n != nil {
+			o.opts.line, o.opts.column = n.Line, n.Column
+		}
+	}
+	if _, ok := d.present["client.concurrency"]; !ok {
+		s.Client.Concurrency = 2 * s.Cluster.Nodes
+	}
+	if _, ok := d.present["client.nodes"]; !ok {
+		s.Client.Nodes = NodeNames(s.Cluster.Nodes)
+	}
+	if _, ok := d.present["seed"]; ok {
+		s.SeedGiven = true
+	} else {
+		s.Seed = rand.Uint64()
+	}
+}
+
+// NodeNames returns the names of a cluster of n nodes: n1 ... nN.
+func NodeNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "n" + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// crossCheck reports problems that involve more than one field. A field
+// that already has a problem is not checked again.
+func (s *Scenario) crossCheck(d *decoder) {
+	at := func(path string) *yaml.Node { return d.present[path] }
+	item := func(path string, i int) (*yaml.Node, string) {
+		n := at(path)
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			return n.Content[i], ip
+		}
+		return n, ip
+	}
+	// noDuplicates reports items of the list at path given twice.
+	noDuplicates := func(path, what string, list []string) {
+		seen := map[string]int{}
+		for i, x := range list {
+			n, ip := item(path, i)
+			if d.failed(ip) {
+				continue
+			}
+			if j, dup := seen[x]; dup {
+				d.fail(n, ip, "%s %s is listed twice (also item %d)", what, x, j)
+			}
+			seen[x] = i
+		}
+	}
+	if !d.failed("cluster.nodes") {
+		for i, name := range s.Client.Nodes {
+			n, ip := item("client.nodes", i)
+			if d.failed(ip) {
+				continue
+			}
+			k, err := strconv.Atoi(strings.TrimPrefix(name, "n"))
+			if err != nil || k > s.Cluster.Nodes {
+				d.fail(n, ip, "node %s is not in the cluster: cluster.nodes is %d (n1 to n%d)", name, s.Cluster.Nodes, s.Cluster.Nodes)
+			}
+		}
+	}
+	noDuplicates("client.nodes", "node", s.Client.Nodes)
+	noDuplicates("nemesis.faults", "fault", s.Nemesis.Faults)
+	noDuplicates("checker.checkers", "checker", s.Checker.Checkers)
+	if len(s.Nemesis.Faults) > 0 && !d.failed("nemesis.interval") && !d.failed("time_limit") && s.Nemesis.Interval >= s.TimeLimit {
+		n, p := at("nemesis.interval"), "nemesis.interval"
+		if n == nil {
+			n, p = at("time_limit"), "time_limit"
+		}
+		d.fail(n, p, "nemesis.interval %s is not shorter than time_limit %s: no fault would ever start", s.Nemesis.Interval, s.TimeLimit)
+	}
+	for i, p := range s.Checker.LogPatterns {
+		n, ip := item("checker.log_patterns", i)
+		if !d.failed(ip) {
+			if _, err := regexp.Compile(p); err != nil {
+				d.fail(n, ip, "bad regular expression: %v", err)
+			}
+		}
+	}
+}
+
+// checkOptions decodes each options mapping into the type the caller
+// registered for it, if any, so its problems join the file's.
+func (d *decoder) checkOptions(s *Scenario, k Known) {
+	try := func(proto any, o Options, owner string) {
+		if proto == nil || d.failed(owner) {
+			return
+		}
+		t := reflect.TypeOf(proto)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		d.decodeOptions(o, reflect.New(t).Elem())
+	}
+	try(k.DBOptions[s.DB.Name], s.DB.Options, "db")
+	try(k.WorkloadOptions[s.Workload.Name], s.Workload.Options, "workload")
+	try(k.NemesisOptions, s.Nemesis.Options, "nemesis")
+}
+
+// Overrides are values set on the command line that replace the file's.
+// A nil field leaves the file's value.
+type Overrides struct {
+	// TimeLimit replaces time_limit (--time-limit).
+	TimeLimit *time.Duration
+	// Concurrency replaces client.concurrency (--concurrency).
+	Concurrency *int
+	// Rate replaces client.rate (--rate).
+	Rate *float64
+	// Seed replaces seed (--seed), to replay a run.
+	Seed *uint64
+	// Store replaces store (--store).
+	Store *string
+	// Keep replaces cluster.keep (--keep).
+	Keep *bool
+}
+
+// Override replaces fields with command-line values, after checking them
+// with the same rules as the file's. On error nothing is changed; the
+// error is an *Errors whose File is "flags".
+func (s *Scenario) Override(o Overrides) error {
+	type set struct {
+		path string
+		val  any
+	}
+	var sets []set
+	if o.TimeLimit != nil {
+		sets = append(sets, set{"time_limit", *o.TimeLimit})
+	}
+	if o.Concurrency != nil {
+		sets = append(sets, set{"client.concurrency", *o.Concurrency})
+	}
+	if o.Rate != nil {
+		sets = append(sets, set{"client.rate", *o.Rate})
+	}
+	if o.Seed != nil {
+		sets = append(sets, set{"seed", *o.Seed})
+	}
+	if o.Store != nil {
+		sets = append(sets, set{"store", *o.Store})
+	}
+	if o.Keep != nil {
+		sets = append(sets, set{"cluster.keep", *o.Keep})
+	}
+	errs := &Errors{}
+	targets := make([]reflect.Value, len(sets))
+	for i, st := range sets {
+		fv, f, err := fieldAt(reflect.ValueOf(s).Elem(), st.path)
+		if err != nil {
+			return fmt.Errorf("override %s: %w", st.path, err)
+		}
+		targets[i] = fv
+		if msg := f.check(reflect.ValueOf(st.val)); msg != "" {
+			errs.List = append(errs.List, &FieldError{File: "flags", Path: st.path, Msg: msg})
+		}
+	}
+	if o.TimeLimit != nil && len(errs.List) == 0 && len(s.Nemesis.Faults) > 0 && s.Nemesis.Interval >= *o.TimeLimit {
+		errs.List = append(errs.List, &FieldError{File: "flags", Path: "time_limit",
+			Msg: fmt.Sprintf("time limit %s is not longer than nemesis.interval %s: no fault would ever start", *o.TimeLimit, s.Nemesis.Interval)})
+	}
+	if err := errs.err(); err != nil {
+		return err
+	}
+	for i, st := range sets {
+		targets[i].Set(reflect.ValueOf(st.val))
+	}
+	if o.Seed != nil {
+		s.SeedGiven = true
+	}
+	return nil
+}
+
+// fieldAt finds the field at a dotted path below struct v.
+func fieldAt(v reflect.Value, path string) (reflect.Value, *field, error) {
+	var f *field
+	for _, key := range strings.Split(path, ".") {
+		fs, err := fields(v.Type())
+		if err != nil {
+			return reflect.Value{}, nil, err
+		}
+		f = nil
+		for i := range fs {
+			if fs[i].key == key {
+				f = &fs[i]
+			}
+		}
+		if f == nil {
+			return reflect.Value{}, nil, fmt.Errorf("no field %q", key)
+		}
+		v = v.Field(f.index)
+	}
+	return v, f, nil
+}
