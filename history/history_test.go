@@ -201,3 +201,18 @@ func BenchmarkWriterRecord(b *testing.B) {
 		w.Record(&o)
 	}
 }
+
+func TestValueWithNewlinesStaysOnOneLine(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf, NewClock(), 0)
+	w.Append(&Op{Process: 0, Type: OK, F: "read", Value: json.RawMessage("[1,\n 2]")})
+	w.Append(&Op{Process: 0, Type: OK, F: "read", Value: json.RawMessage("not json\n")})
+	w.Close()
+	f, err := Read(&buf, "h.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Ops) != 2 || string(f.Ops[0].Value) != "[1,2]" || string(f.Ops[1].Value) != `"not json\n"` {
+		t.Fatalf("read back %+v", f.Ops)
+	}
+}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,9 +40,9 @@ func NewWriter(w io.Writer, clock *Clock, interval time.Duration) *Writer {
 		interval = DefaultFlushInterval
 	}
 	hw := &Writer{
-		w:    bufio.NewWriterSize(w, 256<<10),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		w:     bufio.NewWriterSize(w, 256<<10),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 		clock: clock,
 	}
 	if c, ok := w.(io.Closer); ok {
@@ -157,10 +158,13 @@ func AppendJSON(b []byte, op *Op) []byte {
 	}
 	if len(op.Value) > 0 {
 		b = append(b, `,"value":`...)
-		if json.Valid(op.Value) {
-			b = append(b, op.Value...)
+		// Compact keeps the value on one line (valid JSON may hold
+		// newlines); a value that is not JSON is written as a string.
+		// Either way, never write a line that cannot be read back.
+		buf := bytes.NewBuffer(b)
+		if err := json.Compact(buf, op.Value); err == nil {
+			b = buf.Bytes()
 		} else {
-			// Never write a line that cannot be read back.
 			b = appendString(b, string(op.Value))
 		}
 	}

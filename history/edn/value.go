@@ -1,0 +1,189 @@
+package edn
+
+import (
+	"unicode/utf8"
+)
+
+// appendEDN appends n written back as EDN text (for :error and messages).
+func (n *node) appendEDN(b []byte) []byte {
+	if n.tag != "" {
+		b = append(b, '#')
+		b = append(b, n.tag...)
+		b = append(b, ' ')
+	}
+	switch n.kind {
+	case kindNil, kindBool, kindInt, kindFloat, kindSymbol:
+		return append(b, n.text...)
+	case kindKeyword:
+		return append(append(b, ':'), n.text...)
+	case kindString:
+		return appendEDNString(b, n.text)
+	case kindChar:
+		for name, s := range charNames {
+			if s == n.text {
+				return append(append(b, '\\'), name...)
+			}
+		}
+		return append(append(b, '\\'), n.text...)
+	case kindVector:
+		return appendItems(append(b, '['), n.items, ' ', ']')
+	case kindList:
+		return appendItems(append(b, '('), n.items, ' ', ')')
+	case kindSet:
+		return appendItems(append(b, '#', '{'), n.items, ' ', '}')
+	default:
+		b = append(b, '{')
+		for i := range n.items {
+			if i > 0 {
+				if i%2 == 0 {
+					b = append(b, ',', ' ')
+				} else {
+					b = append(b, ' ')
+				}
+			}
+			b = n.items[i].appendEDN(b)
+		}
+		return append(b, '}')
+	}
+}
+
+func appendItems(b []byte, items []node, sep, closing byte) []byte {
+	for i := range items {
+		if i > 0 {
+			b = append(b, sep)
+		}
+		b = items[i].appendEDN(b)
+	}
+	return append(b, closing)
+}
+
+func appendEDNString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// edn returns n as EDN text.
+func (n *node) edn() string { return string(n.appendEDN(nil)) }
+
+// describe names n's kind and shows it, shortened, for messages:
+// `keyword :foo`, `vector [1 2]`.
+func (n *node) describe() string {
+	s := n.edn()
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:57]) + "..."
+	}
+	if n.tag != "" {
+		return "tagged " + n.kind.String() + " " + s
+	}
+	return n.kind.String() + " " + s
+}
+
+// symbolic maps EDN's ##Inf, ##-Inf and ##NaN, which JSON lacks, to
+// strings.
+var symbolic = map[string]string{"##Inf": "Inf", "##-Inf": "-Inf", "##NaN": "NaN"}
+
+// keyString is n's form as a JSON object key or an independent key:
+// strings, keywords (without the colon), symbols and characters as their
+// text, numbers as their JSON form, anything else as EDN text.
+func (n *node) keyString() string {
+	switch n.kind {
+	case kindString, kindKeyword, kindSymbol, kindChar, kindBool:
+		return n.text
+	case kindInt, kindFloat:
+		if n.num == "" {
+			return symbolic[n.text]
+		}
+		return n.num
+	default:
+		return n.edn()
+	}
+}
+
+// appendJSON appends n converted to JSON: nil is null, keywords, symbols
+// and characters are strings, vectors, lists and sets are arrays, maps are
+// objects with keys as keyString gives them, tags are dropped.
+func (n *node) appendJSON(b []byte) []byte {
+	switch n.kind {
+	case kindNil:
+		return append(b, "null"...)
+	case kindBool:
+		return append(b, n.text...)
+	case kindInt, kindFloat:
+		if n.num == "" {
+			return appendJSONString(b, symbolic[n.text])
+		}
+		return append(b, n.num...)
+	case kindString, kindKeyword, kindSymbol, kindChar:
+		return appendJSONString(b, n.text)
+	case kindVector, kindList, kindSet:
+		b = append(b, '[')
+		for i := range n.items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = n.items[i].appendJSON(b)
+		}
+		return append(b, ']')
+	default:
+		b = append(b, '{')
+		for i := 0; i+1 < len(n.items); i += 2 {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, n.items[i].keyString())
+			b = append(b, ':')
+			b = n.items[i+1].appendJSON(b)
+		}
+		return append(b, '}')
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, replacing invalid UTF-8.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
