@@ -1,0 +1,367 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/chaos-testing/chaos/history"
+)
+
+// Fault is one interval during which a fault was active, derived from the
+// nemesis ops of a history.
+type Fault struct {
+	// Kind names the fault: "partition" (from start-partition), "kill",
+	// "pause", "packet" (from start-packet), or, for a nemesis op it does
+	// not know, that op's F.
+	Kind string
+	// F is the f of the op that started the fault.
+	F string
+	// Nodes are the nodes the fault touched, sorted. Empty when the op's
+	// value names no nodes in a shape this package understands.
+	Nodes []string
+	// Grudge is the partition's grudge (node → nodes it drops), when the
+	// value was one.
+	Grudge map[string][]string
+	// Value is the completion's value as recorded, for display.
+	Value json.RawMessage
+	// Start and End are the interval in nanoseconds since the run
+	// started: from the completion of the op that started the fault to the
+	// completion of the op that ended it.
+	Start, End int64
+	// StartOp and EndOp are the indexes of those completions (or of the
+	// invocation when the op never completed). EndOp is -1 when the
+	// history ended with the fault still active.
+	StartOp, EndOp int64
+	// EndedBy is the f of the op that ended the fault, or "" if the
+	// history ended first.
+	EndedBy string
+	// Instant marks a one-off action that does not stay active (an op
+	// this package does not know): Start..End spans its invocation and
+	// completion.
+	Instant bool
+	// Uncertain marks a start that completed as info or never completed:
+	// the fault may not have been applied, or only partly.
+	Uncertain bool
+}
+
+// Label is a short description: the kind and its targets.
+func (f Fault) Label() string {
+	if len(f.Grudge) > 0 {
+		return f.Kind + " " + describeGrudge(f.Grudge)
+	}
+	if len(f.Nodes) > 0 {
+		return f.Kind + " " + strings.Join(f.Nodes, ",")
+	}
+	return f.Kind
+}
+
+// stopOf maps a stop f to the kind it ends, for the node faults whose
+// names do not follow start-X/stop-X.
+var stopOf = map[string]string{"start": "kill", "resume": "pause"}
+
+// startKinds are the fs that start a fault of the same name.
+var startKinds = map[string]bool{"kill": true, "pause": true}
+
+// Faults derives the fault intervals from a history's nemesis ops. A fault
+// is active from the completion of its start op (start-X, kill, pause) to
+// the completion of the matching stop op (stop-X, start, resume), a heal,
+// or the end of the history. A stop that names nodes ends the fault only
+// for those nodes. Values it does not understand still yield an interval,
+// labelled by f, without nodes. A start that completed as fail was not
+// applied and yields nothing. The result is sorted by start.
+func Faults(ops []history.Op) []Fault {
+	var out []Fault
+	var open []int // indexes into out of active faults
+	end := int64(0)
+	if len(ops) > 0 {
+		end = ops[len(ops)-1].Time
+	}
+	var inflight *history.Op // the nemesis has one process: one op in flight
+	closeFault := func(i int, at, idx int64, by string) {
+		out[i].End, out[i].EndOp, out[i].EndedBy = at, idx, by
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.Process != history.NemesisProcess {
+			continue
+		}
+		if op.Type == history.Invoke {
+			inflight = op
+			continue
+		}
+		inv := inflight
+		inflight = nil
+		if op.Type == history.Fail {
+			continue
+		}
+		f := op.F
+		switch {
+		case f == "heal":
+			for _, j := range open {
+				closeFault(j, op.Time, op.Index, f)
+			}
+			open = open[:0]
+		case isStart(f):
+			fl := newFault(f, op)
+			fl.Uncertain = op.Type == history.Info
+			out = append(out, fl)
+			open = append(open, len(out)-1)
+		case stopKind(f) != "":
+			kind := stopKind(f)
+			nodes, _ := parseTargets(op.Value)
+			var still []int
+			for _, j := range open {
+				if out[j].Kind != kind {
+					still = append(still, j)
+					continue
+				}
+				if len(nodes) == 0 || len(out[j].Nodes) == 0 || out[j].Grudge != nil {
+					closeFault(j, op.Time, op.Index, f)
+					continue
+				}
+				stopped, rest := splitNodes(out[j].Nodes, nodes)
+				switch {
+				case len(stopped) == 0:
+					still = append(still, j)
+				case len(rest) == 0:
+					closeFault(j, op.Time, op.Index, f)
+				default:
+					// Split: the stopped nodes end here, the rest stay.
+					done := out[j]
+					done.Nodes = stopped
+					out[j].Nodes = rest
+					out = append(out, done)
+					closeFault(len(out)-1, op.Time, op.Index, f)
+					still = append(still, j)
+				}
+			}
+			open = still
+		default:
+			fl := newFault(f, op)
+			fl.Instant = true
+			if inv != nil && inv.F == op.F {
+				fl.Start, fl.StartOp = inv.Time, inv.Index
+			}
+			fl.End, fl.EndOp, fl.EndedBy = op.Time, op.Index, f
+			out = append(out, fl)
+		}
+	}
+	// A start that never completed may still have been applied.
+	if inflight != nil && isStart(inflight.F) {
+		fl := newFault(inflight.F, inflight)
+		fl.Uncertain = true
+		out = append(out, fl)
+		open = append(open, len(out)-1)
+	}
+	for _, j := range open {
+		out[j].End, out[j].EndOp, out[j].EndedBy = max(end, out[j].Start), -1, ""
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Start != out[b].Start {
+			return out[a].Start < out[b].Start
+		}
+		return out[a].StartOp < out[b].StartOp
+	})
+	return out
+}
+
+func isStart(f string) bool {
+	return startKinds[f] || (strings.HasPrefix(f, "start-") && len(f) > len("start-"))
+}
+
+func stopKind(f string) string {
+	if k, ok := stopOf[f]; ok {
+		return k
+	}
+	if strings.HasPrefix(f, "stop-") && len(f) > len("stop-") {
+		return strings.TrimPrefix(f, "stop-")
+	}
+	return ""
+}
+
+func kindOf(f string) string {
+	if strings.HasPrefix(f, "start-") && len(f) > len("start-") {
+		return strings.TrimPrefix(f, "start-")
+	}
+	return f
+}
+
+func newFault(f string, op *history.Op) Fault {
+	fl := Fault{Kind: kindOf(f), F: f, Value: op.Value, Start: op.Time, StartOp: op.Index, EndOp: -1}
+	if g := parseGrudge(op.Value); g != nil {
+		fl.Grudge = g
+		fl.Nodes = grudgeNodes(g)
+	} else if nodes, ok := parseTargets(op.Value); ok {
+		fl.Nodes = nodes
+	}
+	return fl
+}
+
+// parseGrudge reads a grudge {"n1":["n3"],...}; nil if v is not one.
+func parseGrudge(v json.RawMessage) map[string][]string {
+	if len(v) == 0 {
+		return nil
+	}
+	var g map[string][]string
+	if err := json.Unmarshal(v, &g); err != nil || len(g) == 0 {
+		// A wrapped grudge: {"grudge": {...}}.
+		var w struct {
+			Grudge map[string][]string `json:"grudge"`
+		}
+		if json.Unmarshal(v, &w) == nil && len(w.Grudge) > 0 {
+			return w.Grudge
+		}
+		return nil
+	}
+	return g
+}
+
+// parseTargets reads a node list: ["n1","n2"], "n1", {"nodes":[...]} or
+// {"targets":[...]}. ok is false if v is none of those.
+func parseTargets(v json.RawMessage) (nodes []string, ok bool) {
+	if len(v) == 0 {
+		return nil, false
+	}
+	var list []string
+	if json.Unmarshal(v, &list) == nil {
+		return sortedUnique(list), true
+	}
+	var one string
+	if json.Unmarshal(v, &one) == nil && one != "" {
+		return []string{one}, true
+	}
+	var obj struct {
+		Nodes   []string `json:"nodes"`
+		Targets []string `json:"targets"`
+	}
+	if json.Unmarshal(v, &obj) == nil && len(obj.Nodes)+len(obj.Targets) > 0 {
+		return sortedUnique(append(obj.Nodes, obj.Targets...)), true
+	}
+	if g := parseGrudge(v); g != nil {
+		return grudgeNodes(g), true
+	}
+	return nil, false
+}
+
+func grudgeNodes(g map[string][]string) []string {
+	var all []string
+	for n, drops := range g {
+		if len(drops) == 0 {
+			continue
+		}
+		all = append(all, n)
+		all = append(all, drops...)
+	}
+	return sortedUnique(all)
+}
+
+func sortedUnique(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	c := append([]string(nil), s...)
+	sort.Strings(c)
+	out := c[:1]
+	for _, x := range c[1:] {
+		if x != out[len(out)-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// splitNodes splits have into those in stop and the rest.
+func splitNodes(have, stop []string) (stopped, rest []string) {
+	in := make(map[string]bool, len(stop))
+	for _, n := range stop {
+		in[n] = true
+	}
+	for _, n := range have {
+		if in[n] {
+			stopped = append(stopped, n)
+		} else {
+			rest = append(rest, n)
+		}
+	}
+	return stopped, rest
+}
+
+// describeGrudge renders a grudge compactly. A grudge that splits the
+// nodes into groups that drop every node outside their group reads
+// "n1,n2 | n3,n4,n5"; any other reads "n1-x{n3,n4} n2-x{n5}".
+func describeGrudge(g map[string][]string) string {
+	if groups, ok := grudgeGroups(g); ok {
+		parts := make([]string, len(groups))
+		for i, grp := range groups {
+			parts[i] = strings.Join(grp, ",")
+		}
+		return strings.Join(parts, " | ")
+	}
+	keys := make([]string, 0, len(g))
+	for k, v := range g {
+		if len(v) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s-x{%s}", k, strings.Join(sortedUnique(g[k]), ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+// grudgeGroups finds the groups of a clean partition: every node drops
+// exactly the nodes outside its group. Nodes that drop nothing and are
+// dropped by nobody are left out.
+func grudgeGroups(g map[string][]string) ([][]string, bool) {
+	nodes := grudgeNodes(g)
+	if len(nodes) == 0 {
+		return nil, false
+	}
+	drops := func(a, b string) bool {
+		for _, x := range g[a] {
+			if x == b {
+				return true
+			}
+		}
+		return false
+	}
+	group := map[string]int{}
+	var groups [][]string
+	for _, n := range nodes {
+		if _, ok := group[n]; ok {
+			continue
+		}
+		id := len(groups)
+		grp := []string{n}
+		group[n] = id
+		for _, m := range nodes {
+			if m != n && !drops(n, m) && !drops(m, n) {
+				if _, ok := group[m]; ok {
+					return nil, false
+				}
+				group[m] = id
+				grp = append(grp, m)
+			}
+		}
+		groups = append(groups, grp)
+	}
+	if len(groups) < 2 {
+		return nil, false
+	}
+	for _, a := range nodes {
+		for _, b := range nodes {
+			if a == b {
+				continue
+			}
+			same := group[a] == group[b]
+			if same == drops(a, b) {
+				return nil, false
+			}
+		}
+	}
+	return groups, true
+}

@@ -1,0 +1,153 @@
+package reports_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/reports"
+)
+
+// nem builds nemesis ops: each entry is type, f, value, at time t (ms).
+type nemOp struct {
+	typ   history.Type
+	f     string
+	value string
+	t     int64
+}
+
+func nemHistory(ns ...nemOp) []history.Op {
+	ops := make([]history.Op, len(ns))
+	for i, n := range ns {
+		ops[i] = history.Op{Index: int64(i), Process: history.NemesisProcess, Type: n.typ, F: n.f, Time: n.t * 1e6}
+		if n.value != "" {
+			ops[i].Value = json.RawMessage(n.value)
+		}
+	}
+	return ops
+}
+
+// span is a fault reduced to what the table checks.
+type span struct {
+	Kind       string
+	Nodes      []string
+	Start, End int64 // ms
+	EndedBy    string
+	Instant    bool
+	Uncertain  bool
+}
+
+func TestFaultsDeriveIntervalsFromNemesisOps(t *testing.T) {
+	inv, ok, info, fail := history.Invoke, history.OK, history.Info, history.Fail
+	grudge := `{"n1":["n3"],"n2":["n3"],"n3":["n1","n2"]}`
+	tests := []struct {
+		name string
+		ops  []history.Op
+		want []span
+	}{
+		{
+			name: "partition from start completion to stop completion",
+			ops: nemHistory(nemOp{inv, "start-partition", "", 10}, nemOp{ok, "start-partition", grudge, 12},
+				nemOp{inv, "stop-partition", "", 50}, nemOp{ok, "stop-partition", "", 51}),
+			want: []span{{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 12, End: 51, EndedBy: "stop-partition"}},
+		},
+		{
+			name: "kill ended by start, pause by resume",
+			ops: nemHistory(nemOp{inv, "kill", "", 1}, nemOp{ok, "kill", `["n2"]`, 2},
+				nemOp{inv, "pause", "", 3}, nemOp{ok, "pause", `["n4"]`, 4},
+				nemOp{inv, "start", "", 5}, nemOp{ok, "start", `["n2"]`, 6},
+				nemOp{inv, "resume", "", 7}, nemOp{ok, "resume", `["n4"]`, 8}),
+			want: []span{
+				{Kind: "kill", Nodes: []string{"n2"}, Start: 2, End: 6, EndedBy: "start"},
+				{Kind: "pause", Nodes: []string{"n4"}, Start: 4, End: 8, EndedBy: "resume"},
+			},
+		},
+		{
+			name: "a stop naming some nodes ends the fault for those only",
+			ops: nemHistory(nemOp{inv, "kill", "", 1}, nemOp{ok, "kill", `["n1","n2"]`, 2},
+				nemOp{inv, "start", "", 5}, nemOp{ok, "start", `["n1"]`, 6},
+				nemOp{inv, "start", "", 8}, nemOp{ok, "start", `["n2"]`, 9}),
+			want: []span{
+				{Kind: "kill", Nodes: []string{"n2"}, Start: 2, End: 9, EndedBy: "start"},
+				{Kind: "kill", Nodes: []string{"n1"}, Start: 2, End: 6, EndedBy: "start"},
+			},
+		},
+		{
+			name: "heal ends every active fault",
+			ops: nemHistory(nemOp{inv, "start-partition", "", 1}, nemOp{ok, "start-partition", grudge, 2},
+				nemOp{inv, "pause", "", 3}, nemOp{ok, "pause", `["n5"]`, 4},
+				nemOp{inv, "heal", "", 10}, nemOp{ok, "heal", `{"partition":"healed"}`, 11}),
+			want: []span{
+				{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 2, End: 11, EndedBy: "heal"},
+				{Kind: "pause", Nodes: []string{"n5"}, Start: 4, End: 11, EndedBy: "heal"},
+			},
+		},
+		{
+			name: "a value not understood still yields an interval labelled by f",
+			ops: nemHistory(nemOp{inv, "start-packet", "", 1}, nemOp{ok, "start-packet", `{"delay":{"ms":50},"weird":[1,2]}`, 2},
+				nemOp{inv, "stop-packet", "", 7}, nemOp{ok, "stop-packet", `42`, 8}),
+			want: []span{{Kind: "packet", Start: 2, End: 8, EndedBy: "stop-packet"}},
+		},
+		{
+			name: "still active at the end of the history",
+			ops:  nemHistory(nemOp{inv, "start-partition", "", 1}, nemOp{ok, "start-partition", `["n1"]`, 2}, nemOp{inv, "noop", "", 30}, nemOp{ok, "noop", "", 40}),
+			want: []span{
+				{Kind: "partition", Nodes: []string{"n1"}, Start: 2, End: 40},
+				{Kind: "noop", Start: 30, End: 40, EndedBy: "noop", Instant: true},
+			},
+		},
+		{
+			name: "a failed start applied nothing; an info start may have",
+			ops: nemHistory(nemOp{inv, "kill", "", 1}, nemOp{fail, "kill", `["n1"]`, 2},
+				nemOp{inv, "kill", "", 3}, nemOp{info, "kill", `["n3"]`, 4},
+				nemOp{inv, "start", "", 5}, nemOp{ok, "start", `["n3"]`, 6}),
+			want: []span{{Kind: "kill", Nodes: []string{"n3"}, Start: 4, End: 6, EndedBy: "start", Uncertain: true}},
+		},
+		{
+			name: "a start that never completed counts from its invocation",
+			ops:  nemHistory(nemOp{inv, "pause", `["n2"]`, 5}),
+			want: []span{{Kind: "pause", Nodes: []string{"n2"}, Start: 5, End: 5, Uncertain: true}},
+		},
+		{
+			name: "client ops are ignored",
+			ops:  []history.Op{{Index: 0, Process: 1, Type: inv, F: "kill", Time: 1}, {Index: 1, Process: 1, Type: ok, F: "kill", Time: 2}},
+			want: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []span
+			for _, f := range reports.Faults(tt.ops) {
+				got = append(got, span{Kind: f.Kind, Nodes: f.Nodes, Start: f.Start / 1e6, End: f.End / 1e6, EndedBy: f.EndedBy, Instant: f.Instant, Uncertain: f.Uncertain})
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Faults:\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFaultLabelDescribesTargets(t *testing.T) {
+	tests := []struct {
+		value string
+		want  string
+	}{
+		{`{"n1":["n3","n4"],"n2":["n3","n4"],"n3":["n1","n2"],"n4":["n1","n2"]}`, "partition n1,n2 | n3,n4"},
+		{`{"n1":["n2"],"n2":[]}`, "partition n1-x{n2}"},
+		{`["n2","n1"]`, "partition n1,n2"},
+		{`{"targets":["n5"],"delay":"50ms"}`, "partition n5"},
+		{`"whatever"`, "partition whatever"},
+		{`{"x":1}`, "partition"},
+	}
+	for _, tt := range tests {
+		ops := nemHistory(nemOp{history.Invoke, "start-partition", "", 1}, nemOp{history.OK, "start-partition", tt.value, 2})
+		fs := reports.Faults(ops)
+		if len(fs) != 1 {
+			t.Fatalf("%s: %d faults, want 1", tt.value, len(fs))
+		}
+		if got := fs[0].Label(); got != tt.want {
+			t.Errorf("%s: label %q, want %q", tt.value, got, tt.want)
+		}
+	}
+}

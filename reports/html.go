@@ -1,0 +1,505 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
+)
+
+// Limits that keep report.html small and readable whatever the history.
+const (
+	maxWitnesses   = 40   // witness ops shown per checker
+	maxOpRows      = 300  // op rows per checker, context included
+	contextOps     = 2    // same-key ops shown before and after a witness
+	contextScan    = 5000 // how far to look for them
+	maxFaultRows   = 500  // rows of the fault table
+	maxProblems    = 20   // history rule violations listed
+	maxValueChars  = 300  // an op value is cut after this
+	maxDetailChars = 8000 // a checker detail is cut after this
+)
+
+type fact struct{ K, V string }
+
+type opRow struct {
+	Gap                                bool
+	Witness                            bool
+	Index                              int64
+	T, Proc, Type, F, Key, Value, Node string
+	Error                              string
+}
+
+type detail struct {
+	K, V  string
+	Block bool
+}
+
+type checkerView struct {
+	Name, Verdict, Duration string
+	Reasons                 []string
+	Details                 []detail
+	Artifacts               []string
+	Rows                    []opRow
+	Witnesses, Shown        int
+}
+
+type faultRow struct {
+	N                         int
+	Kind, Nodes, Value, Ended string
+	Start, End, Length        string
+	Colour                    string
+	Uncertain, Instant        bool
+}
+
+type fileLink struct {
+	Path, Size string
+}
+
+type htmlData struct {
+	Title, Verdict      string
+	Reasons, Notes      []string
+	Facts               []fact
+	Checkers            []checkerView
+	Latency, Throughput template.HTML
+	Timeline            template.HTML
+	LatencyCaption      string
+	Faults              []faultRow
+	FaultsMore          int
+	PerF                []FStats
+	Total               FStats
+	Problems            []string
+	ProblemsMore        int
+	Files               []fileLink
+	PlotError           string
+}
+
+// WriteHTML writes report.html: one self-contained page (inline CSS and
+// SVG, no scripts, nothing fetched from the network) in which every value
+// from the history is escaped.
+func (r *Report) WriteHTML(w io.Writer) error {
+	d, err := r.htmlData()
+	if err != nil {
+		return err
+	}
+	if err := pageTmpl.Execute(w, d); err != nil {
+		return fmt.Errorf("write %s: %w", HTMLFile, err)
+	}
+	return nil
+}
+
+func (r *Report) htmlData() (*htmlData, error) {
+	res := r.Results
+	d := &htmlData{
+		Title:   res.Scenario,
+		Verdict: res.Valid.String(),
+		Reasons: res.Reasons,
+		PerF:    r.PerF,
+		Total:   r.Total,
+	}
+	if d.Title == "" {
+		d.Title = "chaos run"
+	}
+	if res.Valid != checker.Valid && len(d.Reasons) == 0 {
+		d.Reasons = []string{"no reason was recorded for this verdict"}
+	}
+	d.Facts = r.facts()
+	d.Notes = append(append([]string(nil), res.Notes...), r.opts.Notes...)
+	for i, p := range r.st.problems {
+		if i == maxProblems {
+			d.ProblemsMore = len(r.st.problems) - maxProblems
+			break
+		}
+		d.Problems = append(d.Problems, p.Error())
+	}
+	for _, c := range res.Checkers {
+		d.Checkers = append(d.Checkers, r.checkerView(c))
+	}
+	colours := kindColours(r.Faults)
+	for i, f := range r.Faults {
+		if i == maxFaultRows {
+			d.FaultsMore = len(r.Faults) - maxFaultRows
+			break
+		}
+		d.Faults = append(d.Faults, faultRow{
+			N: i + 1, Kind: f.Kind, Nodes: faultTargets(f), Value: clip(string(f.Value), maxValueChars),
+			Start: secs(f.Start), End: secs(f.End), Length: secs(f.End - f.Start),
+			Ended: endedBy(f), Colour: hexColour(colours[f.Kind]),
+			Uncertain: f.Uncertain, Instant: f.Instant,
+		})
+	}
+	span := float64(r.st.span) / 1e9
+	kept, okKept, okAll, otherKept, otherAll := sample(r.st.points, r.opts.MaxPoints)
+	var err error
+	var svg string
+	if svg, err = latencyPlot(kept, r.Faults, colours, span); err == nil {
+		d.Latency = template.HTML(svg) // gonum escapes every text it draws
+		if svg, err = throughputPlot(computeThroughput(r.Ops, r.st.span), r.Faults, colours, span); err == nil {
+			d.Throughput = template.HTML(svg)
+			if len(r.Faults) > 0 {
+				if svg, err = timelinePlot(r.Faults, colours, span); err == nil {
+					d.Timeline = template.HTML(svg)
+				}
+			}
+		}
+	}
+	if err != nil {
+		d.PlotError = err.Error()
+	}
+	d.LatencyCaption = fmt.Sprintf("Each dot is one completed client op: x is when it was invoked, y how long it took. Shaded bands are fault intervals. All %d ok ops shown", okAll)
+	if okKept < okAll {
+		d.LatencyCaption = fmt.Sprintf("Each dot is one completed client op: x is when it was invoked, y how long it took. Shaded bands are fault intervals. Sampled: %d of %d ok ops shown (evenly spaced)", okKept, okAll)
+	}
+	if otherKept < otherAll {
+		d.LatencyCaption += fmt.Sprintf("; %d of %d fail/info ops shown", otherKept, otherAll)
+	} else {
+		d.LatencyCaption += fmt.Sprintf("; all %d fail/info ops shown", otherAll)
+	}
+	d.LatencyCaption += "; witness ops are always shown, ringed. Ops that never completed have no latency and are not drawn."
+	for _, f := range r.files {
+		d.Files = append(d.Files, fileLink{Path: f, Size: humanBytes(fileSize(r.Dir, f))})
+	}
+	return d, nil
+}
+
+func (r *Report) facts() []fact {
+	res := r.Results
+	fs := []fact{
+		{"Scenario", orDash(res.Scenario)},
+		{"Verdict", res.Valid.String()},
+		{"Seed", strconv.FormatUint(res.Seed, 10)},
+	}
+	if !res.Start.IsZero() {
+		fs = append(fs, fact{"Start", res.Start.UTC().Format(time.RFC3339)})
+	}
+	if !res.End.IsZero() {
+		fs = append(fs, fact{"End", res.End.UTC().Format(time.RFC3339)})
+	}
+	fs = append(fs,
+		fact{"Duration", r.Duration().Round(time.Millisecond).String()},
+		fact{"History", fmt.Sprintf("%d ops (%d client ops: %d ok, %d fail, %d info)", len(r.Ops), r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info)},
+		fact{"Faults", fmt.Sprintf("%d intervals", len(r.Faults))},
+	)
+	if res.Ops != 0 && res.Ops != len(r.Ops) {
+		fs = append(fs, fact{"Ops in results.json", fmt.Sprintf("%d (the history has %d)", res.Ops, len(r.Ops))})
+	}
+	if r.Dir != "" {
+		fs = append(fs, fact{"Run folder", r.Dir})
+	}
+	return fs
+}
+
+func (r *Report) checkerView(c checker.Result) checkerView {
+	v := checkerView{
+		Name: c.Checker, Verdict: c.Valid.String(), Duration: c.Duration.Round(time.Microsecond).String(),
+		Reasons: c.Reasons, Artifacts: c.Artifacts,
+	}
+	keys := make([]string, 0, len(c.Details))
+	for k := range c.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v.Details = append(v.Details, renderDetail(k, c.Details[k]))
+	}
+	v.Rows, v.Witnesses, v.Shown = r.witnessRows(c.Ops)
+	return v
+}
+
+func renderDetail(k string, val any) detail {
+	switch x := val.(type) {
+	case string:
+		return detail{K: k, V: clip(x, maxDetailChars), Block: strings.Contains(x, "\n")}
+	case nil:
+		return detail{K: k, V: "null"}
+	}
+	b, err := json.Marshal(val)
+	if err != nil {
+		return detail{K: k, V: fmt.Sprintf("%v", val)}
+	}
+	if len(b) <= 100 {
+		return detail{K: k, V: string(b)}
+	}
+	b, _ = json.MarshalIndent(val, "", "  ")
+	return detail{K: k, V: clip(string(b), maxDetailChars), Block: true}
+}
+
+// witnessRows shows a checker's witness ops: each with its invocation or
+// completion, and the nearest ops on the same key before and after it, in
+// history order, with gaps marked.
+func (r *Report) witnessRows(idx []int64) (rows []opRow, total, shown int) {
+	ws := append([]int64(nil), idx...)
+	sort.Slice(ws, func(a, b int) bool { return ws[a] < ws[b] })
+	ws = uniq(ws)
+	total = len(ws)
+	if len(ws) > maxWitnesses {
+		ws = ws[:maxWitnesses]
+	}
+	shown = len(ws)
+	if len(ws) == 0 {
+		return nil, total, 0
+	}
+	r.buildPartners()
+	show := map[int]bool{} // position -> witness?
+	add := func(p int, witness bool) { show[p] = show[p] || witness }
+	for _, w := range ws {
+		p, ok := r.pos(w)
+		if !ok {
+			continue
+		}
+		add(p, true)
+		if q := r.partner[p]; q >= 0 {
+			add(int(q), false)
+		}
+		key := r.Ops[p].Key
+		near := func(from, step int) {
+			found := 0
+			for q, n := from+step, 0; q >= 0 && q < len(r.Ops) && n < contextScan && found < contextOps; q, n = q+step, n+1 {
+				if r.Ops[q].IsClient() && r.Ops[q].Key == key {
+					add(q, false)
+					found++
+				}
+			}
+		}
+		near(p, -1)
+		near(p, +1)
+	}
+	pos := make([]int, 0, len(show))
+	for p := range show {
+		pos = append(pos, p)
+	}
+	sort.Ints(pos)
+	for i, p := range pos {
+		if len(rows) >= maxOpRows {
+			rows = append(rows, opRow{Gap: true})
+			break
+		}
+		if i > 0 && p != pos[i-1]+1 {
+			rows = append(rows, opRow{Gap: true})
+		}
+		rows = append(rows, makeOpRow(&r.Ops[p], show[p]))
+	}
+	return rows, total, shown
+}
+
+// buildPartners fills r.partner from the history's pairs, once.
+func (r *Report) buildPartners() {
+	if r.partner != nil {
+		return
+	}
+	r.partner = make([]int32, len(r.Ops))
+	for i := range r.partner {
+		r.partner[i] = -1
+	}
+	for _, pr := range r.st.pairs {
+		if pr.Complete == nil {
+			continue
+		}
+		a, ok1 := r.pos(pr.Invoke.Index)
+		b, ok2 := r.pos(pr.Complete.Index)
+		if ok1 && ok2 {
+			r.partner[a], r.partner[b] = int32(b), int32(a)
+		}
+	}
+}
+
+func makeOpRow(op *history.Op, witness bool) opRow {
+	proc := strconv.Itoa(op.Process)
+	if op.Process == history.NemesisProcess {
+		proc = "nemesis"
+	}
+	return opRow{
+		Witness: witness, Index: op.Index, T: secs(op.Time), Proc: proc, Type: string(op.Type),
+		F: op.F, Key: op.Key, Value: clip(string(op.Value), maxValueChars), Node: op.Node, Error: op.Error,
+	}
+}
+
+func uniq(s []int64) []int64 {
+	if len(s) == 0 {
+		return s
+	}
+	out := s[:1]
+	for _, x := range s[1:] {
+		if x != out[len(out)-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func faultTargets(f Fault) string {
+	if len(f.Grudge) > 0 {
+		return describeGrudge(f.Grudge)
+	}
+	if len(f.Nodes) == 0 {
+		return "(not named)"
+	}
+	return strings.Join(f.Nodes, ", ")
+}
+
+func endedBy(f Fault) string {
+	switch {
+	case f.Instant:
+		return "one-off action"
+	case f.EndedBy == "":
+		return "still active at the end of the history"
+	default:
+		return fmt.Sprintf("%s (op %d)", f.EndedBy, f.EndOp)
+	}
+}
+
+// secs renders nanoseconds as seconds with millisecond precision.
+func secs(ns int64) string { return strconv.FormatFloat(float64(ns)/1e9, 'f', 3, 64) }
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n < 0:
+		return ""
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+}
+
+func hexColour(c interface{ RGBA() (r, g, b, a uint32) }) string {
+	if c == nil {
+		return "#888888"
+	}
+	r, g, b, _ := c.RGBA()
+	return fmt.Sprintf("#%02x%02x%02x", r>>8, g>>8, b>>8)
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64)
+}
+
+var pageTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"ms":     ms,
+	"colour": func(c string) template.CSS { return template.CSS("background:" + c) },
+}).Parse(pageHTML))
+
+const pageHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} — {{.Verdict}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1f2328;background:#fff;line-height:1.4}
+main{max-width:1100px;margin:0 auto;padding:16px 24px 48px}
+h1{font-size:1.5em;margin:.4em 0}
+h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #d0d7de;padding-bottom:.2em}
+h3{font-size:1.05em;margin:1.2em 0 .4em}
+.verdict{border-radius:8px;padding:12px 18px;margin:12px 0;color:#fff}
+.verdict .word{font-size:1.8em;font-weight:700;letter-spacing:.04em;text-transform:uppercase}
+.verdict ul{margin:.4em 0 0;padding-left:1.2em}
+.v-valid{background:#1a7f37}.v-invalid{background:#cf222e}.v-unknown{background:#9a6700}
+.badge{display:inline-block;border-radius:4px;padding:0 6px;color:#fff;font-weight:600;font-size:.85em;text-transform:uppercase}
+table{border-collapse:collapse;margin:.4em 0;font-size:.9em}
+th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+.nowrap{white-space:nowrap}
+table.facts th{width:12em}
+.ops td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em;white-space:pre-wrap;word-break:break-all}
+.ops tr.w td{background:#fff1e5;font-weight:600}
+.ops tr.gap td{text-align:center;color:#656d76;background:#f6f8fa;padding:0;line-height:.9;font-size:.7em}
+.t-ok{color:#1a7f37}.t-fail{color:#cf222e}.t-info{color:#9a6700}
+pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:24em;font-size:.85em;margin:.2em 0}
+.checker{border:1px solid #d0d7de;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
+figure{margin:12px 0}
+figure svg{width:100%;height:auto;display:block}
+figcaption{color:#656d76;font-size:.85em}
+.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin-right:4px}
+.muted{color:#656d76}
+.warn{color:#9a6700}
+</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+<div class="verdict v-{{.Verdict}}">
+<div class="word">{{.Verdict}}</div>
+{{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
+</div>
+
+<h2>Run</h2>
+<table class="facts">
+{{range .Facts}}<tr><th>{{.K}}</th><td>{{.V}}</td></tr>
+{{end}}</table>
+{{if .Notes}}<h3>Notes</h3><ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Problems}}<h3 class="warn">History rule violations</h3><ul>{{range .Problems}}<li>{{.}}</li>{{end}}{{if .ProblemsMore}}<li>… and {{.ProblemsMore}} more</li>{{end}}</ul>{{end}}
+
+<h2>Checkers</h2>
+{{if not .Checkers}}<p class="warn">No checker results were recorded.</p>{{end}}
+{{range .Checkers}}<div class="checker" id="checker-{{.Name}}">
+<h3><span class="badge v-{{.Verdict}}">{{.Verdict}}</span> {{.Name}} <span class="muted">({{.Duration}})</span></h3>
+{{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Details}}<table>{{range .Details}}<tr><th>{{.K}}</th><td>{{if .Block}}<pre>{{.V}}</pre>{{else}}{{.V}}{{end}}</td></tr>{{end}}</table>{{end}}
+{{if .Artifacts}}<p>Artifacts: {{range $i, $a := .Artifacts}}{{if $i}}, {{end}}<a href="{{$a}}">{{$a}}</a>{{end}}</p>{{end}}
+{{if .Rows}}<p>Ops that matter{{if lt .Shown .Witnesses}} (first {{.Shown}} of {{.Witnesses}}){{end}}, highlighted, with their invocations or completions and the nearest ops on the same key:</p>
+<table class="ops"><tr><th>#</th><th>time (s)</th><th>process</th><th>type</th><th>f</th><th>key</th><th>value</th><th>node</th><th>error</th></tr>
+{{range .Rows}}{{if .Gap}}<tr class="gap"><td colspan="9">…</td></tr>
+{{else}}<tr{{if .Witness}} class="w"{{end}}><td>{{.Index}}</td><td>{{.T}}</td><td>{{.Proc}}</td><td class="t-{{.Type}}">{{.Type}}</td><td>{{.F}}</td><td>{{.Key}}</td><td>{{.Value}}</td><td>{{.Node}}</td><td>{{.Error}}</td></tr>
+{{end}}{{end}}</table>{{end}}
+</div>
+{{end}}
+
+<h2>Plots</h2>
+{{if .PlotError}}<p class="warn">The plots could not be drawn: {{.PlotError}}</p>{{end}}
+{{if .Latency}}<figure>{{.Latency}}<figcaption>{{.LatencyCaption}}</figcaption></figure>{{end}}
+{{if .Throughput}}<figure>{{.Throughput}}<figcaption>Completions per second: ok ops for each f, and failed or unknown (info) ops of every f together (dashed). Shaded bands are fault intervals.</figcaption></figure>{{end}}
+{{if .Timeline}}<figure>{{.Timeline}}<figcaption>Fault intervals by node, from the completion of the op that started each fault to the completion of the op that ended it. Faults whose value names no nodes are on the last row. Paler bars are faults that may not have been applied (their start completed as info).</figcaption></figure>{{end}}
+
+<h2>Faults</h2>
+{{if .Faults}}<table>
+<tr><th>#</th><th>fault</th><th>targets</th><th>from (s)</th><th>to (s)</th><th>for (s)</th><th>ended by</th><th>value</th></tr>
+{{range .Faults}}<tr><td class="num">{{.N}}</td><td class="nowrap"><span class="swatch" style="{{colour .Colour}}"></span>{{.Kind}}{{if .Uncertain}} <span class="warn">(may not have applied)</span>{{end}}</td><td>{{.Nodes}}</td><td class="num">{{.Start}}</td><td class="num">{{.End}}</td><td class="num">{{.Length}}</td><td>{{.Ended}}</td><td class="ops"><code>{{.Value}}</code></td></tr>
+{{end}}{{if .FaultsMore}}<tr><td colspan="8">… and {{.FaultsMore}} more</td></tr>{{end}}
+</table>{{else}}<p>No faults were injected.</p>{{end}}
+
+<h2>Ops by f</h2>
+<table>
+<tr><th>f</th><th>total</th><th>ok</th><th>fail</th><th>info</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>max (ms)</th></tr>
+{{range .PerF}}<tr><td>{{.F}}</td><td class="num">{{.Total}}</td><td class="num">{{.OK}}</td><td class="num">{{.Fail}}</td><td class="num">{{.Info}}</td><td class="num">{{ms .P50}}</td><td class="num">{{ms .P95}}</td><td class="num">{{ms .P99}}</td><td class="num">{{ms .Max}}</td></tr>
+{{end}}<tr><th>all</th><th class="num">{{.Total.Total}}</th><th class="num">{{.Total.OK}}</th><th class="num">{{.Total.Fail}}</th><th class="num">{{.Total.Info}}</th><th class="num">{{ms .Total.P50}}</th><th class="num">{{ms .Total.P95}}</th><th class="num">{{ms .Total.P99}}</th><th class="num">{{ms .Total.Max}}</th></tr>
+</table>
+<p class="muted">Latency quantiles are of ok ops only. info counts ops whose outcome is unknown, including ops that never completed.</p>
+
+{{if .Files}}<h2>Files</h2>
+<ul>{{range .Files}}<li><a href="{{.Path}}">{{.Path}}</a> <span class="muted">{{.Size}}</span></li>{{end}}</ul>{{end}}
+<p class="muted">Rebuild this page with <code>chaos report RUN_DIR</code>; re-check the history with <code>chaos check RUN_DIR</code>.</p>
+</main>
+</body>
+</html>
+`

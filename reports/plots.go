@@ -1,0 +1,408 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/chaos-testing/chaos/history"
+)
+
+// Colours of op outcomes, shared by the plots and the page.
+var (
+	colOK   = color.RGBA{R: 0x2d, G: 0x8a, B: 0x4e, A: 0xff}
+	colFail = color.RGBA{R: 0xcf, G: 0x22, B: 0x2e, A: 0xff}
+	colInfo = color.RGBA{R: 0xd4, G: 0x8a, B: 0x00, A: 0xff}
+)
+
+// kindColour gives each fault kind a stable colour: the usual kinds have
+// their own, others take one from a palette in order of appearance.
+func kindColours(faults []Fault) map[string]color.RGBA {
+	fixed := map[string]color.RGBA{
+		"partition": {R: 0x4c, G: 0x72, B: 0xb0, A: 0xff},
+		"kill":      {R: 0xc4, G: 0x4e, B: 0x52, A: 0xff},
+		"pause":     {R: 0x81, G: 0x72, B: 0xb2, A: 0xff},
+		"packet":    {R: 0xdd, G: 0x84, B: 0x52, A: 0xff},
+		"clock":     {R: 0x2a, G: 0x9d, B: 0x8f, A: 0xff},
+	}
+	palette := []color.RGBA{
+		{R: 0x93, G: 0x78, B: 0x60, A: 0xff},
+		{R: 0xda, G: 0x8b, B: 0xc3, A: 0xff},
+		{R: 0x8c, G: 0x8c, B: 0x8c, A: 0xff},
+		{R: 0xcc, G: 0xb9, B: 0x74, A: 0xff},
+		{R: 0x64, G: 0xb5, B: 0xcd, A: 0xff},
+		{R: 0x55, G: 0xa8, B: 0x68, A: 0xff},
+	}
+	out := map[string]color.RGBA{}
+	next := 0
+	for _, f := range faults {
+		if _, ok := out[f.Kind]; ok {
+			continue
+		}
+		if c, ok := fixed[f.Kind]; ok {
+			out[f.Kind] = c
+			continue
+		}
+		out[f.Kind] = palette[next%len(palette)]
+		next++
+	}
+	return out
+}
+
+func translucent(c color.RGBA, a uint8) color.Color {
+	return color.NRGBA{R: c.R, G: c.G, B: c.B, A: a}
+}
+
+// sans is the font of every plot's text.
+var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = font.From(sans, 13)
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		ax.Label.TextStyle.Font = font.From(sans, 11)
+		ax.Tick.Label.Font = font.From(sans, 9)
+	}
+	p.Legend.TextStyle.Font = font.From(sans, 9)
+	return p
+}
+
+// svgHead matches what vgsvg writes before the <svg> element.
+var svgHead = regexp.MustCompile(`(?s)^.*?<svg`)
+
+// renderSVG draws p and returns an <svg> element ready to inline in HTML:
+// no XML prolog, no namespace URLs, and a font stack that falls back to
+// the browser's sans-serif. The legend goes in a strip to the right of the
+// plot, where it covers no data and no fault label.
+func renderSVG(p *plot.Plot, w, h vg.Length) (svg string, err error) {
+	defer func() {
+		// A plot must never take the report down with it.
+		if r := recover(); r != nil {
+			svg, err = "", fmt.Errorf("render plot %q: %v", p.Title.Text, r)
+		}
+	}()
+	c := vgsvg.New(w, h)
+	dc := draw.New(c)
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	area := dc
+	if leg.Rectangle(dc).Max.X > leg.Rectangle(dc).Min.X {
+		r := leg.Rectangle(dc)
+		legW := r.Max.X - r.Min.X + 12
+		area = draw.Crop(dc, 0, -legW, 0, 0)
+		strip := draw.Crop(dc, w-legW+6, 0, 0, -(p.Title.Padding + p.Title.TextStyle.Font.Size*2))
+		leg.Top, leg.Left = true, true
+		leg.Padding = 2
+		leg.Draw(strip)
+	}
+	p.Draw(area)
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("render plot %q: %w", p.Title.Text, err)
+	}
+	s := svgHead.ReplaceAllString(buf.String(), "<svg")
+	s = strings.Replace(s, `xmlns="http://www.w3.org/2000/svg"`, "", 1)
+	s = strings.Replace(s, `xmlns:xlink="http://www.w3.org/1999/xlink"`, "", 1)
+	s = strings.ReplaceAll(s, "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
+	return s, nil
+}
+
+// band is a shaded time interval on a time-series plot.
+type band struct {
+	x0, x1 float64 // seconds
+	label  string
+	col    color.RGBA
+}
+
+// faultBands shades fault intervals across the whole height of a plot and
+// labels them at the top. It does not widen the plot's ranges.
+type faultBands struct {
+	bands []band
+	style text.Style
+}
+
+func newFaultBands(faults []Fault, colours map[string]color.RGBA) *faultBands {
+	// Merge overlapping intervals of the same kind into one band.
+	byKind := map[string][]Fault{}
+	var kinds []string
+	for _, f := range faults {
+		if _, ok := byKind[f.Kind]; !ok {
+			kinds = append(kinds, f.Kind)
+		}
+		byKind[f.Kind] = append(byKind[f.Kind], f)
+	}
+	fb := &faultBands{style: text.Style{
+		Color: color.Black, Font: font.From(sans, 8), Handler: plot.DefaultTextHandler,
+		XAlign: draw.XLeft, YAlign: draw.YTop,
+	}}
+	for _, k := range kinds {
+		fs := byKind[k]
+		sort.SliceStable(fs, func(a, b int) bool { return fs[a].Start < fs[b].Start })
+		var cur *band
+		for _, f := range fs {
+			x0, x1 := float64(f.Start)/1e9, float64(f.End)/1e9
+			if cur != nil && x0 <= cur.x1 {
+				cur.x1 = math.Max(cur.x1, x1)
+				continue
+			}
+			if cur != nil {
+				fb.bands = append(fb.bands, *cur)
+			}
+			cur = &band{x0: x0, x1: x1, label: k, col: colours[k]}
+		}
+		if cur != nil {
+			fb.bands = append(fb.bands, *cur)
+		}
+	}
+	sort.SliceStable(fb.bands, func(a, b int) bool { return fb.bands[a].x0 < fb.bands[b].x0 })
+	return fb
+}
+
+// Plot implements plot.Plotter.
+func (fb *faultBands) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	lineH := fb.style.Font.Size * 1.2
+	// Labels go in rows, so that neighbours do not overwrite each other.
+	var rowEnd []vg.Length
+	for _, b := range fb.bands {
+		x0, x1 := trX(b.x0), trX(b.x1)
+		if x1 < c.Min.X || x0 > c.Max.X {
+			continue
+		}
+		x0, x1 = max(x0, c.Min.X), min(x1, c.Max.X)
+		if x1-x0 < 1.5 {
+			x1 = x0 + 1.5
+		}
+		c.FillPolygon(translucent(b.col, 0x38), []vg.Point{
+			{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y},
+		})
+		w := fb.style.Width(b.label)
+		row := 0
+		for row < len(rowEnd) && rowEnd[row] > x0 {
+			row++
+		}
+		if row == len(rowEnd) {
+			rowEnd = append(rowEnd, 0)
+		}
+		rowEnd[row] = x0 + w + 4
+		sty := fb.style
+		sty.Color = b.col
+		lx := min(x0+2, c.Max.X-w-2)
+		c.FillText(sty, vg.Point{X: lx, Y: c.Max.Y - 2 - vg.Length(row)*lineH}, b.label)
+	}
+}
+
+// swatch is a legend thumbnail: a filled square.
+type swatch struct{ col color.Color }
+
+// Thumbnail implements plot.Thumbnailer.
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(s.col, []vg.Point{
+		{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y},
+	})
+}
+
+// latencyPlot plots every sampled op's latency against its invocation
+// time, coloured by outcome, over the shaded fault intervals.
+func latencyPlot(points []point, faults []Fault, colours map[string]color.RGBA, spanSec float64) (string, error) {
+	p := newPlot("Latency of every op", "time since start (s)", "latency (ms, log scale)")
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Add(plotter.NewGrid())
+	p.Add(newFaultBands(faults, colours))
+	series := []struct {
+		name string
+		typ  history.Type
+		col  color.RGBA
+		r    vg.Length
+	}{
+		{"ok", history.OK, colOK, 1.0},
+		{"info", history.Info, colInfo, 1.4},
+		{"fail", history.Fail, colFail, 1.4},
+	}
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		var xys plotter.XYs
+		for _, pt := range points {
+			if pt.typ == s.typ {
+				y := math.Max(pt.latency, 0.001)
+				xys = append(xys, plotter.XY{X: pt.t, Y: y})
+				ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
+			}
+		}
+		sc, err := plotter.NewScatter(xys)
+		if err != nil {
+			return "", fmt.Errorf("latency plot: %w", err)
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: translucent(s.col, 0xd0), Radius: s.r, Shape: draw.CircleGlyph{}}
+		p.Add(sc)
+		p.Legend.Add(fmt.Sprintf("%s (%d)", s.name, len(xys)), sc)
+	}
+	var wit plotter.XYs
+	for _, pt := range points {
+		if pt.witness {
+			wit = append(wit, plotter.XY{X: pt.t, Y: math.Max(pt.latency, 0.001)})
+		}
+	}
+	if len(wit) > 0 {
+		sc, err := plotter.NewScatter(wit)
+		if err != nil {
+			return "", fmt.Errorf("latency plot: %w", err)
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: 3.5, Shape: draw.RingGlyph{}}
+		p.Add(sc)
+		p.Legend.Add("witness", sc)
+	}
+	if math.IsInf(ymin, 1) {
+		ymin, ymax = 1, 1
+	}
+	p.Y.Min, p.Y.Max = ymin/1.5, ymax*3
+	p.X.Min, p.X.Max = 0, math.Max(spanSec, 1e-3)
+	return renderSVG(p, 9.5*vg.Inch, 4.2*vg.Inch)
+}
+
+// throughputPlot plots ok completions per second for each f, and failed
+// or unknown completions of every f together, over the shaded faults.
+func throughputPlot(tp *throughput, faults []Fault, colours map[string]color.RGBA, spanSec float64) (string, error) {
+	unit := "1 s buckets"
+	if tp.bucket != 1 {
+		unit = fmt.Sprintf("%g s buckets", tp.bucket)
+	}
+	p := newPlot("Throughput by f ("+unit+")", "time since start (s)", "completions per second")
+	p.Add(plotter.NewGrid())
+	p.Add(newFaultBands(faults, colours))
+	line := func(vals []float64) plotter.XYs {
+		xys := make(plotter.XYs, len(vals))
+		for i, v := range vals {
+			xys[i] = plotter.XY{X: tp.centre(i), Y: v}
+		}
+		return xys
+	}
+	palette := []color.RGBA{
+		{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, {R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+		{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, {R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+		{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}, {R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
+		{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}, {R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
+	}
+	for i, f := range tp.fs {
+		l, err := plotter.NewLine(line(tp.ok[f]))
+		if err != nil {
+			return "", fmt.Errorf("throughput plot: %w", err)
+		}
+		l.Color = palette[i%len(palette)]
+		l.Width = 1.2
+		p.Add(l)
+		p.Legend.Add(f+" ok", l)
+	}
+	l, err := plotter.NewLine(line(tp.bad))
+	if err != nil {
+		return "", fmt.Errorf("throughput plot: %w", err)
+	}
+	l.Color = colFail
+	l.Width = 1.2
+	l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	p.Add(l)
+	p.Legend.Add("fail+info (all f)", l)
+	p.X.Min, p.X.Max = 0, math.Max(spanSec, 1e-3)
+	p.Y.Min = 0
+	p.Y.Max *= 1.2 // room for the fault labels
+	return renderSVG(p, 9.5*vg.Inch, 3.6*vg.Inch)
+}
+
+// clusterRow is the timeline row of faults whose targets are not known.
+const clusterRow = "(targets unknown)"
+
+// timelineBars draws one bar per fault and node: rows are nodes.
+type timelineBars struct {
+	rows    map[string]int
+	faults  []Fault
+	colours map[string]color.RGBA
+}
+
+// Plot implements plot.Plotter.
+func (tb *timelineBars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for _, f := range tb.faults {
+		nodes := f.Nodes
+		if len(nodes) == 0 {
+			nodes = []string{clusterRow}
+		}
+		col := tb.colours[f.Kind]
+		fill := color.Color(col)
+		if f.Uncertain {
+			fill = translucent(col, 0x80)
+		}
+		x0, x1 := trX(float64(f.Start)/1e9), trX(float64(f.End)/1e9)
+		if x1-x0 < 2 {
+			x1 = x0 + 2
+		}
+		for _, n := range nodes {
+			row := float64(tb.rows[n])
+			y0, y1 := trY(row-0.32), trY(row+0.32)
+			c.FillPolygon(fill, c.ClipPolygonXY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}))
+		}
+	}
+}
+
+// timelinePlot draws the faults per node: one row per node, one bar per
+// interval, coloured by kind.
+func timelinePlot(faults []Fault, colours map[string]color.RGBA, spanSec float64) (string, error) {
+	var names []string
+	seen := map[string]bool{}
+	unknown := false
+	for _, f := range faults {
+		if len(f.Nodes) == 0 {
+			unknown = true
+		}
+		for _, n := range f.Nodes {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	if unknown {
+		names = append(names, clusterRow)
+	}
+	rows := map[string]int{}
+	ticks := make(plot.ConstantTicks, len(names))
+	for i, n := range names {
+		// The first node is the top row.
+		rows[n] = len(names) - 1 - i
+		ticks[i] = plot.Tick{Value: float64(len(names) - 1 - i), Label: n}
+	}
+	p := newPlot("Faults by node", "time since start (s)", "")
+	p.Add(plotter.NewGrid())
+	p.Add(&timelineBars{rows: rows, faults: faults, colours: colours})
+	var kinds []string
+	for _, f := range faults {
+		if !slices.Contains(kinds, f.Kind) {
+			kinds = append(kinds, f.Kind)
+		}
+	}
+	for _, k := range kinds {
+		p.Legend.Add(k, swatch{colours[k]})
+	}
+	p.Y.Tick.Marker = ticks
+	p.Y.Min, p.Y.Max = -0.6, float64(len(names))-0.4
+	p.X.Min, p.X.Max = 0, math.Max(spanSec, 1e-3)
+	h := vg.Length(1.1+0.28*float64(max(len(names), len(kinds)))) * vg.Inch
+	return renderSVG(p, 9.5*vg.Inch, h)
+}

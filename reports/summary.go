@@ -1,0 +1,149 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/chaos-testing/chaos/checker"
+)
+
+const (
+	maxSummaryReasons = 10
+	maxSummaryFaults  = 30
+	maxSummaryOps     = 8
+)
+
+// verdictWord is the verdict as one clear upper-case word.
+func verdictWord(v checker.Verdict) string { return strings.ToUpper(v.String()) }
+
+// WriteSummary writes summary.md: Markdown for a CI step summary or a
+// pull-request comment. Values from the history are escaped so they cannot
+// break the tables or inject markup.
+func (r *Report) WriteSummary(w io.Writer) error {
+	res := r.Results
+	var b strings.Builder
+	name := res.Scenario
+	if name == "" {
+		name = "chaos run"
+	}
+	fmt.Fprintf(&b, "## chaos: %s — %s\n\n", mdText(name), verdictWord(res.Valid))
+	switch res.Valid {
+	case checker.Valid:
+		b.WriteString("**Verdict: VALID.** Every checker found the history consistent.\n\n")
+	case checker.Invalid:
+		b.WriteString("**Verdict: INVALID.** A checker found the history violates its property.\n\n")
+	default:
+		b.WriteString("**Verdict: UNKNOWN.** The history could not be fully checked; this is not a pass.\n\n")
+	}
+	b.WriteString("| history ops | client ops | ok | fail | info | duration | seed | faults |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %s | %d | %d |\n\n",
+		len(r.Ops), r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info, r.Duration().Round(time.Millisecond), res.Seed, len(r.Faults))
+
+	if len(res.Reasons) > 0 {
+		b.WriteString("### Why\n\n")
+		for i, reason := range res.Reasons {
+			if i == maxSummaryReasons {
+				fmt.Fprintf(&b, "- … and %d more (see report.html)\n", len(res.Reasons)-maxSummaryReasons)
+				break
+			}
+			fmt.Fprintf(&b, "- %s\n", mdText(clip(reason, 600)))
+		}
+		b.WriteString("\n")
+	}
+
+	for _, c := range res.Checkers {
+		if c.Valid != checker.Invalid {
+			continue
+		}
+		fmt.Fprintf(&b, "### Anomaly: %s\n\n", mdText(c.Checker))
+		for i, reason := range c.Reasons {
+			if i == 3 {
+				break
+			}
+			fmt.Fprintf(&b, "%s\n\n", mdText(clip(reason, 600)))
+		}
+		if len(c.Ops) > 0 {
+			var lines []string
+			for i, x := range c.Ops {
+				if i == maxSummaryOps {
+					lines = append(lines, fmt.Sprintf("… and %d more ops", len(c.Ops)-maxSummaryOps))
+					break
+				}
+				if p, ok := r.pos(x); ok {
+					lines = append(lines, clip(r.Ops[p].String(), 200))
+				}
+			}
+			b.WriteString(codeBlock(strings.Join(lines, "\n")))
+		}
+		break // one anomaly is enough here; report.html has the rest
+	}
+
+	if len(res.Checkers) > 0 {
+		b.WriteString("### Checkers\n\n| checker | verdict | took | first reason |\n|---|---|---:|---|\n")
+		for _, c := range res.Checkers {
+			first := ""
+			if len(c.Reasons) > 0 {
+				first = c.Reasons[0]
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(c.Checker), verdictWord(c.Valid), c.Duration.Round(time.Millisecond), mdText(clip(first, 200)))
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("### Faults\n\n")
+	if len(r.Faults) == 0 {
+		b.WriteString("No faults were injected.\n\n")
+	} else {
+		b.WriteString("| # | fault | targets | from (s) | to (s) |\n|---:|---|---|---:|---:|\n")
+		for i, f := range r.Faults {
+			if i == maxSummaryFaults {
+				fmt.Fprintf(&b, "| | … and %d more | | | |\n", len(r.Faults)-maxSummaryFaults)
+				break
+			}
+			to := secs(f.End)
+			if f.EndedBy == "" && !f.Instant {
+				to += " (still active)"
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, mdText(f.Kind), mdText(clip(faultTargets(f), 120)), secs(f.Start), to)
+		}
+		b.WriteString("\n")
+	}
+	dir := r.Dir
+	if dir == "" {
+		dir = "RUN_DIR"
+	}
+	fmt.Fprintf(&b, "Re-check the history: `chaos check %s` · rebuild the reports: `chaos report %s` · details: `report.html` in the run folder.\n", mdCode(dir), mdCode(dir))
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write %s: %w", SummaryFile, err)
+	}
+	return nil
+}
+
+// mdReplacer makes text safe as Markdown inline text or a table cell: no
+// raw HTML, no emphasis or links, no line breaks, no cell breaks.
+var mdReplacer = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ",
+	"`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "|", "\\|",
+)
+
+func mdText(s string) string { return mdReplacer.Replace(s) }
+
+// mdCode makes s safe inside an inline code span.
+func mdCode(s string) string { return strings.NewReplacer("`", "'", "\n", " ").Replace(s) }
+
+// codeBlock fences s with more backticks than any run inside it.
+func codeBlock(s string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + "\n" + s + "\n" + fence + "\n\n"
+}
