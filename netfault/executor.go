@@ -1,0 +1,534 @@
+package netfault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Faults is the whole fault state of one target.
+type Faults struct {
+	// Partition lists the addresses whose packets are dropped, both ways.
+	Partition []netip.Addr `json:"partition,omitempty"`
+	// Shape is the packet fault; the zero Shape is none.
+	Shape Shape `json:"shape"`
+}
+
+// IsZero reports whether f holds no fault.
+func (f Faults) IsZero() bool { return len(f.Partition) == 0 && f.Shape.IsZero() }
+
+func (f Faults) clone() Faults {
+	f.Partition = slices.Clone(f.Partition)
+	f.Shape.Dests = slices.Clone(f.Shape.Dests)
+	return f
+}
+
+// targetState is what the executor knows of one target (by name).
+type targetState struct {
+	t      Target
+	inode  uint64 // of t.NetNS when last applied; 0 if never applied
+	faults Faults
+	rel    *releaser // fallback delay, if any
+}
+
+// Executor applies network faults inside nodes' network namespaces and
+// remembers them per target, so it can heal them, and re-apply them when a
+// node restarts with a new namespace. It needs root (CAP_NET_ADMIN and
+// CAP_SYS_ADMIN for setns). All methods are safe for concurrent use; each
+// call runs alone.
+//
+// The controller host is never cut off by a partition because the caller
+// never lists it: Partition drops exactly the addresses given (and
+// WithProtected makes listing it an error).
+type Executor struct {
+	log        *slog.Logger
+	journal    *Journal
+	ownJournal bool
+	forced     Method
+	protected  []netip.Addr
+
+	mu      sync.Mutex
+	targets map[string]*targetState
+
+	methodOnce sync.Once
+	method     Method
+	methodWhy  error
+
+	// egressOutput is set once the kernel refused a netdev egress chain
+	// (before 5.16): egress drops then go on the ip/ip6 output hook.
+	egressOutput bool
+}
+
+// Option configures an Executor.
+type Option func(*Executor) error
+
+// WithJournal makes the executor append every apply and heal to j.
+func WithJournal(j *Journal) Option {
+	return func(e *Executor) error { e.journal = j; return nil }
+}
+
+// WithJournalFile makes the executor append every apply and heal to the
+// file at path (created if needed; closed by Close).
+func WithJournalFile(path string) Option {
+	return func(e *Executor) error {
+		j, err := OpenJournal(path)
+		if err != nil {
+			return err
+		}
+		e.journal, e.ownJournal = j, true
+		return nil
+	}
+}
+
+// WithProtected makes Partition refuse to drop these addresses: the
+// controller host's own addresses, so a wrong grudge cannot cut the
+// controller off its nodes.
+func WithProtected(addrs ...netip.Addr) Option {
+	return func(e *Executor) error {
+		for i, a := range addrs {
+			if !a.IsValid() {
+				return fmt.Errorf("netfault: protected[%d] is not a valid address", i)
+			}
+		}
+		e.protected = append(e.protected, normAddrs(addrs)...)
+		return nil
+	}
+}
+
+// WithMethod forces the packet-fault method instead of probing the kernel
+// (MethodFallback is useful to test the fallback on a kernel with netem).
+func WithMethod(m Method) Option {
+	return func(e *Executor) error {
+		if m != MethodNetem && m != MethodFallback {
+			return fmt.Errorf("netfault: unknown method %q", m)
+		}
+		e.forced = m
+		return nil
+	}
+}
+
+// New returns an Executor that logs to log (nil: no logs).
+func New(log *slog.Logger, opts ...Option) (*Executor, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Executor{log: log, targets: map[string]*targetState{}}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Method is how this executor carries out Shape on this kernel: MethodNetem
+// if the kernel has the netem qdisc, else MethodFallback. The kernel is
+// probed once, in a scratch namespace.
+func (e *Executor) Method() Method {
+	e.methodOnce.Do(func() {
+		if e.forced != "" {
+			e.method = e.forced
+			return
+		}
+		ok, err := probeNetem()
+		if ok {
+			e.method = MethodNetem
+		} else {
+			e.method, e.methodWhy = MethodFallback, err
+		}
+		e.log.Info("netfault: packet faults method", "method", e.method, "why", err)
+	})
+	return e.method
+}
+
+// Faults returns the faults currently applied to the target named name.
+func (e *Executor) Faults(name string) (Faults, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st, ok := e.targets[name]
+	if !ok {
+		return Faults{}, false
+	}
+	return st.faults.clone(), true
+}
+
+// Partition makes t silently drop every packet to and from the addresses
+// in drop (IPv4 or IPv6), replacing any earlier partition of t; other
+// faults of t stay. An empty drop removes the partition. Drops are nftables
+// rules on the ingress and egress hooks of t's links, in our table, so the
+// sender of a dropped packet sees a timeout, never an error.
+func (e *Executor) Partition(ctx context.Context, t Target, drop []netip.Addr) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	for i, a := range drop {
+		if !a.IsValid() {
+			return fmt.Errorf("partition %s: drop[%d] is not a valid address", t.Name, i)
+		}
+	}
+	drop = normAddrs(drop)
+	for _, a := range drop {
+		if slices.Contains(e.protected, a) {
+			return fmt.Errorf("partition %s: refusing to drop %s, a protected (controller) address", t.Name, a)
+		}
+	}
+	return e.update(ctx, t, func(f *Faults) { f.Partition = drop })
+}
+
+// Shape applies s to t, replacing any earlier Shape of t; a partition of
+// t stays. The zero Shape removes shaping. See Method for how; corruption
+// and reordering need netem and fail clearly without it.
+func (e *Executor) Shape(ctx context.Context, t Target, s Shape) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("shape %s: %w", t.Name, err)
+	}
+	s = s.normalized()
+	if s.IsZero() {
+		s = Shape{}
+	}
+	if !s.IsZero() && (s.Corrupt > 0 || s.Reorder > 0) && e.Method() != MethodNetem {
+		return fmt.Errorf("shape %s: corrupt and reorder need the netem qdisc, which this kernel lacks (%v)", t.Name, e.methodWhy)
+	}
+	return e.update(ctx, t, func(f *Faults) { f.Shape = s })
+}
+
+// Reapply writes t's current faults into t's namespace again: after a
+// restart (new Incarnation, new namespace) the old rules died with the old
+// namespace. A target without faults is left alone.
+func (e *Executor) Reapply(ctx context.Context, t Target) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	st, ok := e.targets[t.Name]
+	var f Faults
+	if ok {
+		f = st.faults.clone()
+	}
+	e.mu.Unlock()
+	if !ok || f.IsZero() {
+		return nil
+	}
+	return e.update(ctx, t, func(cur *Faults) { *cur = f })
+}
+
+// Heal removes every rule, qdisc and queue of ours from t's namespace (and
+// from the namespace t had when its faults were applied, if that is a
+// different one that still exists). Idempotent; a namespace that no longer
+// exists is not an error.
+func (e *Executor) Heal(ctx context.Context, t Target) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.healLocked(ctx, t)
+}
+
+// HealAll heals every target this executor touched.
+func (e *Executor) HealAll(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(e.targets)) {
+		if err := e.healLocked(ctx, e.targets[name].t); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the executor's delay releasers and closes a journal file it
+// opened. It heals nothing (call HealAll first): NFQUEUE rules left behind
+// pass packets without delay (bypass), every other fault stays.
+func (e *Executor) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, st := range e.targets {
+		if st.rel != nil {
+			st.rel.Close()
+			st.rel = nil
+		}
+	}
+	if e.ownJournal {
+		return e.journal.Close()
+	}
+	return nil
+}
+
+// update changes t's faults with mutate and writes the result.
+func (e *Executor) update(ctx context.Context, t Target, mutate func(*Faults)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.targets[t.Name]
+	if st == nil {
+		st = &targetState{t: t}
+	}
+	want := st.faults.clone()
+	mutate(&want)
+	if want.IsZero() {
+		if _, known := e.targets[t.Name]; !known {
+			return nil // nothing applied, nothing asked
+		}
+		return e.healLocked(ctx, t)
+	}
+	e.targets[t.Name] = st
+	return e.applyLocked(ctx, st, t, want)
+}
+
+// applyLocked writes want into t's namespace. On error the namespace may
+// hold part of it (Heal removes it) and st keeps its previous faults.
+func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, want Faults) error {
+	ns, err := openNS(t.NetNS)
+	if err != nil {
+		return fmt.Errorf("apply faults to %s: %w", t, err)
+	}
+	defer ns.Close()
+
+	if st.inode != 0 && st.inode != ns.inode {
+		e.retireLocked(ctx, st, "replaced by a new incarnation "+t.Incarnation)
+	}
+
+	method := Method("")
+	sh := want.Shape
+	packet := sh.Delay > 0 || sh.Jitter > 0 || sh.Loss > 0 || sh.Duplicate > 0 || sh.Corrupt > 0 || sh.Reorder > 0
+	if packet {
+		method = e.Method()
+		if method != MethodNetem && (sh.Corrupt > 0 || sh.Reorder > 0) {
+			return fmt.Errorf("shape %s: corrupt and reorder need the netem qdisc, which this kernel lacks", t)
+		}
+	}
+	fallback := method == MethodFallback
+
+	np := nftPlan{partition: want.Partition, egressOutput: e.egressOutput}
+	tp := tcPlan{rate: sh.Rate}
+	if fallback {
+		np.loss, np.dup, np.dests, np.delay = sh.Loss, sh.Duplicate, sh.Dests, sh.needsDelay()
+	}
+	if method == MethodNetem {
+		tp.netem = netemAttrs(sh)
+	}
+	if !tp.empty() {
+		tp.dests = sh.Dests
+	}
+
+	entry := Entry{Op: OpApply, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: ns.inode,
+		Partition: want.Partition, By: "executor", Mechanism: e.mechanisms(want, method)}
+	if !sh.IsZero() {
+		s := sh
+		entry.Shape = &s
+	}
+	// Write ahead: once the namespace may hold our state, the journal says so.
+	if err := e.appendJournal(entry); err != nil {
+		return fmt.Errorf("apply faults to %s: %w", t, err)
+	}
+	prev := st.faults
+	st.t, st.inode, st.faults = t, ns.inode, want
+
+	err = e.writeLocked(ctx, st, ns, np, tp, sh)
+	if err != nil {
+		// Keep what was asked before: a refused Shape must not make the
+		// next Partition fail too. Whatever was half-written is ours and
+		// goes with Heal, and the next apply rewrites everything.
+		st.faults = prev
+		entry.Op, entry.Error = OpApplyFailed, err.Error()
+		if jerr := e.appendJournal(entry); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+		e.log.Error("netfault: apply failed", "target", t.Name, "netns", t.NetNS, "err", err)
+		return fmt.Errorf("apply faults to %s: %w", t, err)
+	}
+	e.log.Info("netfault: applied", "target", t.Name, "incarnation", t.Incarnation, "netns", t.NetNS,
+		"partition", want.Partition, "shape", want.Shape, "mechanism", entry.Mechanism)
+	return nil
+}
+
+// writeLocked does the kernel work of an apply: the qdiscs first (a
+// foreign root qdisc refuses before anything changed), then the releaser
+// (bound before packets are queued to it), then nftables in one
+// transaction.
+func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan, tp tcPlan, sh Shape) error {
+	if err := writeTC(ctx, ns, tp); err != nil {
+		return err
+	}
+	if np.delay {
+		if st.rel == nil {
+			rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter)
+			if err != nil {
+				return err
+			}
+			st.rel = rel
+		} else {
+			st.rel.setDelay(sh.Delay, sh.Jitter)
+		}
+	}
+	h, err := ns.rtnl(ctx)
+	if err != nil {
+		return err
+	}
+	ls, err := links(h)
+	h.Close()
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", ns.path, err)
+	}
+	for _, l := range ls {
+		np.links = append(np.links, l.Attrs().Name)
+	}
+	if len(np.partition) > 0 && len(np.links) == 0 {
+		return fmt.Errorf("netns %s: no link besides lo to partition", ns.path)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !np.delay && st.rel != nil {
+		st.rel.drain() // before the queue rule goes
+	}
+	err = writeNFT(ns, np)
+	if errors.Is(err, unix.EOPNOTSUPP) && !np.egressOutput && (len(np.partition) > 0 || np.loss > 0) {
+		// Kernels before 5.16 have no netdev egress hook: drop on output.
+		np.egressOutput = true
+		if err2 := writeNFT(ns, np); err2 == nil {
+			e.egressOutput = true
+			e.log.Warn("netfault: no netdev egress hook; outgoing drops use the output hook (local UDP senders see EPERM)", "err", err)
+			err = nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !np.delay && st.rel != nil {
+		st.rel.Close()
+		st.rel = nil
+	}
+	return nil
+}
+
+// mechanisms names how want is carried out, for the journal and logs.
+func (e *Executor) mechanisms(want Faults, method Method) []string {
+	var m []string
+	if len(want.Partition) > 0 {
+		if e.egressOutput {
+			m = append(m, "nft drop (output hook)")
+		} else {
+			m = append(m, "nft drop")
+		}
+	}
+	if method != "" {
+		m = append(m, string(method))
+	}
+	if want.Shape.Rate > 0 {
+		m = append(m, "htb+tbf")
+	}
+	return m
+}
+
+// healLocked heals t and forgets it.
+func (e *Executor) healLocked(ctx context.Context, t Target) error {
+	var errs []error
+	st := e.targets[t.Name]
+	if st != nil && st.inode != 0 && st.t.NetNS != t.NetNS {
+		// The namespace we applied to, if it still exists.
+		e.retireLocked(ctx, st, "healed")
+	}
+	if st != nil && st.rel != nil {
+		// Release held packets before our queue rule goes, and unbind the
+		// queue after.
+		st.rel.drain()
+		defer func(r *releaser) { r.Close() }(st.rel)
+		st.rel = nil
+	}
+	note, inode, err := healPath(ctx, t.NetNS)
+	if st != nil && st.t.NetNS == t.NetNS && st.inode != 0 {
+		inode = st.inode // clear the journal key the applies used
+	}
+	entry := Entry{Op: OpHeal, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: inode,
+		By: "executor", Note: note}
+	if err != nil {
+		entry.Op, entry.Error = OpHealFailed, err.Error()
+		errs = append(errs, fmt.Errorf("heal %s: %w", t, err))
+	}
+	if jerr := e.appendJournal(entry); jerr != nil {
+		errs = append(errs, jerr)
+	}
+	if err == nil {
+		delete(e.targets, t.Name)
+		e.log.Info("netfault: healed", "target", t.Name, "netns", t.NetNS, "note", note)
+	}
+	return errors.Join(errs...)
+}
+
+// retireLocked closes st's releaser and heals the namespace st was applied
+// to, if it still exists (a restarted node's old namespace normally does
+// not), journaling the outcome. Errors are logged, not returned: the new
+// namespace is what matters.
+func (e *Executor) retireLocked(ctx context.Context, st *targetState, why string) {
+	if st.rel != nil {
+		st.rel.Close()
+		st.rel = nil
+	}
+	note, err := healNS(ctx, st.t.NetNS, st.inode)
+	entry := Entry{Op: OpHeal, Target: st.t.Name, Incarnation: st.t.Incarnation, NetNS: st.t.NetNS,
+		NetNSInode: st.inode, By: "executor", Note: why + ": " + note}
+	if err != nil {
+		entry.Op, entry.Error = OpHealFailed, err.Error()
+		e.log.Warn("netfault: could not heal old namespace", "target", st.t.Name, "netns", st.t.NetNS, "err", err)
+	}
+	if jerr := e.appendJournal(entry); jerr != nil {
+		e.log.Error("netfault: journal", "err", jerr)
+	}
+	st.inode = 0
+}
+
+func (e *Executor) appendJournal(en Entry) error {
+	if e.journal == nil {
+		return nil
+	}
+	return e.journal.Append(en)
+}
+
+// healNS removes everything of ours from the namespace at path, if it is
+// still the namespace with the given inode (0: whatever is there now).
+func healNS(ctx context.Context, path string, inode uint64) (string, error) {
+	ns, err := openNS(path)
+	if errors.Is(err, errNSGone) {
+		return "namespace gone", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer ns.Close()
+	if inode != 0 && ns.inode != inode {
+		return "path leads to another namespace; ours is gone", nil
+	}
+	return "healed", healOpen(ctx, ns)
+}
+
+// healPath heals whatever namespace is at path, and reports its inode.
+func healPath(ctx context.Context, path string) (note string, inode uint64, err error) {
+	ns, err := openNS(path)
+	if errors.Is(err, errNSGone) {
+		return "namespace gone", 0, nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	defer ns.Close()
+	return "healed", ns.inode, healOpen(ctx, ns)
+}
+
+func healOpen(ctx context.Context, ns *nsRef) error {
+	return errors.Join(deleteNFT(ns), deleteTC(ctx, ns))
+}

@@ -1,0 +1,701 @@
+package netfault
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+)
+
+const port = 7000
+
+func TestPartitionCutsTCPBothWaysSilentlyAndHealRestores(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	listenTCP(t, p.a, port, nil)
+	listenTCP(t, p.b, port, nil)
+	ab, ba := netip.AddrPortFrom(p.b.addr, port), netip.AddrPortFrom(p.a.addr, port)
+	for _, c := range []struct {
+		from testNS
+		to   netip.AddrPort
+	}{{p.a, ab}, {p.b, ba}} {
+		if err := tcpReachable(c.from, c.to, time.Second); err != nil {
+			t.Fatalf("before the partition, %s -> %s: %v", c.from.name, c.to, err)
+		}
+	}
+	// An established connection, to see it stall too.
+	conn, err := dialTCP(p.a, ab, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from testNS
+		to   netip.AddrPort
+	}{{p.a, ab}, {p.b, ba}} {
+		err := tcpReachable(c.from, c.to, 500*time.Millisecond)
+		if err == nil || !isTimeout(err) {
+			t.Errorf("partitioned, %s -> %s: got %v, want a timeout (silent drop)", c.from.name, c.to, err)
+		}
+	}
+	// Silent for senders inside the partitioned namespace: a UDP send to a
+	// dropped address succeeds (no EPERM) and is never received.
+	src, dst := udpSocket(t, p.b, 0), udpSocket(t, p.a, 0)
+	if total, _ := sendUDP(t, src, dst, 20); total != 0 {
+		t.Errorf("partitioned: %d UDP datagrams b -> a arrived, want 0", total)
+	}
+	// The established connection stalls: a write is never acknowledged.
+	conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := conn.Write([]byte("x")); err != nil {
+		t.Fatalf("write on established conn: %v (the sender should not see an error)", err)
+	}
+
+	if err := e.Heal(ctx, p.b.target("1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from testNS
+		to   netip.AddrPort
+	}{{p.a, ab}, {p.b, ba}} {
+		if err := tcpReachable(c.from, c.to, time.Second); err != nil {
+			t.Errorf("healed, %s -> %s: %v", c.from.name, c.to, err)
+		}
+	}
+	if total, _ := sendUDP(t, src, dst, 20); total != 20 {
+		t.Errorf("healed: %d of 20 UDP datagrams arrived", total)
+	}
+}
+
+func TestPartitionReplacesEarlierPartition(t *testing.T) {
+	p := newTestPair(t)
+	// A third namespace c, reachable from b through a second veth pair.
+	c := newTestNS(t, p.a.name[len("chaos-test-"):len(p.a.name)-2]+"-c")
+	b2 := p.b
+	b2.link = "cx" + p.b.link[2:]
+	b2.addr = netip.AddrFrom4([4]byte{10, 198, byte(p.k), 2})
+	c.link = "cx" + p.a.link[2:]
+	c.addr = netip.AddrFrom4([4]byte{10, 198, byte(p.k), 3})
+	connect(t, b2, c)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	listenTCP(t, p.a, port, nil)
+	listenTCP(t, c, port, nil)
+	toA, toC := netip.AddrPortFrom(p.a.addr, port), netip.AddrPortFrom(c.addr, port)
+
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpReachable(p.b, toA, 400*time.Millisecond); err == nil {
+		t.Error("b reaches a while partitioned from a")
+	}
+	if err := tcpReachable(p.b, toC, time.Second); err != nil {
+		t.Errorf("b cannot reach c, which is not in the partition: %v", err)
+	}
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{c.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpReachable(p.b, toA, time.Second); err != nil {
+		t.Errorf("b cannot reach a after the partition was replaced: %v", err)
+	}
+	if err := tcpReachable(p.b, toC, 400*time.Millisecond); err == nil {
+		t.Error("b reaches c after being partitioned from it")
+	}
+	f, _ := e.Faults(p.b.name)
+	if len(f.Partition) != 1 || f.Partition[0] != c.addr {
+		t.Errorf("Faults().Partition = %v, want [%v]", f.Partition, c.addr)
+	}
+}
+
+func TestLossDropsAboutThatShareOfPackets(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	src, dst := udpSocket(t, p.a, 0), udpSocket(t, p.b, 0)
+	const n = 2000
+	if total, _ := sendUDP(t, src, dst, n); total != n {
+		t.Fatalf("without loss %d of %d datagrams arrived", total, n)
+	}
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Loss: 30}); err != nil {
+		t.Fatal(err)
+	}
+	total, _ := sendUDP(t, src, dst, n)
+	loss := 100 * float64(n-total) / n
+	t.Logf("MEASURED loss 30%% (%s): %d of %d UDP datagrams lost = %.1f%%", e.Method(), n-total, n, loss)
+	// Binomial sd is 1 point at n=2000: allow 5.
+	if loss < 25 || loss > 35 {
+		t.Errorf("loss %.1f%%, want 30±5%%", loss)
+	}
+	if err := e.Heal(ctx, p.a.target("1")); err != nil {
+		t.Fatal(err)
+	}
+	if total, _ := sendUDP(t, src, dst, n); total != n {
+		t.Errorf("healed: %d of %d datagrams arrived", total, n)
+	}
+}
+
+func TestLossOnlyToDests(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	// A second address on b's link: traffic to it must not be shaped.
+	other := netip.AddrFrom4([4]byte{10, 199, byte(p.k), 3})
+	h := nsHandle(t, p.b)
+	l, err := h.LinkByName(p.b.link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: other.AsSlice(), Mask: net.CIDRMask(24, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Loss: 100, Dests: []netip.Addr{p.b.addr}}); err != nil {
+		t.Fatal(err)
+	}
+	src := udpSocket(t, p.a, 0)
+	if total, _ := sendUDP(t, src, udpSocket(t, p.b, 0), 100); total != 0 {
+		t.Errorf("100%% loss to %s: %d of 100 arrived", p.b.addr, total)
+	}
+	otherNS := p.b
+	otherNS.addr = other
+	if total, _ := sendUDP(t, src, udpSocket(t, otherNS, 0), 100); total != 100 {
+		t.Errorf("no loss to %s: %d of 100 arrived", other, total)
+	}
+}
+
+func TestDuplicateSendsAboutThatShareTwice(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	src, dst := udpSocket(t, p.a, 0), udpSocket(t, p.b, 0)
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Duplicate: 50}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	total, distinct := sendUDP(t, src, dst, n)
+	dup := 100 * float64(total-distinct) / float64(distinct)
+	t.Logf("MEASURED duplicate 50%% (%s): %d datagrams for %d distinct = %.1f%% duplicated", e.Method(), total, distinct, dup)
+	if distinct != n {
+		t.Errorf("%d of %d distinct datagrams arrived, want all", distinct, n)
+	}
+	if dup < 42 || dup > 58 {
+		t.Errorf("duplicated %.1f%%, want 50±8%%", dup)
+	}
+}
+
+func TestDelayAddsToRoundTrips(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	base := median(udpRTTs(t, p.a, p.b, 20))
+	if err := e.Shape(ctx, p.b.target("1"), Shape{Delay: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	rtts := udpRTTs(t, p.a, p.b, 20)
+	lo, hi := minMax(rtts)
+	med := median(rtts)
+	t.Logf("MEASURED delay 100ms (%s): UDP RTT median %v (min %v, max %v), baseline %v", e.Method(), med, lo, hi, base)
+	// Never early; the median (robust to a loaded machine's outliers)
+	// close to the delay.
+	if lo < 100*time.Millisecond || med > 115*time.Millisecond {
+		t.Errorf("RTT median %v min %v, want both within [100ms, 115ms]", med, lo)
+	}
+
+	// TCP keeps working at a useful rate under delay (the queue is on the
+	// receiver, so the sender's TCP is not throttled by its own queue).
+	var got atomic.Int64
+	listenTCP(t, p.b, port, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			got.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	bps := tcpThroughput(t, p.a, netip.AddrPortFrom(p.b.addr, port), 2*time.Second, got.Load)
+	t.Logf("MEASURED TCP throughput a -> b with 100ms delay: %.1f Mbit/s", bps/1e6)
+	if bps < 1e6 {
+		t.Errorf("TCP under 100ms delay: %.2f Mbit/s, want at least 1", bps/1e6)
+	}
+
+	// Changing another fault (the partition) while packets are held must
+	// not lose them: our queue's chain stays in place.
+	stop := make(chan struct{})
+	changed := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { changed <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(30 * time.Millisecond):
+			}
+			addr := netip.AddrFrom4([4]byte{10, 1, 2, byte(n % 2)})
+			if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{addr}); err != nil {
+				t.Error(err)
+				return
+			}
+			n++
+		}
+	}()
+	rtts = udpRTTs(t, p.a, p.b, 10) // fails on a lost ping
+	close(stop)
+	t.Logf("%d partition changes during 10 delayed round trips (median %v): none lost", <-changed, median(rtts))
+	if err := e.Partition(ctx, p.b.target("1"), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// Jitter spreads round trips around the delay.
+	if err := e.Shape(ctx, p.b.target("1"), Shape{Delay: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	rtts = udpRTTs(t, p.a, p.b, 40)
+	lo, hi = minMax(rtts)
+	p10, p50, p90 := percentile(rtts, 10), percentile(rtts, 50), percentile(rtts, 90)
+	t.Logf("MEASURED delay 50ms ± 20ms: RTT min %v, p10 %v, median %v, p90 %v, max %v", lo, p10, p50, p90, hi)
+	if lo < 30*time.Millisecond || p50 < 40*time.Millisecond || p50 > 62*time.Millisecond || p90-p10 < 10*time.Millisecond {
+		t.Errorf("want min >= 30ms, median in [40ms, 62ms], p90-p10 over 10ms")
+	}
+
+	if err := e.Heal(ctx, p.b.target("1")); err != nil {
+		t.Fatal(err)
+	}
+	if med := median(udpRTTs(t, p.a, p.b, 10)); med > 20*time.Millisecond {
+		t.Errorf("healed: RTT median %v", med)
+	}
+}
+
+func TestRateCapsThroughput(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	var got atomic.Int64
+	listenTCP(t, p.b, port, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			got.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	to := netip.AddrPortFrom(p.b.addr, port)
+	free := tcpThroughput(t, p.a, to, 400*time.Millisecond, got.Load)
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 1_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	capped := tcpThroughput(t, p.a, to, 2*time.Second, got.Load)
+	t.Logf("MEASURED rate 1 Mbit/s (htb+tbf): TCP a -> b %.3f Mbit/s (unshaped %.0f Mbit/s)", capped/1e6, free/1e6)
+	if capped > 1.1e6 || capped < 0.7e6 {
+		t.Errorf("capped throughput %.3f Mbit/s, want 0.7..1.1", capped/1e6)
+	}
+	if free < 20e6 {
+		t.Errorf("unshaped throughput %.1f Mbit/s: too low to show a cap", free/1e6)
+	}
+	// Only to Dests: the cap applies to b's address, not to another.
+	other := netip.AddrFrom4([4]byte{10, 199, byte(p.k), 3})
+	h := nsHandle(t, p.b)
+	l, _ := h.LinkByName(p.b.link)
+	if err := h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: other.AsSlice(), Mask: net.CIDRMask(24, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 1_000_000, Dests: []netip.Addr{other}}); err != nil {
+		t.Fatal(err)
+	}
+	toB := tcpThroughput(t, p.a, to, 400*time.Millisecond, got.Load)
+	var got2 atomic.Int64
+	otherNS := p.b
+	otherNS.addr = other
+	listenTCP(t, otherNS, port, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			got2.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	toOther := tcpThroughput(t, p.a, netip.AddrPortFrom(other, port), 2*time.Second, got2.Load)
+	t.Logf("MEASURED rate 1 Mbit/s to one dest: to it %.3f Mbit/s, to another %.0f Mbit/s", toOther/1e6, toB/1e6)
+	if toOther > 1.1e6 {
+		t.Errorf("throughput to the capped dest %.3f Mbit/s, want <= 1.1", toOther/1e6)
+	}
+	if toB < 20e6 {
+		t.Errorf("throughput to an uncapped address %.1f Mbit/s, want unshaped", toB/1e6)
+	}
+}
+
+// snapshot lists a namespace's nftables tables and qdiscs.
+func snapshot(t *testing.T, n testNS) (tables, qdiscs []string) {
+	t.Helper()
+	ns, err := openNS(n.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	c, err := nftables.New(nftables.WithNetNSFd(ns.fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := c.ListTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range ts {
+		tables = append(tables, tb.Name+"/"+familyName(tb.Family))
+	}
+	h := nsHandle(t, n)
+	defer h.Close()
+	ls, err := h.LinkList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		qs, err := h.QdiscList(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			qdiscs = append(qdiscs, l.Attrs().Name+":"+q.Type()+":"+netlink.HandleStr(q.Attrs().Handle))
+		}
+	}
+	return tables, qdiscs
+}
+
+func familyName(f nftables.TableFamily) string {
+	switch f {
+	case nftables.TableFamilyNetdev:
+		return "netdev"
+	case nftables.TableFamilyIPv4:
+		return "ip"
+	case nftables.TableFamilyIPv6:
+		return "ip6"
+	case nftables.TableFamilyINet:
+		return "inet"
+	}
+	return "other"
+}
+
+// queueBound reports whether an nfnetlink queue is bound in n.
+func queueBound(t *testing.T, n testNS) bool {
+	t.Helper()
+	var b []byte
+	err := inNS(n.path, func() (err error) {
+		b, err = os.ReadFile("/proc/thread-self/net/netfilter/nfnetlink_queue")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b)) != ""
+}
+
+func TestHealRemovesAllOfOursAndNothingElse(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	// Foreign state: a table of someone else's, and an ingress qdisc.
+	ns, err := openNS(p.a.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := nftables.New(nftables.WithNetNSFd(ns.fd()))
+	ft := c.AddTable(&nftables.Table{Name: "foreign", Family: nftables.TableFamilyINet})
+	c.AddChain(&nftables.Chain{Name: "input", Table: ft, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter})
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ns.Close()
+	h := nsHandle(t, p.a)
+	l, _ := h.LinkByName(p.a.link)
+	if err := h.QdiscAdd(&netlink.Ingress{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: l.Attrs().Index,
+		Handle: netlink.MakeHandle(0xffff, 0), Parent: netlink.HANDLE_INGRESS}}); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	t.Cleanup(func() {
+		// the foreign table goes with the namespace
+	})
+	tables0, qdiscs0 := snapshot(t, p.a)
+
+	if err := e.Partition(ctx, p.a.target("1"), []netip.Addr{netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("fd00::1")}); err != nil {
+		t.Fatal(err)
+	}
+	// Tiny loss and duplication: the rules exist, the pings below pass.
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Delay: 10 * time.Millisecond, Loss: 0.001, Duplicate: 0.001, Rate: 50_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	tables1, qdiscs1 := snapshot(t, p.a)
+	t.Logf("while faulted: tables %v, qdiscs %v", tables1, qdiscs1)
+	if len(tables1) <= len(tables0) || len(qdiscs1) == 0 {
+		t.Fatalf("faults left no trace: tables %v, qdiscs %v", tables1, qdiscs1)
+	}
+	if e.Method() == MethodFallback && !queueBound(t, p.a) {
+		t.Error("fallback delay bound no nfqueue")
+	}
+	// Traffic still flows (1% loss, 10ms delay).
+	if m := median(udpRTTs(t, p.a, p.b, 5)); m < 10*time.Millisecond {
+		t.Errorf("RTT %v under 10ms delay", m)
+	}
+
+	for range 2 { // idempotent
+		if err := e.Heal(ctx, p.a.target("1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables2, qdiscs2 := snapshot(t, p.a)
+	if strings.Join(tables2, ",") != strings.Join(tables0, ",") {
+		t.Errorf("tables after heal %v, before faults %v", tables2, tables0)
+	}
+	if strings.Join(qdiscs2, ",") != strings.Join(qdiscs0, ",") {
+		t.Errorf("qdiscs after heal %v, before faults %v", qdiscs2, qdiscs0)
+	}
+	if queueBound(t, p.a) {
+		t.Error("an nfqueue is still bound after heal")
+	}
+	if _, ok := e.Faults(p.a.name); ok {
+		t.Error("executor still tracks the healed target")
+	}
+}
+
+func TestShapeRefusesForeignRootQdisc(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	h := nsHandle(t, p.a)
+	l, _ := h.LinkByName(p.a.link)
+	foreign := &netlink.Tbf{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: l.Attrs().Index,
+		Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT}, Rate: 100_000_000 / 8, Limit: 100000, Buffer: 100000}
+	if err := h.QdiscAdd(foreign); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 1_000_000})
+	var fe *foreignRootError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Shape over a foreign root qdisc: %v, want a refusal", err)
+	}
+	t.Logf("refusal: %v", err)
+	// The refused shape does not stick: other faults still apply.
+	if err := e.Partition(ctx, p.a.target("1"), []netip.Addr{p.b.addr}); err != nil {
+		t.Errorf("Partition after a refused Shape: %v", err)
+	}
+	if err := e.Heal(ctx, p.a.target("1")); err != nil {
+		t.Fatal(err)
+	}
+	_, qdiscs := snapshot(t, p.a)
+	if !strings.Contains(strings.Join(qdiscs, ","), p.a.link+":tbf:1:0") {
+		t.Errorf("foreign tbf gone after heal: %v", qdiscs)
+	}
+}
+
+func TestHealOnDeletedNamespaceSucceeds(t *testing.T) {
+	p := newTestPair(t)
+	e, path := newExecutor(t)
+	ctx := ctxT(t)
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Shape(ctx, p.b.target("1"), Shape{Delay: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	deleteTestNS(t, p.b) // the node is gone
+	if err := e.Heal(ctx, p.b.target("1")); err != nil {
+		t.Fatalf("heal of a deleted namespace: %v", err)
+	}
+	if err := e.HealAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pend := Pending(entries); len(pend) != 0 {
+		t.Errorf("journal still lists %v as applied", pend)
+	}
+}
+
+func TestReapplyAfterRestartPartitionsTheNewNamespace(t *testing.T) {
+	p := newTestPair(t)
+	e, path := newExecutor(t)
+	ctx := ctxT(t)
+	listenTCP(t, p.a, port, nil)
+	toA := netip.AddrPortFrom(p.a.addr, port)
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Shape(ctx, p.b.target("1"), Shape{Delay: 30 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	// "Restart" b: its namespace is replaced by a new one with the same
+	// address (as a container restart does); the faults died with it.
+	deleteTestNS(t, p.b)
+	ha := nsHandle(t, p.a) // as Docker does, remove the old veth
+	if l, err := ha.LinkByName(p.a.link); err == nil {
+		if err := ha.LinkDel(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ha.Close()
+	b2 := newTestNS(t, p.b.name[len("chaos-test-"):]+"2")
+	b2.addr, b2.link = p.b.addr, p.b.link
+	a2 := p.a
+	a2.link = "cy" + p.a.link[2:]
+	connect(t, a2, b2)
+	if err := tcpReachable(b2, toA, time.Second); err != nil {
+		t.Fatalf("restarted b cannot reach a before reapply: %v", err)
+	}
+	restarted := Target{Name: p.b.name, NetNS: b2.path, Incarnation: "2"}
+	if err := e.Reapply(ctx, restarted); err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpReachable(b2, toA, 400*time.Millisecond); err == nil || !isTimeout(err) {
+		t.Errorf("restarted b after reapply reaches a: %v", err)
+	}
+	f, ok := e.Faults(p.b.name)
+	if !ok || f.Shape.Delay != 30*time.Millisecond || len(f.Partition) != 1 {
+		t.Errorf("Faults after reapply = %+v, %v", f, ok)
+	}
+	if err := e.Heal(ctx, restarted); err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpReachable(b2, toA, time.Second); err != nil {
+		t.Errorf("healed: %v", err)
+	}
+	entries, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pend := Pending(entries); len(pend) != 0 {
+		t.Errorf("journal still lists %+v as applied", pend)
+	}
+}
+
+func TestHealJournalRemovesACrashedControllersFaults(t *testing.T) {
+	p := newTestPair(t)
+	path := t.TempDir() + "/faults.jsonl"
+	e, err := New(nil, WithJournalFile(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	listenTCP(t, p.a, port, nil)
+	toA := netip.AddrPortFrom(p.a.addr, port)
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Shape(ctx, p.b.target("1"), Shape{Rate: 1_000_000, Loss: 5}); err != nil {
+		t.Fatal(err)
+	}
+	e.Close() // the controller "crashes": no heal
+	if err := tcpReachable(p.b, toA, 400*time.Millisecond); err == nil {
+		t.Fatal("partition did not survive the executor")
+	}
+	if err := HealJournal(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpReachable(p.b, toA, time.Second); err != nil {
+		t.Errorf("after HealJournal: %v", err)
+	}
+	tables, qdiscs := snapshot(t, p.b)
+	if strings.Contains(strings.Join(tables, ","), TableName+"/") || strings.Contains(strings.Join(qdiscs, ","), "c4a0:") {
+		t.Errorf("left after HealJournal: tables %v qdiscs %v", tables, qdiscs)
+	}
+	entries, _ := ReadJournal(path)
+	if pend := Pending(entries); len(pend) != 0 {
+		t.Errorf("journal still lists %+v", pend)
+	}
+	if err := HealJournal(ctx, path); err != nil { // idempotent
+		t.Error(err)
+	}
+}
+
+func TestWatchdogHealsWhenControllerDies(t *testing.T) {
+	p := newTestPair(t)
+	e, path := newExecutor(t)
+	ctx := ctxT(t)
+	listenTCP(t, p.a, port, nil)
+	toA := netip.AddrPortFrom(p.a.addr, port)
+
+	ctl := exec.Command("sleep", "60") // stands in for the controller
+	if err := ctl.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Process.Kill(); ctl.Wait() })
+	done := make(chan error, 1)
+	go func() { done <- RunWatchdog(ctx, path, ctl.Process.Pid, e.log.With("who", "watchdog")) }()
+
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * WatchdogInterval)
+	if err := tcpReachable(p.b, toA, 400*time.Millisecond); err == nil {
+		t.Fatal("not partitioned while the controller lives")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("watchdog returned while the controller lives: %v", err)
+	default:
+	}
+	killed := time.Now()
+	if err := ctl.Process.Kill(); err != nil { // not reaped: a zombie must count as dead
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watchdog did not act within 5s of the controller's death")
+	}
+	t.Logf("MEASURED watchdog healed %v after the controller was killed", time.Since(killed).Round(time.Millisecond))
+	if err := tcpReachable(p.b, toA, time.Second); err != nil {
+		t.Errorf("after the watchdog healed: %v", err)
+	}
+	entries, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := entries[len(entries)-1]
+	if last.Op != OpHeal || last.By != "heal-journal" {
+		t.Errorf("last journal entry %+v, want a heal by heal-journal", last)
+	}
+}
+
+func TestCorruptAndReorderNeedNetem(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	err := e.Shape(ctxT(t), p.a.target("1"), Shape{Delay: 10 * time.Millisecond, Corrupt: 1, Reorder: 5})
+	if e.Method() == MethodNetem {
+		if err != nil {
+			t.Errorf("netem kernel refused corrupt/reorder: %v", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), "netem") {
+		t.Errorf("fallback kernel: Shape(corrupt, reorder) = %v, want an error naming netem", err)
+	}
+	if _, ok := e.Faults(p.a.name); ok {
+		t.Error("refused shape recorded as applied")
+	}
+}

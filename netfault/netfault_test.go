@@ -1,0 +1,449 @@
+package netfault
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
+)
+
+func TestShapeValidate(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name string
+		s    Shape
+		want string // "" = valid; else a substring of the error
+	}{
+		{"zero", Shape{}, ""},
+		{"full", Shape{Delay: 50 * ms, Jitter: 10 * ms, Loss: 20, Duplicate: 1, Corrupt: 0.5, Reorder: 20, Rate: 1e6,
+			Dests: []netip.Addr{netip.MustParseAddr("10.0.0.1")}}, ""},
+		{"jitter without delay", Shape{Jitter: 10 * ms}, ""},
+		{"negative delay", Shape{Delay: -ms}, "delay"},
+		{"negative jitter", Shape{Jitter: -ms}, "jitter"},
+		{"loss over 100", Shape{Loss: 101}, "loss"},
+		{"negative duplicate", Shape{Duplicate: -1}, "duplicate"},
+		{"NaN corrupt", Shape{Corrupt: math.NaN()}, "corrupt"},
+		{"reorder over 100", Shape{Reorder: 100.5, Delay: ms}, "reorder"},
+		{"reorder without delay", Shape{Reorder: 10}, "reorder needs a delay"},
+		{"tiny rate", Shape{Rate: 100}, "rate"},
+		{"invalid dest", Shape{Loss: 1, Dests: []netip.Addr{{}}}, "dests[0]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.s.Validate()
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("Validate() = %v, want an error about %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestShapeJSONUsesDurationStringsAndRoundTrips(t *testing.T) {
+	s := Shape{Delay: 100 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 12.5, Rate: 1_000_000,
+		Dests: []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("fd00::2")}}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"delay":"100ms","jitter":"5ms","loss":12.5,"rate":1000000,"dests":["10.0.0.2","fd00::2"]}`
+	if string(b) != want {
+		t.Errorf("json = %s\nwant   %s", b, want)
+	}
+	var back Shape
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Delay != s.Delay || back.Jitter != s.Jitter || back.Loss != s.Loss || back.Rate != s.Rate || len(back.Dests) != 2 {
+		t.Errorf("round trip = %+v, want %+v", back, s)
+	}
+	if err := json.Unmarshal([]byte(`{"delay":"soon"}`), &back); err == nil || !strings.Contains(err.Error(), "field delay") {
+		t.Errorf("bad delay: %v, want an error naming the field", err)
+	}
+}
+
+func TestNormAddrsUnmapsSortsAndDedupes(t *testing.T) {
+	in := []netip.Addr{
+		netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("::ffff:10.0.0.1"),
+		netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("fd00::1"),
+	}
+	got := normAddrs(in)
+	want := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("fd00::1")}
+	if len(got) != len(want) {
+		t.Fatalf("normAddrs = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("normAddrs = %v, want %v", got, want)
+		}
+	}
+}
+
+func TestReadJournal(t *testing.T) {
+	good := `{"time":"2026-01-01T00:00:00Z","op":"apply","target":"n1","netns":"/proc/1/ns/net","netns_inode":7,"partition":["10.0.0.2"]}` + "\n" +
+		`{"time":"2026-01-01T00:00:01Z","op":"heal","target":"n1","netns":"/proc/1/ns/net","netns_inode":7}` + "\n"
+	for _, c := range []struct {
+		name    string
+		text    string
+		entries int
+		err     string
+	}{
+		{"good", good, 2, ""},
+		{"empty", "", 0, ""},
+		{"blank lines", "\n" + good + "\n", 2, ""},
+		{"torn last line", good + `{"time":"2026-01-01T00:00:02Z","op":"ap`, 2, ""},
+		{"bad json mid-file", `{"op":` + "\n" + good, 0, "line 1"},
+		{"unknown op", strings.Replace(good, `"op":"heal"`, `"op":"smash"`, 1), 1, `line 2: field op: unknown operation "smash"`},
+		{"missing netns", `{"op":"apply","target":"n1"}` + "\n", 0, "line 1: field netns: missing"},
+		{"missing target", `{"op":"apply","netns":"/x"}` + "\n", 0, "line 1: field target: missing"},
+		{"unknown field", `{"op":"apply","target":"n1","netns":"/x","colour":"red"}` + "\n", 0, `line 1: json: unknown field "colour"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j.jsonl")
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			es, err := ReadJournal(path)
+			if c.err == "" && err != nil {
+				t.Fatalf("ReadJournal: %v", err)
+			}
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("ReadJournal: %v, want an error naming %s and %q", err, path, c.err)
+				}
+			}
+			if len(es) != c.entries {
+				t.Errorf("%d entries, want %d", len(es), c.entries)
+			}
+		})
+	}
+}
+
+func TestJournalAppendThenRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Shape{Delay: time.Second}
+	in := Entry{Op: OpApply, Target: "n2", Incarnation: "abc", NetNS: "/proc/9/ns/net", NetNSInode: 42,
+		Partition: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Shape: &s, Mechanism: []string{"nft drop"}}
+	if err := j.Append(in); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	es, err := ReadJournal(path)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("ReadJournal = %v, %v", es, err)
+	}
+	got := es[0]
+	if got.Time.IsZero() || got.Target != "n2" || got.NetNSInode != 42 || got.Shape == nil || got.Shape.Delay != time.Second ||
+		len(got.Partition) != 1 || got.Mechanism[0] != "nft drop" {
+		t.Errorf("read back %+v", got)
+	}
+}
+
+func TestPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
+	e := func(op, ns string, inode uint64) Entry {
+		return Entry{Op: op, Target: "n", NetNS: ns, NetNSInode: inode}
+	}
+	for _, c := range []struct {
+		name string
+		in   []Entry
+		want []string // netns|inode of pending entries
+	}{
+		{"nothing", nil, nil},
+		{"applied", []Entry{e(OpApply, "/a", 1)}, []string{"/a|1"}},
+		{"healed", []Entry{e(OpApply, "/a", 1), e(OpHeal, "/a", 1)}, nil},
+		{"reapplied after heal", []Entry{e(OpApply, "/a", 1), e(OpHeal, "/a", 1), e(OpApply, "/a", 1)}, []string{"/a|1"}},
+		{"failed apply counts", []Entry{e(OpApply, "/a", 1), e(OpApplyFailed, "/a", 1)}, []string{"/a|1"}},
+		{"failed heal counts", []Entry{e(OpApply, "/a", 1), e(OpHealFailed, "/a", 1)}, []string{"/a|1"}},
+		{"new incarnation at same path", []Entry{e(OpApply, "/a", 1), e(OpApply, "/a", 2), e(OpHeal, "/a", 2)}, []string{"/a|1"}},
+		{"two namespaces", []Entry{e(OpApply, "/a", 1), e(OpApply, "/b", 3), e(OpHeal, "/a", 1)}, []string{"/b|3"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, p := range Pending(c.in) {
+				got = append(got, p.key())
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("Pending = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestHealJournalWithNothingPendingDoesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n" +
+		`{"op":"heal","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := HealJournal(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if string(b) != text {
+		t.Errorf("journal changed:\n%s", b)
+	}
+}
+
+func TestHealJournalCountsGoneNamespacesAsHealed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := HealJournal(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	es, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[1].Op != OpHeal || es[1].Note != "namespace gone" || len(Pending(es)) != 0 {
+		t.Errorf("entries after heal: %+v", es)
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	// Fields 4..21, then 22 (starttime) = 123456, then more.
+	tail :=
+		strings.Repeat(" 7", 18) + " 123456 1000 10"
+	for _, c := range []struct {
+		name  string
+		line  string
+		state byte
+		start uint64
+		err   bool
+	}{
+		{"plain", "42 (sleep) S" + tail, 'S', 123456, false},
+		{"spaces and parens in comm", "42 (a) b (c)) Z" + tail, 'Z', 123456, false},
+		{"no paren", "42 sleep S" + tail, 0, 0, true},
+		{"short", "42 (sleep) S 1 1", 0, 0, true},
+		{"bad start", "42 (sleep) S" + strings.Repeat(" 7", 18) + " x 1000", 0, 0, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := parseProcStat([]byte(c.line))
+			if (err != nil) != c.err {
+				t.Fatalf("err = %v, want error %v", err, c.err)
+			}
+			if !c.err && (st.state != c.state || st.start != c.start) {
+				t.Errorf("got state %c start %d, want %c %d", st.state, st.start, c.state, c.start)
+			}
+		})
+	}
+}
+
+func TestProcessAliveSeesExitZombieAndPidReuse(t *testing.T) {
+	if !ProcessAlive(os.Getpid(), mustStart(t, os.Getpid())) {
+		t.Fatal("this process is not alive")
+	}
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	start := mustStart(t, pid)
+	if !ProcessAlive(pid, start) {
+		t.Fatal("running child reported dead")
+	}
+	if ProcessAlive(pid, start+1) {
+		t.Error("a process with another start time (a recycled pid) reported alive")
+	}
+	cmd.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second)
+	for ProcessAlive(pid, start) { // a zombie until reaped
+		if time.Now().After(deadline) {
+			t.Fatal("killed, unreaped child still reported alive")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Wait()
+	if ProcessAlive(pid, start) {
+		t.Error("reaped child reported alive")
+	}
+	if _, err := ProcessStart(pid); err == nil {
+		// The pid may have been recycled already; then its start differs.
+		if ProcessAlive(pid, start) {
+			t.Error("recycled pid mistaken for the child")
+		}
+	}
+}
+
+func mustStart(t *testing.T, pid int) uint64 {
+	t.Helper()
+	s, err := ProcessStart(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRunWatchdogHealsAtOnceWhenControllerIsAlreadyGone(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
+	os.WriteFile(path, []byte(text), 0o644)
+	if err := RunWatchdog(t.Context(), path, cmd.Process.Pid, nil); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := ReadJournal(path)
+	if len(Pending(es)) != 0 {
+		t.Errorf("still pending after the watchdog: %+v", es)
+	}
+}
+
+func TestNFQueueWireFormat(t *testing.T) {
+	info := nfqueueInfo(QueueNum)
+	if len(info) != 8 || binary.NativeEndian.Uint16(info[0:]) != QueueNum ||
+		binary.NativeEndian.Uint16(info[2:]) != 1 || binary.NativeEndian.Uint16(info[4:]) != 1 {
+		t.Errorf("xt_NFQ_info_v3 = %x", info)
+	}
+	if h := nfgenHeader(QueueNum); !bytes.Equal(h, []byte{0, 0, 0xC4, 0xA0}) {
+		t.Errorf("nfgenmsg = %x", h)
+	}
+	if nfqType(nfqnlMsgVerdict) != netlink.HeaderType(0x301) {
+		t.Errorf("verdict type = %#x", nfqType(nfqnlMsgVerdict))
+	}
+	// A packet message: nfgenmsg, then NFQA_PACKET_HDR {id be32, proto be16, hook u8}.
+	hdr := []byte{0, 0, 0x12, 0x34, 0x08, 0x00, 0, 0}
+	msg := append(nfgenHeader(QueueNum), cfgAttr(nfqaPacketHdr, hdr)...)
+	id, err := parsePacketID(msg)
+	if err != nil || id != 0x1234 {
+		t.Errorf("parsePacketID = %#x, %v", id, err)
+	}
+	if _, err := parsePacketID(nfgenHeader(QueueNum)); err == nil {
+		t.Error("parsePacketID of a message without header: no error")
+	}
+	if _, err := parsePacketID([]byte{1}); err == nil {
+		t.Error("parsePacketID of a truncated message: no error")
+	}
+}
+
+func TestNFTPlanModel(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("fd00::2")
+	links := []string{"eth0", "eth1"}
+	type fam = nftables.TableFamily
+	nd, ip, ip6 := nftables.TableFamilyNetdev, nftables.TableFamilyIPv4, nftables.TableFamilyIPv6
+	for _, c := range []struct {
+		name string
+		plan nftPlan
+		want map[fam]string // family -> "chain:rules,..."
+	}{
+		{"empty", nftPlan{links: links}, map[fam]string{}},
+		{"partition both families", nftPlan{links: links, partition: []netip.Addr{v4, v6}},
+			map[fam]string{nd: "in-eth0:2,out-eth0:2,in-eth1:2,out-eth1:2"}},
+		{"partition on the output hook", nftPlan{links: links[:1], partition: []netip.Addr{v4, v6}, egressOutput: true},
+			map[fam]string{nd: "in-eth0:2", ip: "out:1", ip6: "out:1"}},
+		{"loss to all", nftPlan{links: links[:1], loss: 10}, map[fam]string{nd: "out-eth0:1"}},
+		{"loss to a v6 dest", nftPlan{links: links[:1], loss: 10, dests: []netip.Addr{v6}}, map[fam]string{nd: "out-eth0:1"}},
+		{"delay to all", nftPlan{links: links, delay: true}, map[fam]string{ip: "delay:1", ip6: "delay:1"}},
+		{"delay from a v6 dest", nftPlan{links: links, delay: true, dests: []netip.Addr{v6}}, map[fam]string{ip6: "delay:1"}},
+		{"dup to a v4 dest", nftPlan{links: links, dup: 5, dests: []netip.Addr{v4}}, map[fam]string{ip: "out:1"}},
+		{"everything", nftPlan{links: links[:1], partition: []netip.Addr{v4}, loss: 1, dup: 1, delay: true},
+			map[fam]string{nd: "in-eth0:1,out-eth0:2", ip: "delay:1,out:1", ip6: "delay:1,out:1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := c.plan.model()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[fam]string{}
+			for f, chains := range m {
+				var parts []string
+				for _, cs := range chains {
+					parts = append(parts, cs.name+":"+strconv.Itoa(len(cs.rules)))
+				}
+				got[f] = strings.Join(parts, ",")
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("model = %v, want %v", got, c.want)
+			}
+			for f, w := range c.want {
+				if got[f] != w {
+					t.Errorf("family %d: %q, want %q", f, got[f], w)
+				}
+			}
+		})
+	}
+}
+
+func TestChanceThreshold(t *testing.T) {
+	for _, c := range []struct {
+		pct  float64
+		want uint32
+	}{{30, 300000}, {0.5, 5000}, {100, 1000000}, {0.0001, 1}} {
+		cmp, ok := chance(c.pct)[2].(*expr.Cmp)
+		if !ok || cmp.Op != expr.CmpOpLt {
+			t.Fatalf("chance(%v): third expression %T, want a less-than cmp", c.pct, chance(c.pct)[2])
+		}
+		if got := binary.BigEndian.Uint32(cmp.Data); got != c.want {
+			t.Errorf("chance(%v) threshold %d, want %d", c.pct, got, c.want)
+		}
+	}
+}
+
+func TestPartitionRefusesProtectedAddress(t *testing.T) {
+	ctl := netip.MustParseAddr("10.0.0.1")
+	e, err := New(nil, WithProtected(ctl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := Target{Name: "n1", NetNS: "/nonexistent/ns"}
+	err = e.Partition(t.Context(), tg, []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("::ffff:10.0.0.1")})
+	if err == nil || !strings.Contains(err.Error(), "protected") {
+		t.Errorf("Partition including the controller: %v, want a refusal", err)
+	}
+	if _, err := New(nil, WithProtected(netip.Addr{})); err == nil {
+		t.Error("WithProtected accepted an invalid address")
+	}
+}
+
+func TestExecutorRejectsBadInput(t *testing.T) {
+	e, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no name", e.Partition(ctx, Target{NetNS: "/x"}, nil), "empty Name"},
+		{"no netns", e.Heal(ctx, Target{Name: "n1"}), "empty NetNS"},
+		{"bad drop", e.Partition(ctx, Target{Name: "n1", NetNS: "/x"}, []netip.Addr{{}}), "drop[0]"},
+		{"bad shape", e.Shape(ctx, Target{Name: "n1", NetNS: "/x"}, Shape{Loss: 200}), "loss"},
+		{"apply to a missing namespace", e.Partition(ctx, Target{Name: "n1", NetNS: "/nonexistent/ns"},
+			[]netip.Addr{netip.MustParseAddr("10.0.0.2")}), "gone"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error about %q", c.name, c.err, c.want)
+		}
+	}
+	if _, err := New(nil, WithMethod("magic")); err == nil {
+		t.Error("WithMethod accepted an unknown method")
+	}
+	// Heal of a namespace that does not exist succeeds.
+	if err := e.Heal(ctx, Target{Name: "n1", NetNS: "/nonexistent/ns"}); err != nil {
+		t.Errorf("Heal of a missing namespace: %v", err)
+	}
+}
