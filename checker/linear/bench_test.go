@@ -1,0 +1,242 @@
+package linear
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/internal/histgen"
+)
+
+// benchCases are the two histories of the speed goal: 100,000 ops over
+// 100 keys, and 5,000 ops on one key, both with 10 workers and 5 % info.
+var benchCases = []struct {
+	name string
+	opts histgen.RegisterOptions
+}{
+	{"100k-ops-100-keys", histgen.RegisterOptions{Ops: 100_000, Keys: 100, Concurrency: 10, InfoRate: 0.05, Seed: 1}},
+	{"5k-ops-1-key", histgen.RegisterOptions{Ops: 5_000, Keys: 1, Concurrency: 10, InfoRate: 0.05, Seed: 1}},
+}
+
+// BenchmarkPipeline measures the whole path: read the JSONL file, split by
+// key, check.
+func BenchmarkPipeline(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			path := writeHistory(b, bc.opts)
+			c := New(Options{Timeout: time.Minute})
+			b.ResetTimer()
+			for b.Loop() {
+				f, err := history.ReadFile(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := c.Check(context.Background(), &checker.Input{Ops: f.Ops})
+				if r.Valid != checker.Valid {
+					b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReadFile measures reading the JSONL file alone.
+func BenchmarkReadFile(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			path := writeHistory(b, bc.opts)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := history.ReadFile(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSplit measures turning ops into porcupine operations.
+func BenchmarkSplit(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			ops, err := histgen.Register(bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, _, err := Split(CASRegister(), ops); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPorcupine calls porcupine directly on the same operations,
+// pre-built, with the map model (porcupine partitions by key itself).
+func BenchmarkPorcupine(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			ops, err := histgen.Register(bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := Map()
+			parts, _, err := Split(m, ops)
+			if err != nil {
+				b.Fatal(err)
+			}
+			all := parts[""]
+			b.ResetTimer()
+			for b.Loop() {
+				if r := porcupine.CheckOperationsTimeout(m.Porcupine, all, time.Minute); r != porcupine.Ok {
+					b.Fatalf("porcupine says %v", r)
+				}
+			}
+		})
+	}
+}
+
+func writeHistory(tb testing.TB, o histgen.RegisterOptions) string {
+	tb.Helper()
+	ops, err := histgen.Register(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "history.jsonl")
+	if err := histgen.WriteFile(path, ops); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkCheck measures split + check on ops already in memory.
+func BenchmarkCheck(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			ops, err := histgen.Register(bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := New(Options{Timeout: time.Minute})
+			b.ResetTimer()
+			for b.Loop() {
+				r := c.Check(context.Background(), &checker.Input{Ops: ops})
+				if r.Valid != checker.Valid {
+					b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPipelineFastDecode is BenchmarkPipeline with a reflection-free
+// line decoder (a prototype, in fastdecode_test.go) instead of
+// history.ReadFile: what the whole path could cost.
+func BenchmarkPipelineFastDecode(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			path := writeHistory(b, bc.opts)
+			want, err := history.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got, err := fastReadFile(path); err != nil || !reflect.DeepEqual(got, want.Ops) {
+				b.Fatalf("the prototype decoder disagrees with history.ReadFile (%v)", err)
+			}
+			c := New(Options{Timeout: time.Minute})
+			b.ResetTimer()
+			for b.Loop() {
+				ops, err := fastReadFile(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := c.Check(context.Background(), &checker.Input{Ops: ops})
+				if r.Valid != checker.Valid {
+					b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRatio alternates the whole path (history.ReadFile + split +
+// check), the same with the prototype decoder, and porcupine alone on the
+// pre-built operations, and reports the fastest time of each and the
+// ratios to porcupine alone (the goal is at most 1.2). Alternating and
+// taking minimums keeps a busy machine's noise out of the ratio.
+func BenchmarkRatio(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			path := writeHistory(b, bc.opts)
+			f, err := history.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := Map()
+			parts, _, err := Split(m, f.Ops)
+			if err != nil {
+				b.Fatal(err)
+			}
+			all := parts[""]
+			c := New(Options{Timeout: time.Minute})
+			best := [3]time.Duration{1 << 62, 1 << 62, 1 << 62}
+			for b.Loop() {
+				for i := range best {
+					start := time.Now()
+					switch i {
+					case 0:
+						f, err := history.ReadFile(path)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if r := c.Check(context.Background(), &checker.Input{Ops: f.Ops}); r.Valid != checker.Valid {
+							b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
+						}
+					case 1:
+						ops, err := fastReadFile(path)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if r := c.Check(context.Background(), &checker.Input{Ops: ops}); r.Valid != checker.Valid {
+							b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
+						}
+					case 2:
+						if r := porcupine.CheckOperationsTimeout(m.Porcupine, all, time.Minute); r != porcupine.Ok {
+							b.Fatalf("porcupine says %v", r)
+						}
+					}
+					best[i] = min(best[i], time.Since(start))
+				}
+			}
+			b.ReportMetric(best[0].Seconds(), "pipeline-s")
+			b.ReportMetric(best[1].Seconds(), "fastdecode-s")
+			b.ReportMetric(best[2].Seconds(), "porcupine-s")
+			b.ReportMetric(best[0].Seconds()/best[2].Seconds(), "ratio")
+			b.ReportMetric(best[1].Seconds()/best[2].Seconds(), "fastdecode-ratio")
+		})
+	}
+}
+
+// BenchmarkFastReadFile measures the prototype decoder alone, to compare
+// with BenchmarkReadFile.
+func BenchmarkFastReadFile(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			path := writeHistory(b, bc.opts)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := fastReadFile(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

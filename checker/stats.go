@@ -1,0 +1,106 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/chaos-testing/chaos/history"
+)
+
+// Counts are the outcomes of a set of client ops.
+type Counts struct {
+	// OK, Fail and Info count the ops that completed so.
+	OK   int `json:"ok"`
+	Fail int `json:"fail"`
+	Info int `json:"info"`
+	// Incomplete ops never completed (the run ended first); they count as
+	// info for checkers.
+	Incomplete int `json:"incomplete,omitempty"`
+}
+
+// Total is the number of ops counted.
+func (c Counts) Total() int { return c.OK + c.Fail + c.Info + c.Incomplete }
+
+// String renders the counts as in "3 ok, 1 fail, 2 info".
+func (c Counts) String() string {
+	s := fmt.Sprintf("%d ok, %d fail, %d info", c.OK, c.Fail, c.Info)
+	if c.Incomplete > 0 {
+		s += fmt.Sprintf(", %d never completed", c.Incomplete)
+	}
+	return s
+}
+
+func (c *Counts) add(t history.Type) {
+	switch t {
+	case history.OK:
+		c.OK++
+	case history.Fail:
+		c.Fail++
+	case history.Info:
+		c.Info++
+	}
+}
+
+// Stats counts client ops per f and outcome (Jepsen's stats checker). It
+// is honest about runs that tested nothing: the verdict is Unknown when no
+// client op succeeded at all, or when some f never succeeded (a read that
+// never succeeds means nothing was observed). Nemesis ops are not counted.
+// Details: "by_f" (map f → Counts) and "total" (Counts).
+type Stats struct {
+	// Optional lists fs that may never succeed without making the
+	// verdict unknown.
+	Optional []string
+}
+
+// Name returns "stats".
+func (Stats) Name() string { return "stats" }
+
+// Check counts in's client ops.
+func (s Stats) Check(_ context.Context, in *Input) Result {
+	res := Result{Checker: s.Name()}
+	pairs, _ := history.Pairs(in.Ops)
+	byF := make(map[string]*Counts)
+	var total Counts
+	for _, p := range pairs {
+		if !p.Invoke.IsClient() {
+			continue
+		}
+		c := byF[p.Invoke.F]
+		if c == nil {
+			c = &Counts{}
+			byF[p.Invoke.F] = c
+		}
+		if p.Complete == nil {
+			c.Incomplete++
+			total.Incomplete++
+			continue
+		}
+		c.add(p.Complete.Type)
+		total.add(p.Complete.Type)
+	}
+	details := make(map[string]Counts, len(byF))
+	fs := make([]string, 0, len(byF))
+	for f, c := range byF {
+		details[f] = *c
+		fs = append(fs, f)
+	}
+	slices.Sort(fs)
+	res.Details = map[string]any{"by_f": details, "total": total}
+	switch {
+	case total.Total() == 0:
+		res.Valid = Unknown
+		res.Reasons = []string{"no client op was recorded: nothing was tested"}
+	case total.OK == 0:
+		res.Valid = Unknown
+		res.Reasons = []string{fmt.Sprintf("no client op ever succeeded: %v", total)}
+	default:
+		for _, f := range fs {
+			if c := byF[f]; c.OK == 0 && !slices.Contains(s.Optional, f) {
+				res.Valid = Unknown
+				res.Reasons = append(res.Reasons, fmt.Sprintf("no %s ever succeeded: %v", f, c))
+			}
+		}
+	}
+	return res
+}

@@ -1,0 +1,156 @@
+package checker
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaos-testing/chaos/history"
+)
+
+// ops builds a history from (process, type, f) triples, times 0, 1, 2, ...
+func ops(spec ...any) []history.Op {
+	var out []history.Op
+	for i := 0; i+2 < len(spec); i += 3 {
+		out = append(out, history.Op{
+			Index: int64(len(out)), Process: spec[i].(int), Type: spec[i+1].(history.Type),
+			F: spec[i+2].(string), Time: int64(len(out)),
+		})
+	}
+	return out
+}
+
+const (
+	inv  = history.Invoke
+	ok   = history.OK
+	fail = history.Fail
+	info = history.Info
+)
+
+func TestStats(t *testing.T) {
+	tests := []struct {
+		name     string
+		ops      []history.Op
+		optional []string
+		want     Verdict
+		reasons  []string
+		byF      map[string]Counts
+	}{
+		{
+			name: "every f succeeded",
+			ops:  ops(0, inv, "read", 0, ok, "read", 1, inv, "write", 1, fail, "write", 1, inv, "write", 1, ok, "write"),
+			want: Valid,
+			byF:  map[string]Counts{"read": {OK: 1}, "write": {OK: 1, Fail: 1}},
+		},
+		{
+			name: "a read never succeeded",
+			ops: ops(0, inv, "write", 0, ok, "write",
+				1, inv, "read", 1, fail, "read", 2, inv, "read", 2, info, "read", 3, inv, "read", 3, info, "read", 4, inv, "read"),
+			want:    Unknown,
+			reasons: []string{"no read ever succeeded: 0 ok, 1 fail, 2 info, 1 never completed"},
+			byF:     map[string]Counts{"write": {OK: 1}, "read": {Fail: 1, Info: 2, Incomplete: 1}},
+		},
+		{
+			name:     "an optional f may never succeed",
+			ops:      ops(0, inv, "write", 0, ok, "write", 1, inv, "cas", 1, fail, "cas"),
+			optional: []string{"cas"},
+			want:     Valid,
+		},
+		{
+			name:    "nothing succeeded",
+			ops:     ops(0, inv, "read", 0, fail, "read", 1, inv, "write", 1, info, "write"),
+			want:    Unknown,
+			reasons: []string{"no client op ever succeeded: 0 ok, 1 fail, 1 info"},
+		},
+		{
+			name:    "only nemesis ops",
+			ops:     ops(history.NemesisProcess, inv, "kill", history.NemesisProcess, info, "kill"),
+			want:    Unknown,
+			reasons: []string{"no client op was recorded: nothing was tested"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Stats{Optional: tt.optional}.Check(context.Background(), &Input{Ops: tt.ops})
+			if r.Valid != tt.want {
+				t.Fatalf("verdict %v, want %v: %q", r.Valid, tt.want, r.Reasons)
+			}
+			if tt.reasons != nil && !reflect.DeepEqual(r.Reasons, tt.reasons) {
+				t.Errorf("reasons %q, want %q", r.Reasons, tt.reasons)
+			}
+			if tt.byF != nil && !reflect.DeepEqual(r.Details["by_f"], tt.byF) {
+				t.Errorf("by_f %v, want %v", r.Details["by_f"], tt.byF)
+			}
+			if _, err := json.Marshal(r); err != nil {
+				t.Errorf("result is not JSON: %v", err)
+			}
+		})
+	}
+}
+
+func TestHistoryValid(t *testing.T) {
+	good := ops(0, inv, "read", 1, inv, "write", 0, ok, "read", 1, info, "write", 2, inv, "read")
+	twoInFlight := ops(0, inv, "read", 0, inv, "read", 0, ok, "read")
+	reused := ops(0, inv, "write", 0, info, "write", 0, inv, "read", 0, ok, "read")
+	backwards := ops(0, inv, "read", 0, ok, "read")
+	backwards[1].Time = -5
+	tests := []struct {
+		name    string
+		ops     []history.Op
+		want    Verdict
+		reasons []string
+		witness []int64
+	}{
+		{"well formed, one op never completed", good, Valid, nil, nil},
+		{"empty", nil, Unknown, []string{"the history is empty"}, nil},
+		{"two ops in flight on one process", twoInFlight, Unknown, []string{
+			"the history breaks the op rules in 1 places, so no verdict on it can be trusted",
+			"op 1: process 0 invoked while op 0 is still in flight"}, []int64{1}},
+		{"a retired process invoked again", reused, Unknown, []string{
+			"the history breaks the op rules in 1 places, so no verdict on it can be trusted",
+			"op 2: process 0 invoked again after its op 1 ended as info; it should have a new process id"}, []int64{2}},
+		{"time goes backwards", backwards, Unknown, []string{
+			"the history breaks the op rules in 2 places, so no verdict on it can be trusted",
+			"op 1: completes at -5, before its invocation 0 at 0",
+			"op 1: time -5 is before op 0's time 0: times must not go backwards"}, []int64{1, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := HistoryValid{}.Check(context.Background(), &Input{Ops: tt.ops})
+			if r.Valid != tt.want {
+				t.Fatalf("verdict %v, want %v: %q", r.Valid, tt.want, r.Reasons)
+			}
+			if !reflect.DeepEqual(r.Reasons, tt.reasons) {
+				t.Errorf("reasons %q, want %q", r.Reasons, tt.reasons)
+			}
+			if !reflect.DeepEqual(r.Ops, tt.witness) {
+				t.Errorf("ops %v, want %v", r.Ops, tt.witness)
+			}
+		})
+	}
+}
+
+func TestRunCrashAndDeadlineAreUnknown(t *testing.T) {
+	crash := Func{N: "crashes", F: func(context.Context, *Input) Result { panic("boom") }}
+	slow := Func{N: "slow", F: func(ctx context.Context, _ *Input) Result {
+		<-ctx.Done()
+		return Result{} // claims valid after its deadline
+	}}
+	valid := Func{N: "fine", F: func(context.Context, *Input) Result { return Result{} }}
+	s := Run(context.Background(), &Input{}, 20*time.Millisecond, valid, crash, slow)
+	if s.Valid != Unknown {
+		t.Fatalf("verdict %v, want unknown", s.Valid)
+	}
+	if len(s.Results) != 3 || s.Results[0].Valid != Valid || s.Results[1].Valid != Unknown || s.Results[2].Valid != Unknown {
+		t.Fatalf("results %+v", s.Results)
+	}
+	joined := strings.Join(s.Reasons, "\n")
+	for _, want := range []string{"crashes: checker crashed: boom", "slow: checker ran past its deadline (20ms)"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("reasons lack %q:\n%s", want, joined)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+// Package uniqueids checks that no two ok "generate" ops returned the same
+// id (Jepsen's unique-ids checker). Ids are compared as JSON values (so 1
+// and "1" differ; whitespace does not matter).
+package uniqueids
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
+)
+
+const maxNamed = 10
+
+// Options configure the checker.
+type Options struct {
+	// F is the generating op's f. Default "generate".
+	F string
+}
+
+// Checker is the unique-ids checker.
+type Checker struct{ o Options }
+
+// New returns a unique-ids checker.
+func New(o Options) *Checker {
+	if o.F == "" {
+		o.F = "generate"
+	}
+	return &Checker{o: o}
+}
+
+// Name returns "unique-ids".
+func (c *Checker) Name() string { return "unique-ids" }
+
+// Check judges in.
+func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
+	res := checker.Result{Checker: c.Name()}
+	pairs, _ := history.Pairs(in.Ops)
+	seen := map[string][]int64{} // canonical id -> completion indexes
+	var order []string
+	attempted, ok := 0, 0
+	var buf bytes.Buffer
+	for _, p := range pairs {
+		if !p.Invoke.IsClient() || p.Invoke.F != c.o.F {
+			continue
+		}
+		attempted++
+		if p.Outcome() != history.OK {
+			continue
+		}
+		ok++
+		buf.Reset()
+		if len(p.Complete.Value) == 0 {
+			res.Valid = checker.Unknown
+			res.Reasons = []string{fmt.Sprintf("cannot check: %s op %d field \"value\": an ok op must return an id", c.o.F, p.Complete.Index)}
+			return res
+		}
+		if err := json.Compact(&buf, p.Complete.Value); err != nil {
+			res.Valid = checker.Unknown
+			res.Reasons = []string{fmt.Sprintf("cannot check: %s op %d field \"value\": %v", c.o.F, p.Complete.Index, err)}
+			return res
+		}
+		id := buf.String()
+		if _, dup := seen[id]; !dup {
+			order = append(order, id)
+		}
+		seen[id] = append(seen[id], p.Complete.Index)
+	}
+	var dups []string
+	dupIDs := 0
+	for _, id := range order {
+		idx := seen[id]
+		if len(idx) < 2 {
+			continue
+		}
+		dupIDs++
+		if len(dups) < maxNamed {
+			ops := make([]string, len(idx))
+			for i, x := range idx {
+				ops[i] = fmt.Sprintf("#%d", x)
+			}
+			dups = append(dups, fmt.Sprintf("%s was returned %d times (%s)", id, len(idx), strings.Join(ops, ", ")))
+			res.Ops = append(res.Ops, idx...)
+		}
+	}
+	slices.Sort(res.Ops)
+	res.Details = map[string]any{"attempted": attempted, "acknowledged": ok, "unique": len(order), "duplicated": dupIDs}
+	switch {
+	case ok == 0:
+		res.Valid = checker.Unknown
+		res.Reasons = []string{fmt.Sprintf("no %s op succeeded (%d attempted), so no id was observed", c.o.F, attempted)}
+	case dupIDs > 0:
+		res.Valid = checker.Invalid
+		s := fmt.Sprintf("%d ids were handed out more than once: %s", dupIDs, strings.Join(dups, "; "))
+		if dupIDs > len(dups) {
+			s += fmt.Sprintf("; and %d more", dupIDs-len(dups))
+		}
+		res.Reasons = []string{s}
+	}
+	return res
+}

@@ -1,0 +1,145 @@
+// Package bank is the bank workload: transfers of random amounts between
+// random accounts, and reads of every balance. Money must be conserved:
+// every ok read must show all accounts, no negative balance, and the same
+// total. A transfer that would overdraw its source account fails.
+//
+// Accounts are named "0" to "Accounts-1". Initially Total is split evenly,
+// the remainder on account 0 (see InitialBalances); the db's client sets
+// that up. Ops follow package workload: transfer {"from":a,"to":b,
+// "amount":n}, read (null) → {"0":b0, "1":b1, ...}.
+package bank
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/chaos-testing/chaos/checker"
+	bankchecker "github.com/chaos-testing/chaos/checker/bank"
+	"github.com/chaos-testing/chaos/workload"
+)
+
+// Options configure the bank workload. A zero field takes the default in
+// its default tag (see DefaultOptions), except ReadRatio.
+type Options struct {
+	// Accounts is the number of accounts. Default 5.
+	Accounts int `yaml:"accounts" default:"5" min:"2" doc:"Number of accounts."`
+	// Total is the sum of the balances. Default 100.
+	Total int64 `yaml:"total" default:"100" min:"1" doc:"Sum of the balances, split evenly at the start."`
+	// MaxTransfer is the largest amount moved at once. Default 5.
+	MaxTransfer int64 `yaml:"max_transfer" default:"5" min:"1" doc:"Largest amount a transfer moves (amounts are 1 to max_transfer)."`
+	// ReadRatio is the fraction of ops that read (the zero value: none
+	// but the final reads). DefaultOptions uses 0.5.
+	ReadRatio float64 `yaml:"read_ratio" default:"0.5" min:"0" max:"1" doc:"Fraction of ops that read every balance."`
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{Accounts: 5, Total: 100, MaxTransfer: 5, ReadRatio: 0.5}
+}
+
+func (o *Options) fill() {
+	d := DefaultOptions()
+	if o.Accounts == 0 {
+		o.Accounts = d.Accounts
+	}
+	if o.Total == 0 {
+		o.Total = d.Total
+	}
+	if o.MaxTransfer == 0 {
+		o.MaxTransfer = d.MaxTransfer
+	}
+}
+
+// Validate reports the first bad option, named as in a scenario file.
+func (o Options) Validate() error {
+	switch {
+	case o.Accounts < 2:
+		return fmt.Errorf("bank workload: accounts must be at least 2, got %d", o.Accounts)
+	case o.Total < 1:
+		return fmt.Errorf("bank workload: total must be at least 1, got %d", o.Total)
+	case o.MaxTransfer < 1:
+		return fmt.Errorf("bank workload: max_transfer must be at least 1, got %d", o.MaxTransfer)
+	case o.ReadRatio < 0 || o.ReadRatio > 1:
+		return fmt.Errorf("bank workload: read_ratio must be between 0 and 1, got %g", o.ReadRatio)
+	}
+	return nil
+}
+
+// InitialBalances is the starting balance of each account: Total split
+// evenly, the remainder on account 0.
+func (o Options) InitialBalances() map[string]int64 {
+	n := int64(o.Accounts)
+	out := make(map[string]int64, o.Accounts)
+	for i := range n {
+		b := o.Total / n
+		if i == 0 {
+			b += o.Total % n
+		}
+		out[strconv.FormatInt(i, 10)] = b
+	}
+	return out
+}
+
+// Transfer is a transfer op's value.
+type Transfer struct {
+	// From and To are account numbers; Amount is at least 1.
+	From   int   `json:"from"`
+	To     int   `json:"to"`
+	Amount int64 `json:"amount"`
+}
+
+// Workload is the bank workload.
+type Workload struct{ o Options }
+
+// New fills opts' zero fields with defaults and validates them.
+func New(opts Options) (*Workload, error) {
+	opts.fill()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Workload{o: opts}, nil
+}
+
+// Options returns the workload's options, defaults filled in.
+func (w *Workload) Options() Options { return w.o }
+
+// Name returns "bank".
+func (w *Workload) Name() string { return "bank" }
+
+// Generator returns worker's generator.
+func (w *Workload) Generator(_ int, rng *rand.Rand) workload.Generator {
+	return &generator{o: w.o, rng: rng}
+}
+
+// Checkers are bank (total and accounts from the options, no negative
+// balance), stats (a transfer that never succeeds makes the run unknown)
+// and history validity.
+func (w *Workload) Checkers() []checker.Checker {
+	return []checker.Checker{
+		bankchecker.New(bankchecker.Options{Total: w.o.Total, Accounts: w.o.Accounts}),
+		checker.Stats{},
+		checker.HistoryValid{},
+	}
+}
+
+type generator struct {
+	o   Options
+	rng *rand.Rand
+}
+
+// Next returns the worker's next op.
+func (g *generator) Next() workload.Op {
+	if g.o.ReadRatio > 0 && g.rng.Float64() < g.o.ReadRatio {
+		return workload.Op{F: "read"}
+	}
+	from := g.rng.IntN(g.o.Accounts)
+	to := g.rng.IntN(g.o.Accounts - 1)
+	if to >= from {
+		to++
+	}
+	return workload.Op{F: "transfer", Value: Transfer{From: from, To: to, Amount: 1 + g.rng.Int64N(g.o.MaxTransfer)}}
+}
+
+// Final reads every balance once.
+func (g *generator) Final() []workload.Op { return []workload.Op{{F: "read"}} }

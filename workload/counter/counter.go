@@ -1,0 +1,108 @@
+// Package counter is the counter workload: workers add small positive
+// increments to a few counters and read them. Every ok read must lie
+// between the sum of the adds certainly done before it began and the sum
+// of those possibly done by the time it ended.
+//
+// Counters are keyed "c-0" to "c-<Keys-1>". Ops follow package workload:
+// add n, read (null) → n.
+package counter
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/chaos-testing/chaos/checker"
+	countchecker "github.com/chaos-testing/chaos/checker/counter"
+	"github.com/chaos-testing/chaos/workload"
+)
+
+// Options configure the counter workload. A zero field takes the default
+// in its default tag (see DefaultOptions), except ReadRatio.
+type Options struct {
+	// Keys is the number of counters. Default 1.
+	Keys int `yaml:"keys" default:"1" min:"1" doc:"Number of independent counters."`
+	// MaxIncrement is the largest add; adds are 1 to MaxIncrement.
+	// Default 5.
+	MaxIncrement int64 `yaml:"max_increment" default:"5" min:"1" doc:"Largest increment (adds are 1 to max_increment)."`
+	// ReadRatio is the fraction of ops that read (the zero value: none
+	// but the final reads). DefaultOptions uses 0.5.
+	ReadRatio float64 `yaml:"read_ratio" default:"0.5" min:"0" max:"1" doc:"Fraction of ops that read a counter."`
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options { return Options{Keys: 1, MaxIncrement: 5, ReadRatio: 0.5} }
+
+func (o *Options) fill() {
+	d := DefaultOptions()
+	if o.Keys == 0 {
+		o.Keys = d.Keys
+	}
+	if o.MaxIncrement == 0 {
+		o.MaxIncrement = d.MaxIncrement
+	}
+}
+
+// Validate reports the first bad option, named as in a scenario file.
+func (o Options) Validate() error {
+	switch {
+	case o.Keys < 1:
+		return fmt.Errorf("counter workload: keys must be at least 1, got %d", o.Keys)
+	case o.MaxIncrement < 1:
+		return fmt.Errorf("counter workload: max_increment must be at least 1, got %d", o.MaxIncrement)
+	case o.ReadRatio < 0 || o.ReadRatio > 1:
+		return fmt.Errorf("counter workload: read_ratio must be between 0 and 1, got %g", o.ReadRatio)
+	}
+	return nil
+}
+
+// Workload is the counter workload.
+type Workload struct{ o Options }
+
+// New fills opts' zero fields with defaults and validates them.
+func New(opts Options) (*Workload, error) {
+	opts.fill()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Workload{o: opts}, nil
+}
+
+// Name returns "counter".
+func (w *Workload) Name() string { return "counter" }
+
+// Key names counter i.
+func Key(i int) string { return "c-" + strconv.Itoa(i) }
+
+// Generator returns worker's generator.
+func (w *Workload) Generator(_ int, rng *rand.Rand) workload.Generator {
+	return &generator{o: w.o, rng: rng}
+}
+
+// Checkers are counter, stats and history validity.
+func (w *Workload) Checkers() []checker.Checker {
+	return []checker.Checker{countchecker.New(), checker.Stats{}, checker.HistoryValid{}}
+}
+
+type generator struct {
+	o   Options
+	rng *rand.Rand
+}
+
+// Next returns the worker's next op.
+func (g *generator) Next() workload.Op {
+	key := Key(g.rng.IntN(g.o.Keys))
+	if g.o.ReadRatio > 0 && g.rng.Float64() < g.o.ReadRatio {
+		return workload.Op{F: "read", Key: key}
+	}
+	return workload.Op{F: "add", Key: key, Value: 1 + g.rng.Int64N(g.o.MaxIncrement)}
+}
+
+// Final reads every counter once.
+func (g *generator) Final() []workload.Op {
+	ops := make([]workload.Op, g.o.Keys)
+	for i := range ops {
+		ops[i] = workload.Op{F: "read", Key: Key(i)}
+	}
+	return ops
+}

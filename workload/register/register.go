@@ -1,0 +1,172 @@
+// Package register is the register workload: Jepsen's independent
+// cas-registers. Workers are grouped WorkersPerKey to a key; each worker
+// issues OpsPerKey reads, writes and compare-and-sets on its group's key,
+// then moves to a fresh one, so every key's history stays small enough for
+// the linearizability checker while the run goes on as long as it likes.
+//
+// Keys are named "r-<group>-<round>": group g's round r. Values are small
+// integers, 0 to Values-1. Ops and their values follow package workload:
+// read (null), write v, cas [from, to].
+package register
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/checker/linear"
+	"github.com/chaos-testing/chaos/workload"
+)
+
+// Mix weighs the op kinds. All zero means the default, 1:1:1.
+type Mix struct {
+	// Read, Write and CAS are the relative weights of each kind.
+	Read  int `yaml:"read" default:"1" min:"0" doc:"Weight of reads."`
+	Write int `yaml:"write" default:"1" min:"0" doc:"Weight of writes."`
+	CAS   int `yaml:"cas" default:"1" min:"0" doc:"Weight of compare-and-sets."`
+}
+
+// Options configure the register workload. A zero field takes the default
+// in its default tag (see DefaultOptions).
+type Options struct {
+	// WorkersPerKey is how many workers share a key. Default 3.
+	WorkersPerKey int `yaml:"workers_per_key" default:"3" min:"1" doc:"Workers sharing one key (the key's concurrency)."`
+	// OpsPerKey is how many ops each worker issues on a key before it
+	// moves to the next; a key sees about WorkersPerKey×OpsPerKey ops.
+	// Default 100.
+	OpsPerKey int `yaml:"ops_per_key" default:"100" min:"1" doc:"Ops each worker issues on a key before moving to a fresh key."`
+	// Values: written values are drawn from 0 to Values-1. Default 5.
+	Values int `yaml:"values" default:"5" min:"1" doc:"Values are drawn from 0 to values-1."`
+	// Mix weighs reads, writes and cas. Default 1:1:1.
+	Mix Mix `yaml:"mix" doc:"Relative weights of read, write and cas."`
+	// FinalReadAll makes each worker's final ops read every key it
+	// touched, not only its last key.
+	FinalReadAll bool `yaml:"final_read_all" doc:"Read every key a worker touched after the faults are healed, not only its last one."`
+	// CheckTimeout bounds the linearizability check. Default 5m.
+	CheckTimeout time.Duration `yaml:"check_timeout" default:"5m" doc:"Time limit of the linearizability check; past it the verdict is unknown."`
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{WorkersPerKey: 3, OpsPerKey: 100, Values: 5, Mix: Mix{1, 1, 1}, CheckTimeout: linear.DefaultTimeout}
+}
+
+func (o *Options) fill() {
+	d := DefaultOptions()
+	if o.WorkersPerKey == 0 {
+		o.WorkersPerKey = d.WorkersPerKey
+	}
+	if o.OpsPerKey == 0 {
+		o.OpsPerKey = d.OpsPerKey
+	}
+	if o.Values == 0 {
+		o.Values = d.Values
+	}
+	if o.Mix == (Mix{}) {
+		o.Mix = d.Mix
+	}
+	if o.CheckTimeout == 0 {
+		o.CheckTimeout = d.CheckTimeout
+	}
+}
+
+// Validate reports the first bad option, named as in a scenario file.
+func (o Options) Validate() error {
+	switch {
+	case o.WorkersPerKey < 1:
+		return fmt.Errorf("register workload: workers_per_key must be at least 1, got %d", o.WorkersPerKey)
+	case o.OpsPerKey < 1:
+		return fmt.Errorf("register workload: ops_per_key must be at least 1, got %d", o.OpsPerKey)
+	case o.Values < 1:
+		return fmt.Errorf("register workload: values must be at least 1, got %d", o.Values)
+	case o.Mix.Read < 0 || o.Mix.Write < 0 || o.Mix.CAS < 0:
+		return fmt.Errorf("register workload: mix weights must not be negative, got read %d, write %d, cas %d", o.Mix.Read, o.Mix.Write, o.Mix.CAS)
+	case o.Mix.Read+o.Mix.Write+o.Mix.CAS == 0:
+		return fmt.Errorf("register workload: mix: at least one weight must be positive")
+	case o.CheckTimeout <= 0:
+		return fmt.Errorf("register workload: check_timeout must be positive, got %v", o.CheckTimeout)
+	}
+	return nil
+}
+
+// Workload is the register workload.
+type Workload struct{ o Options }
+
+// New fills opts' zero fields with defaults and validates them.
+func New(opts Options) (*Workload, error) {
+	opts.fill()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Workload{o: opts}, nil
+}
+
+// Options returns the workload's options, defaults filled in.
+func (w *Workload) Options() Options { return w.o }
+
+// Name returns "register".
+func (w *Workload) Name() string { return "register" }
+
+// Generator returns worker's generator. Worker w belongs to group
+// w / WorkersPerKey.
+func (w *Workload) Generator(worker int, rng *rand.Rand) workload.Generator {
+	return &generator{o: w.o, group: worker / w.o.WorkersPerKey, rng: rng}
+}
+
+// Checkers are linearizability (cas-register model, per key), stats and
+// history validity.
+func (w *Workload) Checkers() []checker.Checker {
+	return []checker.Checker{
+		linear.New(linear.Options{Model: linear.CASRegister(), Timeout: w.o.CheckTimeout}),
+		checker.Stats{},
+		checker.HistoryValid{},
+	}
+}
+
+// Key names group's key of round.
+func Key(group, round int) string { return fmt.Sprintf("r-%d-%d", group, round) }
+
+type generator struct {
+	o       Options
+	group   int
+	rng     *rand.Rand
+	round   int
+	n       int // ops issued on the current key
+	touched []string
+}
+
+// Next returns the worker's next op.
+func (g *generator) Next() workload.Op {
+	if g.n == g.o.OpsPerKey {
+		g.round++
+		g.n = 0
+	}
+	key := Key(g.group, g.round)
+	if g.n == 0 {
+		g.touched = append(g.touched, key)
+	}
+	g.n++
+	m := g.o.Mix
+	switch x := g.rng.IntN(m.Read + m.Write + m.CAS); {
+	case x < m.Read:
+		return workload.Op{F: "read", Key: key}
+	case x < m.Read+m.Write:
+		return workload.Op{F: "write", Key: key, Value: g.rng.IntN(g.o.Values)}
+	default:
+		return workload.Op{F: "cas", Key: key, Value: []int{g.rng.IntN(g.o.Values), g.rng.IntN(g.o.Values)}}
+	}
+}
+
+// Final reads the worker's last key, or every key it touched.
+func (g *generator) Final() []workload.Op {
+	keys := g.touched
+	if !g.o.FinalReadAll && len(keys) > 0 {
+		keys = keys[len(keys)-1:]
+	}
+	ops := make([]workload.Op, len(keys))
+	for i, k := range keys {
+		ops[i] = workload.Op{F: "read", Key: k}
+	}
+	return ops
+}

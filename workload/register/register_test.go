@@ -1,0 +1,211 @@
+package register
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/internal/histgen"
+	"github.com/chaos-testing/chaos/workload"
+)
+
+var _ workload.Workload = (*Workload)(nil)
+
+func ops(g workload.Generator, n int) []workload.Op {
+	out := make([]workload.Op, n)
+	for i := range out {
+		out[i] = g.Next()
+	}
+	return out
+}
+
+func TestSameSeedSameOps(t *testing.T) {
+	w, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ops(w.Generator(4, rand.New(rand.NewPCG(9, 9))), 500)
+	b := ops(w.Generator(4, rand.New(rand.NewPCG(9, 9))), 500)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same seed gave different ops")
+	}
+	c := ops(w.Generator(4, rand.New(rand.NewPCG(10, 9))), 500)
+	if reflect.DeepEqual(a, c) {
+		t.Fatal("another seed gave the same ops")
+	}
+}
+
+func TestKeysRotateByGroup(t *testing.T) {
+	w, err := New(Options{WorkersPerKey: 2, OpsPerKey: 3, Values: 2, Mix: Mix{Read: 1, Write: 1, CAS: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := w.Generator(5, rand.New(rand.NewPCG(1, 2))) // group 2
+	var keys []string
+	fs := map[string]int{}
+	for _, op := range ops(g, 7) {
+		keys = append(keys, op.Key)
+		fs[op.F]++
+		switch op.F {
+		case "write":
+			if v := op.Value.(int); v < 0 || v > 1 {
+				t.Fatalf("write value %d out of range", v)
+			}
+		case "cas":
+			if v := op.Value.([]int); len(v) != 2 || v[0] > 1 || v[1] > 1 {
+				t.Fatalf("cas value %v", v)
+			}
+		case "read":
+			if op.Value != nil {
+				t.Fatalf("read value %v", op.Value)
+			}
+		}
+	}
+	want := []string{"r-2-0", "r-2-0", "r-2-0", "r-2-1", "r-2-1", "r-2-1", "r-2-2"}
+	if !reflect.DeepEqual(keys, want) {
+		t.Fatalf("keys %v, want %v", keys, want)
+	}
+	if final := g.Final(); !reflect.DeepEqual(final, []workload.Op{{F: "read", Key: "r-2-2"}}) {
+		t.Fatalf("final %v", final)
+	}
+	w.o.FinalReadAll = true
+	g = w.Generator(0, rand.New(rand.NewPCG(1, 2)))
+	if len(g.Final()) != 0 {
+		t.Fatal("a worker that did nothing has final reads")
+	}
+	ops(g, 4)
+	if final := g.Final(); len(final) != 2 || final[0].Key != "r-0-0" || final[1].Key != "r-0-1" {
+		t.Fatalf("final %v", final)
+	}
+}
+
+func TestMixWeights(t *testing.T) {
+	w, err := New(Options{Mix: Mix{Read: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range ops(w.Generator(0, rand.New(rand.NewPCG(1, 1))), 100) {
+		if op.F != "read" {
+			t.Fatalf("read-only mix gave %s", op.F)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		o    Options
+		want string
+	}{
+		{Options{WorkersPerKey: -1}, "workers_per_key must be at least 1, got -1"},
+		{Options{OpsPerKey: -2}, "ops_per_key must be at least 1, got -2"},
+		{Options{Values: -1}, "values must be at least 1"},
+		{Options{Mix: Mix{Read: -1, Write: 2}}, "mix weights must not be negative"},
+		{Options{CheckTimeout: -1}, "check_timeout must be positive"},
+	}
+	for _, tt := range tests {
+		if _, err := New(tt.o); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
+		}
+	}
+	if err := (Options{}).Validate(); err == nil {
+		t.Error("zero options validate without defaults")
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
+
+// register is an in-memory cas-register store; flaky makes every 7th
+// write or cas end as info, applied or not.
+type register struct {
+	m     map[string]int
+	n     int
+	stale bool // serve reads from a stale copy
+	old   map[string]int
+}
+
+func (r *register) apply(op workload.Op) workload.Result {
+	r.n++
+	switch op.F {
+	case "read":
+		src := r.m
+		if r.stale {
+			src = r.old
+		}
+		v, ok := src[op.Key]
+		if !ok {
+			return workload.Result{Type: history.OK}
+		}
+		return workload.Result{Type: history.OK, Value: v}
+	case "write":
+		r.old = clone(r.m)
+		if r.n%7 == 0 {
+			if r.n%2 == 0 {
+				r.m[op.Key] = op.Value.(int)
+			}
+			return workload.Result{Type: history.Info, Err: errors.New("timeout")}
+		}
+		r.m[op.Key] = op.Value.(int)
+		return workload.Result{Type: history.OK, Value: op.Value}
+	default:
+		ft := op.Value.([]int)
+		v, ok := r.m[op.Key]
+		if !ok || v != ft[0] {
+			return workload.Result{Type: history.Fail, Err: fmt.Errorf("value is not %d", ft[0])}
+		}
+		r.old = clone(r.m)
+		r.m[op.Key] = ft[1]
+		return workload.Result{Type: history.OK, Value: ft}
+	}
+}
+
+func clone(m map[string]int) map[string]int {
+	c := make(map[string]int, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// The workload's own checkers pass a history from a correct store and
+// catch one from a store serving stale reads.
+func TestCheckersJudgeSimulatedRuns(t *testing.T) {
+	w, err := New(Options{WorkersPerKey: 3, OpsPerKey: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []bool{false, true} {
+		reg := &register{m: map[string]int{}, old: map[string]int{}, stale: stale}
+		h, err := histgen.Simulate(w, histgen.SimOptions{Workers: 6, Ops: 100, Seed: 3}, reg.apply)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := checker.Run(context.Background(), &checker.Input{Ops: h}, 0, w.Checkers()...)
+		want := checker.Valid
+		if stale {
+			want = checker.Invalid
+		}
+		if s.Valid != want {
+			t.Fatalf("stale=%v: verdict %v, want %v: %q", stale, s.Valid, want, s.Reasons)
+		}
+		var names []string
+		for _, r := range s.Results {
+			names = append(names, r.Checker)
+		}
+		if !reflect.DeepEqual(names, []string{"linearizable", "stats", "history"}) {
+			t.Fatalf("checkers %v", names)
+		}
+		if s.Results[0].Valid != want {
+			t.Fatalf("stale=%v: linearizable says %v: %q", stale, s.Results[0].Valid, s.Results[0].Reasons)
+		}
+		if total := s.Results[1].Details["total"].(checker.Counts); total.Info == 0 || total.Fail == 0 {
+			t.Fatalf("the simulation should have info and fail ops: %+v", total)
+		}
+	}
+}
