@@ -26,6 +26,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,9 +352,27 @@ func (r *runner) nemesisOp(ctx context.Context, f string, value any, do func(con
 		r.log.Warn("nemesis op failed", "f", f, "err", err)
 	}
 	r.record(done)
-	if len(done.Value) > 0 {
-		r.faults.Store(f, f+" "+string(done.Value))
+	r.trackFault(done)
+}
+
+// undoes maps a nemesis action to the action it ends, for the progress
+// display's list of active faults.
+var undoes = map[string]string{"start": "kill", "resume": "pause"}
+
+// trackFault keeps r.faults, the actions in effect, up to date.
+func (r *runner) trackFault(op *history.Op) {
+	if op.Type != history.OK {
+		return
 	}
+	if ended, ok := strings.CutPrefix(op.F, "stop-"); ok {
+		r.faults.Delete("start-" + ended)
+		return
+	}
+	if ended, ok := undoes[op.F]; ok {
+		r.faults.Delete(ended)
+		return
+	}
+	r.faults.Store(op.F, op.F+" "+string(op.Value))
 }
 
 // heal undoes every fault, with a context of its own: it must run even
@@ -448,6 +467,9 @@ func (r *runner) finish(ctx context.Context) (*store.Results, error) {
 	if err := r.hist.Close(); err != nil {
 		r.unknownf("the history could not be written completely: %v", err)
 	}
+	// Logs first, while the nodes are still there: the log-pattern
+	// checker reads them.
+	r.collectLogs(ctx)
 	r.setPhase("check")
 	r.check(ctx)
 	r.setPhase("down")
@@ -490,17 +512,26 @@ func (r *runner) check(ctx context.Context) {
 	}
 }
 
-// down collects logs and tears the cluster down. Its failures become notes:
-// they never throw away the verdict.
+// collectLogs copies every node's logs into the run folder.
+func (r *runner) collectLogs(ctx context.Context) {
+	if r.cluster == nil {
+		return
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := r.cluster.CollectLogs(lctx, r.t.Run.Path(store.NodesDir)); err != nil {
+		r.notef("collecting node logs: %v", err)
+	}
+}
+
+// down tears the cluster down. Its failures become notes: they never throw
+// away the verdict.
 func (r *runner) down(ctx context.Context) {
 	if r.cluster == nil {
 		return
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	if err := r.cluster.CollectLogs(dctx, r.t.Run.Path(store.NodesDir)); err != nil {
-		r.notef("collecting node logs: %v", err)
-	}
 	if r.t.Keep {
 		r.notef("the cluster was kept up (keep: true)")
 		return

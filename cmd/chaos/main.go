@@ -1,0 +1,131 @@
+// Command chaos runs Jepsen-style fault-injection tests against a cluster
+// and checks the histories they record.
+//
+// Exit codes:
+//
+//	0    valid: every checker passed
+//	1    invalid: a checker found an anomaly
+//	2    unknown: the run could not be checked (the reasons are printed)
+//	254  bad input: a flag, a scenario or a history file is malformed
+//	255  internal error: chaos itself failed
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaos-testing/chaos/checker"
+)
+
+// Exit codes, as documented in the package comment and the README.
+const (
+	exitValid    = 0
+	exitInvalid  = 1
+	exitUnknown  = 2
+	exitBadInput = 254
+	exitInternal = 255
+)
+
+// badInput marks an error as the user's input being wrong (exit 254).
+type badInput struct{ err error }
+
+func (e badInput) Error() string { return e.err.Error() }
+func (e badInput) Unwrap() error { return e.err }
+
+func badInputf(format string, args ...any) error {
+	return badInput{fmt.Errorf(format, args...)}
+}
+
+// verdictError carries a run's or a check's verdict out of a command as an
+// exit code.
+type verdictError struct{ v checker.Verdict }
+
+func (e verdictError) Error() string { return "verdict: " + e.v.String() }
+
+func exitCode(err error) int {
+	var ve verdictError
+	var bi badInput
+	switch {
+	case err == nil:
+		return exitValid
+	case errors.As(err, &ve):
+		switch ve.v {
+		case checker.Valid:
+			return exitValid
+		case checker.Invalid:
+			return exitInvalid
+		default:
+			return exitUnknown
+		}
+	case errors.As(err, &bi):
+		return exitBadInput
+	default:
+		return exitInternal
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the CLI with args and returns the exit code.
+func run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := &app{log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	root := app.root()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	var ve verdictError
+	if err != nil && !errors.As(err, &ve) {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+	}
+	return code
+}
+
+// app holds what the commands share.
+type app struct {
+	log     *slog.Logger
+	verbose bool
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "chaos",
+		Short: "Jepsen-style fault injection and correctness checking",
+		Long: `chaos drives concurrent clients against a cluster while nemeses inject network
+partitions, packet faults, process kills and pauses; every operation goes into a
+history that checkers verify (linearizability with porcupine, and invariants).
+
+Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 internal error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if a.verbose {
+				a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+		},
+	}
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log debug detail to stderr")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
+	root.AddCommand(a.versionCmd(), a.checkCmd(), a.runCmd(), a.scenarioCmd(), a.reportCmd(), a.serveCmd(), a.clusterCmd(), a.internalCmd())
+	return root
+}
+
+// args wraps a cobra positional-args validator so a mistake is bad input.
+func args(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := v(cmd, a); err != nil {
+			return badInput{err}
+		}
+		return nil
+	}
+}
