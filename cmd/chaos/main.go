@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -76,17 +77,25 @@ func main() {
 }
 
 // run executes the CLI with args and returns the exit code.
-func run(args []string) int {
+func run(args []string) int { return runWith(args, os.Stdout) }
+
+// runWith executes the CLI with args, writing its output (errors too) to
+// out, and returns the exit code.
+func runWith(args []string, out io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := &app{log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	root := app.root()
 	root.SetArgs(args)
+	root.SetOut(out)
+	if out != os.Stdout {
+		root.SetErr(out)
+	}
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	var ve verdictError
 	if err != nil && !errors.As(err, &ve) {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
+		fmt.Fprintln(root.ErrOrStderr(), "chaos:", err)
 	}
 	return code
 }

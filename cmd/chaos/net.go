@@ -82,12 +82,14 @@ func (a *netAdapter) Shape(ctx context.Context, n node.Node, s nemesis.Shape) er
 }
 
 // Heal implements nemesis.Net. A node whose namespace is gone (it was
-// killed) has nothing of ours left in it.
+// killed) has nothing of ours left in it, and neither has any node if this
+// run never applied a network fault (faults a crashed run left behind are
+// the watchdog's, or `chaos internal heal JOURNAL`'s, to remove).
 func (a *netAdapter) Heal(ctx context.Context, n node.Node) error {
-	e, err := a.executor()
-	if err != nil {
-		return err
+	if a.exec == nil {
+		return nil // this run applied no network fault
 	}
+	e := a.exec
 	t, err := a.target(ctx, n)
 	if err != nil {
 		a.log.Debug("heal: no namespace, nothing to heal", "node", n.Name(), "err", err)

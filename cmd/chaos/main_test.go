@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chaos-testing/chaos/controller"
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/internal/testtarget"
+	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/workload/register"
+)
+
+// childEnv makes the test binary act as a controller that runs until it
+// is killed (see TestKilledControllerLeavesACheckableHistory).
+const childEnv = "CHAOS_TEST_CONTROLLER_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		os.Exit(runChildController(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// runChildController runs the register workload against the in-process
+// target for a minute, writing its history under dir.
+func runChildController(dir string) int {
+	tgt := testtarget.New(3, testtarget.Bugs{}, 1)
+	w, err := register.New(register.DefaultOptions())
+	if err != nil {
+		return 3
+	}
+	run, err := store.Create(dir, "killed", time.Now())
+	if err != nil {
+		return 3
+	}
+	_, err = controller.Run(context.Background(), controller.Test{
+		Name: "killed", Seed: 1, Run: run, Workload: w, Opener: tgt,
+		Up:          func(context.Context) (controller.Cluster, error) { return tgt, nil },
+		Concurrency: 6, Rate: 5000, TimeLimit: time.Minute,
+	})
+	if err != nil {
+		return 3
+	}
+	return 0
+}
+
+func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wait := time.Duration(300+rng.IntN(1200)) * time.Millisecond
+	t.Logf("killing the controller with SIGKILL after %v (seed %d)", wait, seed)
+	time.Sleep(wait)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	path := filepath.Join(dir, store.LatestLink, store.HistoryFile)
+	f, err := history.ReadFile(path)
+	if err != nil {
+		t.Fatalf("history of a killed controller does not read: %v", err)
+	}
+	if len(f.Ops) == 0 {
+		t.Fatal("a killed controller left an empty history")
+	}
+	var out bytes.Buffer
+	code := runWith([]string{"check", "--model", "cas-register", path}, &out)
+	if code != exitValid {
+		t.Fatalf("chaos check on the killed run's history (%d ops, torn %v) exited %d, want 0:\n%s", len(f.Ops), f.Torn, code, out.String())
+	}
+	if !strings.Contains(out.String(), "VALID") {
+		t.Fatalf("no verdict printed:\n%s", out.String())
+	}
+}
+
+func TestScenarioValidateReportsEveryProblemWithLines(t *testing.T) {
+	var out bytes.Buffer
+	code := runWith([]string{"scenario", "validate", "../../scenario/testdata/bad-three.yaml"}, &out)
+	if code != exitBadInput {
+		t.Fatalf("exit %d, want %d", code, exitBadInput)
+	}
+	want := []string{
+		"bad-three.yaml:5:3: cluster.nodez: unknown field",
+		"bad-three.yaml:9:3: workload.name: missing required field",
+		"bad-three.yaml:12:16: client.concurrency: want an integer",
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	valid := write("valid.jsonl", `{"index":0,"process":0,"type":"invoke","f":"write","key":"k","value":1,"time":1}
+{"index":1,"process":0,"type":"ok","f":"write","key":"k","value":1,"time":2}
+{"index":2,"process":1,"type":"invoke","f":"read","key":"k","time":3}
+{"index":3,"process":1,"type":"ok","f":"read","key":"k","value":1,"time":4}
+`)
+	stale := write("stale.edn", `{:type :invoke, :f :write, :value 1, :process 0, :time 1}
+{:type :ok, :f :write, :value 1, :process 0, :time 2}
+{:type :invoke, :f :read, :value nil, :process 1, :time 3}
+{:type :ok, :f :read, :value nil, :process 1, :time 4}
+`)
+	noOK := write("nook.jsonl", `{"index":0,"process":0,"type":"invoke","f":"write","key":"k","value":1,"time":1}
+{"index":1,"process":0,"type":"info","f":"write","key":"k","time":2}
+`)
+	bad := write("bad.jsonl", `{"index":0,"process":"zero","type":"invoke","f":"write","time":1}`+"\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"valid history", []string{"check", "--model", "register", valid}, exitValid},
+		{"stale read in EDN", []string{"check", "--model", "register", stale}, exitInvalid},
+		{"no ok op", []string{"check", "--model", "register", noOK}, exitUnknown},
+		{"malformed history", []string{"check", "--model", "register", bad}, exitBadInput},
+		{"unknown model", []string{"check", "--model", "nope", valid}, exitBadInput},
+		{"file without model", []string{"check", valid}, exitBadInput},
+		{"unknown flag", []string{"run", "--nope", "x.yaml"}, exitBadInput},
+		{"missing scenario", []string{"run", filepath.Join(dir, "absent.yaml")}, exitBadInput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if code := runWith(tc.args, &out); code != tc.code {
+				t.Fatalf("chaos %v exited %d, want %d:\n%s", tc.args, code, tc.code, out.String())
+			}
+		})
+	}
+}

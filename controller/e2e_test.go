@@ -1,0 +1,104 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/controller"
+	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/internal/testtarget"
+	"github.com/chaos-testing/chaos/nemesis"
+	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/workload/register"
+)
+
+// procs carries out process faults on testtarget's fake nodes.
+type procs struct{}
+
+func (procs) Kill(ctx context.Context, n node.Node) error   { return n.Kill(ctx) }
+func (procs) Start(ctx context.Context, n node.Node) error  { return n.Start(ctx) }
+func (procs) Pause(ctx context.Context, n node.Node) error  { return n.Pause(ctx) }
+func (procs) Resume(ctx context.Context, n node.Node) error { return n.Resume(ctx) }
+
+// runPipeline runs the register workload, with kills and pauses, against
+// an in-process target with the given bugs, and returns the results and
+// history: the whole pipeline from generator to verdict, without Docker.
+func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*store.Results, []history.Op) {
+	t.Helper()
+	run, err := store.Create(t.TempDir(), "e2e", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := testtarget.New(3, bugs, seed)
+	opts := register.DefaultOptions()
+	opts.OpsPerKey = 50
+	w, err := register.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := controller.Run(context.Background(), controller.Test{
+		Name: "e2e", Seed: seed, Run: run,
+		Up:       func(context.Context) (controller.Cluster, error) { return tgt, nil },
+		Workload: w, Opener: tgt,
+		Nemesis: func(nodes []node.Node) (nemesis.Nemesis, error) {
+			return nemesis.New(nodes, procs{}, nil, nemesis.Config{Faults: []string{"kill", "pause"}, Interval: 100 * time.Millisecond}, nil)
+		},
+		Concurrency: 6, Rate: 2000, TimeLimit: 1500 * time.Millisecond,
+		OpTimeout: 50 * time.Millisecond, Quiet: 10 * time.Millisecond, FinalTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := history.ReadFile(run.Path(store.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, f.Ops
+}
+
+func TestPipelineOnCorrectTargetIsValid(t *testing.T) {
+	res, ops := runPipeline(t, testtarget.Bugs{}, 1)
+	if res.Valid != checker.Valid {
+		t.Fatalf("verdict %v on a correct target; reasons: %v", res.Valid, res.Reasons)
+	}
+	// The run really exercised faults and unknown outcomes.
+	var kills, pauses, infos int
+	for _, op := range ops {
+		switch {
+		case op.F == "kill" && op.Type == history.OK:
+			kills++
+		case op.F == "pause" && op.Type == history.OK:
+			pauses++
+		case op.IsClient() && op.Type == history.Info:
+			infos++
+		}
+	}
+	if kills+pauses == 0 || infos == 0 {
+		t.Fatalf("kills %d, pauses %d, info ops %d: the run did not exercise faults", kills, pauses, infos)
+	}
+}
+
+func TestPipelineCatchesEachBug(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bugs testtarget.Bugs
+	}{
+		{"stale reads", testtarget.Bugs{StaleReads: 0.2}},
+		{"lost writes", testtarget.Bugs{LostWrites: 0.2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := runPipeline(t, tc.bugs, 2)
+			if res.Valid != checker.Invalid {
+				t.Fatalf("verdict %v with %s on; reasons: %v", res.Valid, tc.name, res.Reasons)
+			}
+			if !strings.Contains(fmt.Sprint(res.Reasons), "cannot be linearized") {
+				t.Fatalf("reasons do not explain the anomaly: %v", res.Reasons)
+			}
+		})
+	}
+}
