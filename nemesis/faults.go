@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chaos-testing/chaos/internal/suggest"
 )
 
 // Fault names, as listed in a scenario's nemesis.faults.
@@ -90,7 +92,7 @@ func CheckFault(name string) error {
 	if name == "clock" || strings.HasPrefix(name, "clock-") {
 		return fmt.Errorf("%q: %w", name, ErrClockFaults)
 	}
-	if s := suggest(name, known); s != "" {
+	if s, d := suggest.Nearest(name, known); d >= 0 && d <= 3 {
 		return fmt.Errorf("unknown fault %q (did you mean %q?)", name, s)
 	}
 	return fmt.Errorf("unknown fault %q (known: %s)", name, strings.Join(known, ", "))
@@ -363,36 +365,4 @@ func FormatRate(bits uint64) string {
 		}
 	}
 	return strconv.FormatUint(bits, 10) + "bit"
-}
-
-// suggest returns the known name closest to s, if it is close enough to be
-// a typo.
-func suggest(s string, known []string) string {
-	best, bestD := "", 4
-	for _, k := range known {
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

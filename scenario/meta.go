@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chaos-testing/chaos/internal/suggest"
 )
 
 var (
@@ -209,7 +211,7 @@ func (f *field) check(v reflect.Value) string {
 			return "must not be empty"
 		}
 		if len(f.enum) > 0 && !slices.Contains(f.enum, s) {
-			return fmt.Sprintf("want one of %s, got %q%s", strings.Join(f.enum, ", "), s, didYouMean(s, f.enum))
+			return fmt.Sprintf("want one of %s, got %q%s", strings.Join(f.enum, ", "), s, suggest.DidYouMean(s, f.enum))
 		}
 		if f.pattern != nil && !f.pattern.MatchString(s) {
 			if f.hint != "" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaos-testing/chaos/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -232,7 +233,7 @@ func (d *decoder) checkField(n *yaml.Node, v reflect.Value, path string, f *fiel
 	if len(names) == 0 || slices.Contains(names, s) {
 		return
 	}
-	d.fail(n, path, "unknown %s %q%s; known: %s", f.known, s, didYouMean(s, names), strings.Join(names, ", "))
+	d.fail(n, path, "unknown %s %q%s; known: %s", f.known, s, suggest.DidYouMean(s, names), strings.Join(names, ", "))
 }
 
 // pair is one key and value of a mapping.
@@ -346,7 +347,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		fp := join(path, name)
 		i := slices.Index(keys, name)
 		if i < 0 {
-			d.fail(p.key, fp, "unknown field%s", didYouMean(name, keys))
+			d.fail(p.key, fp, "unknown field%s", suggest.DidYouMean(name, keys))
 			continue
 		}
 		f := &fs[i]

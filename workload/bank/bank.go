@@ -10,7 +10,6 @@
 package bank
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 
@@ -40,30 +39,19 @@ func DefaultOptions() Options {
 
 func (o *Options) fill() {
 	d := DefaultOptions()
-	if o.Accounts == 0 {
-		o.Accounts = d.Accounts
-	}
-	if o.Total == 0 {
-		o.Total = d.Total
-	}
-	if o.MaxTransfer == 0 {
-		o.MaxTransfer = d.MaxTransfer
-	}
+	workload.Default(&o.Accounts, d.Accounts)
+	workload.Default(&o.Total, d.Total)
+	workload.Default(&o.MaxTransfer, d.MaxTransfer)
 }
 
 // Validate reports the first bad option, named as in a scenario file.
 func (o Options) Validate() error {
-	switch {
-	case o.Accounts < 2:
-		return fmt.Errorf("bank workload: accounts must be at least 2, got %d", o.Accounts)
-	case o.Total < 1:
-		return fmt.Errorf("bank workload: total must be at least 1, got %d", o.Total)
-	case o.MaxTransfer < 1:
-		return fmt.Errorf("bank workload: max_transfer must be at least 1, got %d", o.MaxTransfer)
-	case o.ReadRatio < 0 || o.ReadRatio > 1:
-		return fmt.Errorf("bank workload: read_ratio must be between 0 and 1, got %g", o.ReadRatio)
-	}
-	return nil
+	return workload.FirstError(
+		workload.AtLeast("bank", "accounts", o.Accounts, 2),
+		workload.AtLeast("bank", "total", o.Total, 1),
+		workload.AtLeast("bank", "max_transfer", o.MaxTransfer, 1),
+		workload.Fraction("bank", "read_ratio", o.ReadRatio),
+	)
 }
 
 // InitialBalances is the starting balance of each account: Total split
@@ -130,7 +118,7 @@ type generator struct {
 
 // Next returns the worker's next op.
 func (g *generator) Next() workload.Op {
-	if g.o.ReadRatio > 0 && g.rng.Float64() < g.o.ReadRatio {
+	if workload.Chance(g.rng, g.o.ReadRatio) {
 		return workload.Op{F: "read"}
 	}
 	from := g.rng.IntN(g.o.Accounts)

@@ -1,41 +1,24 @@
 package bank
 
 import (
-	"context"
 	"errors"
-	"math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/histgen"
+	"github.com/chaos-testing/chaos/internal/workloadtest"
 	"github.com/chaos-testing/chaos/workload"
 )
 
 var _ workload.Workload = (*Workload)(nil)
-
-func ops(g workload.Generator, n int) []workload.Op {
-	out := make([]workload.Op, n)
-	for i := range out {
-		out[i] = g.Next()
-	}
-	return out
-}
 
 func TestGenerator(t *testing.T) {
 	w, err := New(Options{Accounts: 3, Total: 30, MaxTransfer: 4, ReadRatio: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := ops(w.Generator(0, rand.New(rand.NewPCG(5, 5))), 300)
-	if b := ops(w.Generator(0, rand.New(rand.NewPCG(5, 5))), 300); !reflect.DeepEqual(a, b) {
-		t.Fatal("same seed gave different ops")
-	}
-	if c := ops(w.Generator(0, rand.New(rand.NewPCG(6, 5))), 300); reflect.DeepEqual(a, c) {
-		t.Fatal("another seed gave the same ops")
-	}
+	a := workloadtest.Deterministic(t, w, 0, 300, 5)
 	for _, op := range a {
 		if op.F == "read" {
 			continue
@@ -57,9 +40,7 @@ func TestGenerator(t *testing.T) {
 		{Options{MaxTransfer: -3}, "max_transfer must be at least 1"},
 		{Options{ReadRatio: -0.1}, "read_ratio must be between 0 and 1"},
 	} {
-		if _, err := New(tt.o); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%+v: %v, want %q", tt.o, err, tt.want)
-		}
+		workloadtest.NewFails(t, New, tt.o, tt.want)
 	}
 }
 
@@ -102,17 +83,12 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 	}
 	for _, leaky := range []bool{false, true} {
 		b := &bank{bal: w.Options().InitialBalances(), leaky: leaky}
-		h, err := histgen.Simulate(w, histgen.SimOptions{Workers: 4, Ops: 100, Seed: 4}, b.apply)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := checker.Run(context.Background(), &checker.Input{Ops: h}, 0, w.Checkers()...)
-		want := checker.Valid
-		if leaky {
-			want = checker.Invalid
-		}
-		if sum.Valid != want || sum.Results[0].Valid != want {
-			t.Fatalf("leaky=%v: %v, want %v: %q", leaky, sum.Valid, want, sum.Reasons)
-		}
+		workloadtest.Judge(t, w, histgen.SimOptions{Workers: 4, Ops: 100, Seed: 4}, b.apply, workloadtest.InvalidIf(leaky))
 	}
+}
+
+// The options' struct tags are valid for scenario files, and the defaults
+// a scenario file gets are DefaultOptions.
+func TestScenarioDefaultsAreDefaultOptions(t *testing.T) {
+	workloadtest.ScenarioDefaults(t, DefaultOptions())
 }

@@ -8,7 +8,6 @@
 package counter
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 
@@ -35,25 +34,17 @@ func DefaultOptions() Options { return Options{Keys: 1, MaxIncrement: 5, ReadRat
 
 func (o *Options) fill() {
 	d := DefaultOptions()
-	if o.Keys == 0 {
-		o.Keys = d.Keys
-	}
-	if o.MaxIncrement == 0 {
-		o.MaxIncrement = d.MaxIncrement
-	}
+	workload.Default(&o.Keys, d.Keys)
+	workload.Default(&o.MaxIncrement, d.MaxIncrement)
 }
 
 // Validate reports the first bad option, named as in a scenario file.
 func (o Options) Validate() error {
-	switch {
-	case o.Keys < 1:
-		return fmt.Errorf("counter workload: keys must be at least 1, got %d", o.Keys)
-	case o.MaxIncrement < 1:
-		return fmt.Errorf("counter workload: max_increment must be at least 1, got %d", o.MaxIncrement)
-	case o.ReadRatio < 0 || o.ReadRatio > 1:
-		return fmt.Errorf("counter workload: read_ratio must be between 0 and 1, got %g", o.ReadRatio)
-	}
-	return nil
+	return workload.FirstError(
+		workload.AtLeast("counter", "keys", o.Keys, 1),
+		workload.AtLeast("counter", "max_increment", o.MaxIncrement, 1),
+		workload.Fraction("counter", "read_ratio", o.ReadRatio),
+	)
 }
 
 // Workload is the counter workload.
@@ -92,7 +83,7 @@ type generator struct {
 // Next returns the worker's next op.
 func (g *generator) Next() workload.Op {
 	key := Key(g.rng.IntN(g.o.Keys))
-	if g.o.ReadRatio > 0 && g.rng.Float64() < g.o.ReadRatio {
+	if workload.Chance(g.rng, g.o.ReadRatio) {
 		return workload.Op{F: "read", Key: key}
 	}
 	return workload.Op{F: "add", Key: key, Value: 1 + g.rng.Int64N(g.o.MaxIncrement)}

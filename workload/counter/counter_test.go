@@ -1,41 +1,24 @@
 package counter
 
 import (
-	"context"
 	"errors"
-	"math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/histgen"
+	"github.com/chaos-testing/chaos/internal/workloadtest"
 	"github.com/chaos-testing/chaos/workload"
 )
 
 var _ workload.Workload = (*Workload)(nil)
-
-func ops(g workload.Generator, n int) []workload.Op {
-	out := make([]workload.Op, n)
-	for i := range out {
-		out[i] = g.Next()
-	}
-	return out
-}
 
 func TestGenerator(t *testing.T) {
 	w, err := New(Options{Keys: 2, MaxIncrement: 3, ReadRatio: 0.3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := ops(w.Generator(0, rand.New(rand.NewPCG(5, 5))), 200)
-	if b := ops(w.Generator(0, rand.New(rand.NewPCG(5, 5))), 200); !reflect.DeepEqual(a, b) {
-		t.Fatal("same seed gave different ops")
-	}
-	if c := ops(w.Generator(0, rand.New(rand.NewPCG(6, 5))), 200); reflect.DeepEqual(a, c) {
-		t.Fatal("another seed gave the same ops")
-	}
+	a := workloadtest.Deterministic(t, w, 0, 200, 5)
 	keys := map[string]bool{}
 	for _, op := range a {
 		keys[op.Key] = true
@@ -51,9 +34,7 @@ func TestGenerator(t *testing.T) {
 	if f := w.Generator(0, nil).Final(); !reflect.DeepEqual(f, []workload.Op{{F: "read", Key: "c-0"}, {F: "read", Key: "c-1"}}) {
 		t.Fatalf("final %v", f)
 	}
-	if _, err := New(Options{Keys: -1}); err == nil || !strings.Contains(err.Error(), "keys must be at least 1, got -1") {
-		t.Fatalf("bad keys: %v", err)
-	}
+	workloadtest.NewFails(t, New, Options{Keys: -1}, "keys must be at least 1, got -1")
 }
 
 // counters is an in-memory counter store; doubled applies every 25th add
@@ -87,17 +68,12 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 	}
 	for _, doubled := range []bool{false, true} {
 		c := &counters{v: map[string]int64{}, doubled: doubled}
-		h, err := histgen.Simulate(w, histgen.SimOptions{Workers: 4, Ops: 100, Seed: 4}, c.apply)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := checker.Run(context.Background(), &checker.Input{Ops: h}, 0, w.Checkers()...)
-		want := checker.Valid
-		if doubled {
-			want = checker.Invalid
-		}
-		if sum.Valid != want || sum.Results[0].Valid != want {
-			t.Fatalf("doubled=%v: %v, want %v: %q", doubled, sum.Valid, want, sum.Reasons)
-		}
+		workloadtest.Judge(t, w, histgen.SimOptions{Workers: 4, Ops: 100, Seed: 4}, c.apply, workloadtest.InvalidIf(doubled))
 	}
+}
+
+// The options' struct tags are valid for scenario files, and the defaults
+// a scenario file gets are DefaultOptions.
+func TestScenarioDefaultsAreDefaultOptions(t *testing.T) {
+	workloadtest.ScenarioDefaults(t, DefaultOptions())
 }

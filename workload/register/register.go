@@ -54,32 +54,23 @@ func DefaultOptions() Options {
 
 func (o *Options) fill() {
 	d := DefaultOptions()
-	if o.WorkersPerKey == 0 {
-		o.WorkersPerKey = d.WorkersPerKey
-	}
-	if o.OpsPerKey == 0 {
-		o.OpsPerKey = d.OpsPerKey
-	}
-	if o.Values == 0 {
-		o.Values = d.Values
-	}
-	if o.Mix == (Mix{}) {
-		o.Mix = d.Mix
-	}
-	if o.CheckTimeout == 0 {
-		o.CheckTimeout = d.CheckTimeout
-	}
+	workload.Default(&o.WorkersPerKey, d.WorkersPerKey)
+	workload.Default(&o.OpsPerKey, d.OpsPerKey)
+	workload.Default(&o.Values, d.Values)
+	workload.Default(&o.Mix, d.Mix)
+	workload.Default(&o.CheckTimeout, d.CheckTimeout)
 }
 
 // Validate reports the first bad option, named as in a scenario file.
 func (o Options) Validate() error {
+	if err := workload.FirstError(
+		workload.AtLeast("register", "workers_per_key", o.WorkersPerKey, 1),
+		workload.AtLeast("register", "ops_per_key", o.OpsPerKey, 1),
+		workload.AtLeast("register", "values", o.Values, 1),
+	); err != nil {
+		return err
+	}
 	switch {
-	case o.WorkersPerKey < 1:
-		return fmt.Errorf("register workload: workers_per_key must be at least 1, got %d", o.WorkersPerKey)
-	case o.OpsPerKey < 1:
-		return fmt.Errorf("register workload: ops_per_key must be at least 1, got %d", o.OpsPerKey)
-	case o.Values < 1:
-		return fmt.Errorf("register workload: values must be at least 1, got %d", o.Values)
 	case o.Mix.Read < 0 || o.Mix.Write < 0 || o.Mix.CAS < 0:
 		return fmt.Errorf("register workload: mix weights must not be negative, got read %d, write %d, cas %d", o.Mix.Read, o.Mix.Write, o.Mix.CAS)
 	case o.Mix.Read+o.Mix.Write+o.Mix.CAS == 0:

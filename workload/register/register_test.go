@@ -1,44 +1,27 @@
 package register
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/histgen"
+	"github.com/chaos-testing/chaos/internal/workloadtest"
 	"github.com/chaos-testing/chaos/workload"
 )
 
 var _ workload.Workload = (*Workload)(nil)
-
-func ops(g workload.Generator, n int) []workload.Op {
-	out := make([]workload.Op, n)
-	for i := range out {
-		out[i] = g.Next()
-	}
-	return out
-}
 
 func TestSameSeedSameOps(t *testing.T) {
 	w, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := ops(w.Generator(4, rand.New(rand.NewPCG(9, 9))), 500)
-	b := ops(w.Generator(4, rand.New(rand.NewPCG(9, 9))), 500)
-	if !reflect.DeepEqual(a, b) {
-		t.Fatal("same seed gave different ops")
-	}
-	c := ops(w.Generator(4, rand.New(rand.NewPCG(10, 9))), 500)
-	if reflect.DeepEqual(a, c) {
-		t.Fatal("another seed gave the same ops")
-	}
+	workloadtest.Deterministic(t, w, 4, 500, 9)
 }
 
 func TestKeysRotateByGroup(t *testing.T) {
@@ -49,7 +32,7 @@ func TestKeysRotateByGroup(t *testing.T) {
 	g := w.Generator(5, rand.New(rand.NewPCG(1, 2))) // group 2
 	var keys []string
 	fs := map[string]int{}
-	for _, op := range ops(g, 7) {
+	for _, op := range workloadtest.Ops(g, 7) {
 		keys = append(keys, op.Key)
 		fs[op.F]++
 		switch op.F {
@@ -79,7 +62,7 @@ func TestKeysRotateByGroup(t *testing.T) {
 	if len(g.Final()) != 0 {
 		t.Fatal("a worker that did nothing has final reads")
 	}
-	ops(g, 4)
+	workloadtest.Ops(g, 4)
 	if final := g.Final(); len(final) != 2 || final[0].Key != "r-0-0" || final[1].Key != "r-0-1" {
 		t.Fatalf("final %v", final)
 	}
@@ -90,7 +73,7 @@ func TestMixWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range ops(w.Generator(0, rand.New(rand.NewPCG(1, 1))), 100) {
+	for _, op := range workloadtest.Ops(w.Generator(0, rand.New(rand.NewPCG(1, 1))), 100) {
 		if op.F != "read" {
 			t.Fatalf("read-only mix gave %s", op.F)
 		}
@@ -109,9 +92,7 @@ func TestValidate(t *testing.T) {
 		{Options{CheckTimeout: -1}, "check_timeout must be positive"},
 	}
 	for _, tt := range tests {
-		if _, err := New(tt.o); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
-		}
+		workloadtest.NewFails(t, New, tt.o, tt.want)
 	}
 	if err := (Options{}).Validate(); err == nil {
 		t.Error("zero options validate without defaults")
@@ -182,18 +163,7 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 	}
 	for _, stale := range []bool{false, true} {
 		reg := &register{m: map[string]int{}, old: map[string]int{}, stale: stale}
-		h, err := histgen.Simulate(w, histgen.SimOptions{Workers: 6, Ops: 100, Seed: 3}, reg.apply)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := checker.Run(context.Background(), &checker.Input{Ops: h}, 0, w.Checkers()...)
-		want := checker.Valid
-		if stale {
-			want = checker.Invalid
-		}
-		if s.Valid != want {
-			t.Fatalf("stale=%v: verdict %v, want %v: %q", stale, s.Valid, want, s.Reasons)
-		}
+		s := workloadtest.Judge(t, w, histgen.SimOptions{Workers: 6, Ops: 100, Seed: 3}, reg.apply, workloadtest.InvalidIf(stale))
 		var names []string
 		for _, r := range s.Results {
 			names = append(names, r.Checker)
@@ -201,11 +171,14 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 		if !reflect.DeepEqual(names, []string{"linearizable", "stats", "history"}) {
 			t.Fatalf("checkers %v", names)
 		}
-		if s.Results[0].Valid != want {
-			t.Fatalf("stale=%v: linearizable says %v: %q", stale, s.Results[0].Valid, s.Results[0].Reasons)
-		}
 		if total := s.Results[1].Details["total"].(checker.Counts); total.Info == 0 || total.Fail == 0 {
 			t.Fatalf("the simulation should have info and fail ops: %+v", total)
 		}
 	}
+}
+
+// The options' struct tags are valid for scenario files, and the defaults
+// a scenario file gets are DefaultOptions.
+func TestScenarioDefaultsAreDefaultOptions(t *testing.T) {
+	workloadtest.ScenarioDefaults(t, DefaultOptions())
 }

@@ -10,7 +10,6 @@
 package set
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/chaos-testing/chaos/checker"
@@ -37,10 +36,7 @@ func DefaultOptions() Options { return Options{ReadRatio: 0.1} }
 
 // Validate reports a bad option, named as in a scenario file.
 func (o Options) Validate() error {
-	if o.ReadRatio < 0 || o.ReadRatio > 1 {
-		return fmt.Errorf("set workload: read_ratio must be between 0 and 1, got %g", o.ReadRatio)
-	}
-	return nil
+	return workload.Fraction("set", "read_ratio", o.ReadRatio)
 }
 
 // Workload is the set workload.
@@ -80,7 +76,7 @@ type generator struct {
 
 // Next returns the worker's next op.
 func (g *generator) Next() workload.Op {
-	if g.ratio > 0 && g.rng.Float64() < g.ratio {
+	if workload.Chance(g.rng, g.ratio) {
 		return workload.Op{F: "read"}
 	}
 	e := g.base + g.next

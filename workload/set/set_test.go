@@ -1,7 +1,6 @@
 package set
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"reflect"
@@ -9,34 +8,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/histgen"
+	"github.com/chaos-testing/chaos/internal/workloadtest"
 	"github.com/chaos-testing/chaos/workload"
 )
 
 var _ workload.Workload = (*Workload)(nil)
-
-func ops(g workload.Generator, n int) []workload.Op {
-	out := make([]workload.Op, n)
-	for i := range out {
-		out[i] = g.Next()
-	}
-	return out
-}
 
 func TestGenerator(t *testing.T) {
 	w, err := New(DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := ops(w.Generator(3, rand.New(rand.NewPCG(5, 5))), 300)
-	if b := ops(w.Generator(3, rand.New(rand.NewPCG(5, 5))), 300); !reflect.DeepEqual(a, b) {
-		t.Fatal("same seed gave different ops")
-	}
-	if c := ops(w.Generator(3, rand.New(rand.NewPCG(6, 5))), 300); reflect.DeepEqual(a, c) {
-		t.Fatal("another seed gave the same ops")
-	}
+	a := workloadtest.Deterministic(t, w, 3, 300, 5)
 	want := int64(3 * ElementsPerWorker)
 	reads := 0
 	for _, op := range a {
@@ -56,7 +41,7 @@ func TestGenerator(t *testing.T) {
 		t.Fatalf("%d reads in 300 ops with ratio 0.1", reads)
 	}
 	w0, _ := New(Options{})
-	for _, op := range ops(w0.Generator(1, rand.New(rand.NewPCG(1, 1))), 50) {
+	for _, op := range workloadtest.Ops(w0.Generator(1, rand.New(rand.NewPCG(1, 1))), 50) {
 		if op.F != "add" {
 			t.Fatal("read_ratio 0 still reads")
 		}
@@ -64,9 +49,7 @@ func TestGenerator(t *testing.T) {
 	if f := w.Generator(0, nil).Final(); !reflect.DeepEqual(f, []workload.Op{{F: "read"}}) {
 		t.Fatalf("final %v", f)
 	}
-	if _, err := New(Options{ReadRatio: 1.5}); err == nil || !strings.Contains(err.Error(), "read_ratio must be between 0 and 1, got 1.5") {
-		t.Fatalf("bad ratio: %v", err)
-	}
+	workloadtest.NewFails(t, New, Options{ReadRatio: 1.5}, "read_ratio must be between 0 and 1, got 1.5")
 }
 
 // store is an in-memory set; lossy drops every 50th acknowledged add
@@ -105,20 +88,15 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 	}
 	for _, lossy := range []bool{false, true} {
 		s := &store{elems: map[int64]bool{}, lossy: lossy}
-		h, err := histgen.Simulate(w, histgen.SimOptions{Workers: 4, Ops: 200, Seed: 2}, s.apply)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := checker.Run(context.Background(), &checker.Input{Ops: h}, 0, w.Checkers()...)
-		want := checker.Valid
-		if lossy {
-			want = checker.Invalid
-		}
-		if sum.Valid != want || sum.Results[0].Valid != want {
-			t.Fatalf("lossy=%v: %v, want %v: %q", lossy, sum.Valid, want, sum.Reasons)
-		}
+		sum := workloadtest.Judge(t, w, histgen.SimOptions{Workers: 4, Ops: 200, Seed: 2}, s.apply, workloadtest.InvalidIf(lossy))
 		if lossy && !strings.Contains(sum.Reasons[0], "acknowledged elements were lost") {
 			t.Fatalf("reasons %q", sum.Reasons)
 		}
 	}
+}
+
+// The options' struct tags are valid for scenario files, and the defaults
+// a scenario file gets are DefaultOptions.
+func TestScenarioDefaultsAreDefaultOptions(t *testing.T) {
+	workloadtest.ScenarioDefaults(t, DefaultOptions())
 }
