@@ -1,0 +1,216 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/workload"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// DefaultBankPrefix is where bank accounts live unless BankOpener.Prefix
+// says otherwise.
+const DefaultBankPrefix = "/bank/"
+
+// MaxBankAccounts is the most accounts a bank may have: initialisation is
+// one transaction, and etcd allows 128 operations per transaction.
+const MaxBankAccounts = 128
+
+// BankOpener opens clients for the bank workload: account i is the key
+// Prefix+i holding its balance as a decimal string.
+//
+//	transfer  a read-only Txn reads both balances and their ModRevisions;
+//	          then Txn If ModRevision(from)==r1 && ModRevision(to)==r2
+//	          Then Put(from, b1-amount), Put(to, b2+amount).
+//	          fail: insufficient funds, or a balance changed in between
+//	read      Get with prefix; ok: {"0": b0, "1": b1, ...}
+//
+// Open initialises the accounts once per cluster, idempotently: a Txn puts
+// every account (Total split evenly, the remainder on account 0) if none of
+// them exists yet.
+type BankOpener struct {
+	ClientOptions
+	// Prefix is the key prefix of the accounts (default "/bank/").
+	Prefix string
+	// Accounts is the number of accounts, 1 to MaxBankAccounts.
+	Accounts int
+	// Total is the sum of all balances, at least 0.
+	Total int64
+}
+
+// Open connects a bank client to n's member only and makes sure the
+// accounts exist.
+func (o *BankOpener) Open(ctx context.Context, n node.Node) (workload.Client, error) {
+	if o.Accounts < 1 || o.Accounts > MaxBankAccounts {
+		return nil, optErr("accounts", "must be 1 to %d, got %d", MaxBankAccounts, o.Accounts)
+	}
+	if o.Total < 0 {
+		return nil, optErr("total", "must be at least 0, got %d", o.Total)
+	}
+	c, err := dial(o.ClientOptions, n)
+	if err != nil {
+		return nil, err
+	}
+	prefix := o.Prefix
+	if prefix == "" {
+		prefix = DefaultBankPrefix
+	}
+	bc := &bankClient{conn: c, prefix: prefix, accounts: o.Accounts, total: o.Total}
+	if err := bc.init(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return bc, nil
+}
+
+type bankClient struct {
+	*conn
+	prefix   string
+	accounts int
+	total    int64
+}
+
+func (c *bankClient) key(i int64) string { return c.prefix + itoa(i) }
+
+// init creates the accounts if none exists, then checks that all exist
+// and hold Total between them.
+func (c *bankClient) init(ctx context.Context) error {
+	if err := c.awaitConnection(ctx); err != nil {
+		return fmt.Errorf("bank init on %s: %w", c.node, err)
+	}
+	ctx, _, cancel := c.opContext(ctx)
+	defer cancel()
+	n := int64(c.accounts)
+	cmps := make([]clientv3.Cmp, 0, n)
+	puts := make([]clientv3.Op, 0, n)
+	for i := range n {
+		b := c.total / n
+		if i == 0 {
+			b += c.total % n
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(c.key(i)), "=", 0))
+		puts = append(puts, clientv3.OpPut(c.key(i), itoa(b)))
+	}
+	if _, err := c.cli.Txn(ctx).If(cmps...).Then(puts...).Commit(); err != nil {
+		return fmt.Errorf("bank init on %s: %w", c.node, err)
+	}
+	// Linearizable, whatever Reads says: the check must see the init.
+	resp, err := c.cli.Get(ctx, c.prefix, clientv3.WithPrefix())
+	if err != nil {
+		return fmt.Errorf("bank init check on %s: %w", c.node, err)
+	}
+	bal, err := c.balances(resp.Kvs)
+	if err != nil {
+		return fmt.Errorf("bank init check on %s: %w", c.node, err)
+	}
+	var sum int64
+	for _, b := range bal {
+		sum += b
+	}
+	if len(bal) != c.accounts || sum != c.total {
+		return fmt.Errorf("bank init check on %s: %s holds %d accounts totalling %d, want %d totalling %d (data left from another run?)",
+			c.node, c.prefix, len(bal), sum, c.accounts, c.total)
+	}
+	return nil
+}
+
+// balances decodes account keys into {"i": balance}.
+func (c *bankClient) balances(kvs []*mvccpb.KeyValue) (map[string]int64, error) {
+	out := make(map[string]int64, len(kvs))
+	for _, kv := range kvs {
+		k := string(kv.Key)
+		id := strings.TrimPrefix(k, c.prefix)
+		if _, err := strconv.ParseUint(id, 10, 31); err != nil {
+			return nil, fmt.Errorf("key %s is not an account (%s<number>)", k, c.prefix)
+		}
+		b, err := parseInt(k, kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = b
+	}
+	return out, nil
+}
+
+// transfer is the value of a bank transfer op.
+type transfer struct {
+	From   *int64 `json:"from"`
+	To     *int64 `json:"to"`
+	Amount *int64 `json:"amount"`
+}
+
+// Invoke performs a bank transfer or read.
+func (c *bankClient) Invoke(ctx context.Context, op workload.Op) workload.Result {
+	switch op.F {
+	case "read":
+		return c.do(ctx, false, func(ctx context.Context) (any, error) {
+			resp, err := c.cli.Get(ctx, c.prefix, append([]clientv3.OpOption{clientv3.WithPrefix()}, c.readOpt...)...)
+			if err != nil {
+				return nil, err
+			}
+			return c.balances(resp.Kvs)
+		})
+	case "transfer":
+		var t transfer
+		if err := decodeJSON(op.Value, &t); err != nil || t.From == nil || t.To == nil || t.Amount == nil {
+			return badOp("bank", op, `want {"from": a, "to": b, "amount": n}`)
+		}
+		from, to, amount := *t.From, *t.To, *t.Amount
+		switch {
+		case from < 0 || from >= int64(c.accounts) || to < 0 || to >= int64(c.accounts):
+			return badOp("bank", op, "accounts must be 0 to %d", c.accounts-1)
+		case from == to:
+			return badOp("bank", op, "from and to are the same account")
+		case amount < 0:
+			return badOp("bank", op, "amount must not be negative")
+		}
+		return c.do(ctx, true, func(ctx context.Context) (any, error) {
+			return c.transfer(ctx, from, to, amount)
+		})
+	}
+	return badOp("bank", op, "unknown f %q (want transfer or read)", op.F)
+}
+
+func (c *bankClient) transfer(ctx context.Context, from, to, amount int64) (any, error) {
+	kf, kt := c.key(from), c.key(to)
+	read, err := c.cli.Txn(ctx).Then(clientv3.OpGet(kf), clientv3.OpGet(kt)).Commit()
+	if err != nil {
+		// A read-only transaction changes nothing, whatever happened to it.
+		return nil, definiteError{fmt.Errorf("read balances: %w", err)}
+	}
+	var bal [2]int64
+	var rev [2]int64
+	for i, k := range []string{kf, kt} {
+		kvs := read.Responses[i].GetResponseRange().GetKvs()
+		if len(kvs) == 0 {
+			return nil, definite("account %s does not exist", k)
+		}
+		if bal[i], err = parseInt(k, kvs[0].Value); err != nil {
+			return nil, definiteError{err}
+		}
+		rev[i] = kvs[0].ModRevision
+	}
+	if bal[0] < amount {
+		return nil, definite("insufficient funds: %s holds %d, cannot move %d", kf, bal[0], amount)
+	}
+	nextRequest(ctx)
+	resp, err := c.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(kf), "=", rev[0]),
+			clientv3.Compare(clientv3.ModRevision(kt), "=", rev[1])).
+		Then(clientv3.OpPut(kf, itoa(bal[0]-amount)), clientv3.OpPut(kt, itoa(bal[1]+amount))).
+		Commit()
+	if err != nil {
+		return nil, err
+	}
+	if !resp.Succeeded {
+		return nil, definite("conflict: %s or %s changed since read", kf, kt)
+	}
+	return map[string]int64{"from": from, "to": to, "amount": amount}, nil
+}
+
+var _ workload.Opener = (*BankOpener)(nil)
