@@ -83,7 +83,7 @@ func (c *bankClient) init(ctx context.Context) error {
 	if err := c.awaitConnection(ctx); err != nil {
 		return fmt.Errorf("bank init on %s: %w", c.node, err)
 	}
-	ctx, _, cancel := c.opContext(ctx)
+	ctx, _, cancel := c.opContext(ctx, false)
 	defer cancel()
 	n := int64(c.accounts)
 	cmps := make([]clientv3.Cmp, 0, n)

@@ -177,12 +177,23 @@ func nextRequest(ctx context.Context) {
 }
 
 // opContext bounds ctx by OpTimeout, asks the member to refuse requests
-// while it has no leader, and attaches a sent probe.
-func (c *conn) opContext(ctx context.Context) (context.Context, *sentProbe, context.CancelFunc) {
+// while it has no leader (unless local is set), and attaches a sent probe.
+func (c *conn) opContext(ctx context.Context, local bool) (context.Context, *sentProbe, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.OpTimeout)
 	probe := &sentProbe{}
-	ctx = context.WithValue(clientv3.WithRequireLeader(ctx), sentProbeKey{}, probe)
+	if !local {
+		ctx = clientv3.WithRequireLeader(ctx)
+	}
+	ctx = context.WithValue(ctx, sentProbeKey{}, probe)
 	return ctx, probe, cancel
+}
+
+// local reports whether an op is a serializable read, which the member
+// serves from its own state, leader or not: that is what serializable
+// means, and requiring a leader would hide the stale reads a partitioned
+// member serves.
+func (c *conn) local(mutating bool) bool {
+	return !mutating && c.opts.Reads == Serializable
 }
 
 // awaitConnection waits up to ConnectTimeout for a ready connection to the
@@ -216,7 +227,7 @@ func (c *conn) do(ctx context.Context, mutating bool, fn func(ctx context.Contex
 	if err := c.awaitConnection(ctx); err != nil {
 		return workload.Result{Type: history.Fail, Err: err}
 	}
-	opCtx, probe, cancel := c.opContext(ctx)
+	opCtx, probe, cancel := c.opContext(ctx, c.local(mutating))
 	defer cancel()
 	v, err := fn(opCtx)
 	if err == nil {

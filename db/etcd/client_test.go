@@ -329,7 +329,7 @@ func TestSentProbeTellsWhetherARequestLeftTheClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			ctx, probe, cancel := conn.opContext(context.Background())
+			ctx, probe, cancel := conn.opContext(context.Background(), false)
 			defer cancel()
 			ctx, cancel2 := context.WithTimeout(ctx, time.Second)
 			defer cancel2()

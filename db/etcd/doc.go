@@ -22,7 +22,10 @@
 // auto-sync, no load balancing, and at most one attempt per request
 // (clientv3's retry interceptor is limited to one try). Requests carry
 // etcd's require-leader flag, so a member that has lost its leader refuses
-// them at once instead of letting them time out. Before each op the client
+// them at once instead of letting them time out — except serializable
+// reads, which a member serves from its own state, leader or not (that is
+// what serializable means, and it is how a partitioned member serves stale
+// reads). Before each op the client
 // waits up to ConnectTimeout for a ready connection; an interceptor
 // records whether gRPC opened a transport stream for the request, which
 // is the proof that the request never left the process when it did not.

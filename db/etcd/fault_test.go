@@ -155,6 +155,17 @@ func TestPrimariesFollowFailoverAndMinorityRefusesWrites(t *testing.T) {
 			t.Fatalf("minority member never refused writes for want of a leader; last: %s %v", r.Type, r.Err)
 		}
 	}
+	// A linearizable read there is refused too; a serializable read is
+	// served from the member's own state, leader or not.
+	if r := invoke(cl, 2*time.Second, "read", "k", nil); r.Type == history.OK {
+		t.Fatalf("a linearizable read on a minority of one succeeded: %v", r.Value)
+	}
+	so := testClientOptions(c.db)
+	so.Reads = Serializable
+	local := openClient(t, &RegisterOpener{ClientOptions: so}, survivor)
+	if r := invoke(local, 2*time.Second, "read", "k", nil); r.Type != history.OK {
+		t.Fatalf("a serializable read on a leaderless member: %s %v; want ok (served locally)", r.Type, r.Err)
+	}
 	ps, err := c.db.Primaries(ctx, all)
 	if err != nil || len(ps) != 0 {
 		t.Fatalf("primaries of a leaderless cluster = %v, %v; want none, no error", names(ps), err)
