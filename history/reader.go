@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 )
 
 // ParseError is a malformed line in a history file. It names the file, the
@@ -70,16 +72,48 @@ func ReadFile(path string) (*File, error) {
 	return Read(f, path)
 }
 
+// readBufSize is Read's largest buffer: lines up to this long are parsed
+// in place; longer ones are copied first.
+const readBufSize = 1 << 20
+
 // Read reads a JSON Lines history. name is used in errors. Blank lines are
 // skipped. A last line without a newline that does not parse is torn: it is
 // dropped and reported in File.Torn. Any other bad line is a *ParseError.
 // Indexes must be 0, 1, 2, ... in order; a missing index is filled in.
+//
+// Lines as the Writer writes them, and other plain lines, are decoded
+// without reflection; repeated strings (f, key, node, error) share one copy
+// and values share large blocks of memory. Any other line is decoded with
+// encoding/json, with the same result.
 func Read(r io.Reader, name string) (*File, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	return read(r, name, 0)
+}
+
+// read is Read with a buffer of bufSize bytes (0: sized for the input).
+func read(r io.Reader, name string, bufSize int) (*File, error) {
+	size := sizeHint(r)
+	if bufSize <= 0 {
+		bufSize = readBufSize
+		if size > 0 && size < readBufSize {
+			bufSize = max(int(size)+1, 4096) // small input, small buffer
+		}
+	}
+	br := bufio.NewReaderSize(r, bufSize)
 	out := &File{}
+	d := newDecoder()
+	var long []byte // a line longer than the buffer
+	consumed := 0   // bytes read so far, to estimate the number of lines
 	line := 0
 	for {
-		b, err := br.ReadBytes('\n')
+		b, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], b...)
+			for err == bufio.ErrBufferFull {
+				b, err = br.ReadSlice('\n')
+				long = append(long, b...)
+			}
+			b = long
+		}
 		if len(b) == 0 && err == io.EOF {
 			return out, nil
 		}
@@ -87,6 +121,7 @@ func Read(r io.Reader, name string) (*File, error) {
 			return out, fmt.Errorf("%s: %w", name, err)
 		}
 		line++
+		consumed += len(b)
 		complete := err == nil
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
@@ -95,20 +130,70 @@ func Read(r io.Reader, name string) (*File, error) {
 			}
 			continue
 		}
-		op, perr := parseLine(b, int64(len(out.Ops)))
-		if perr != nil {
-			if !complete {
-				out.Torn = &Torn{Line: line, Bytes: len(b)}
-				return out, nil
-			}
-			perr.File, perr.Line = name, line
-			return out, perr
+		n := len(out.Ops)
+		if n == cap(out.Ops) {
+			out.Ops = grow(out.Ops, size, consumed)
 		}
-		out.Ops = append(out.Ops, op)
+		// Ops past len are zero (fresh from grow), so the fast path
+		// decodes in place. If it declines, the slot is dropped, and
+		// written whole by append if the slow path succeeds.
+		out.Ops = out.Ops[:n+1]
+		if !d.parseFast(b, int64(n), &out.Ops[n]) {
+			out.Ops = out.Ops[:n]
+			op, perr := parseLine(b, int64(n))
+			if perr != nil {
+				if !complete {
+					out.Torn = &Torn{Line: line, Bytes: len(b)}
+					return out, nil
+				}
+				perr.File, perr.Line = name, line
+				return out, perr
+			}
+			out.Ops = append(out.Ops, op)
+		}
 		if !complete {
 			return out, nil
 		}
 	}
+}
+
+// grow makes room for more ops when ops is full. Once a few thousand
+// lines are read and the input's size is known, it sizes ops for the whole
+// input from the mean line length so far (early lines tend to be shorter,
+// with fewer digits, so this tends to be a little over); it grows by at
+// least a quarter, so a low estimate costs little.
+func grow(ops []Op, size int64, consumed int) []Op {
+	const sample = 4096
+	n := len(ops)
+	if size <= 0 || n < sample {
+		return slices.Grow(ops, max(n, 256))
+	}
+	est := int(float64(size)/float64(consumed)*float64(n+1)) + 64
+	return slices.Grow(ops, max(est-n, n/4))
+}
+
+// sizeHint is how many bytes r has left, when r is a kind of reader that
+// knows it for sure, or 0.
+func sizeHint(r io.Reader) int64 {
+	switch r := r.(type) {
+	case *os.File:
+		st, err := r.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return 0
+		}
+		off, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return 0
+		}
+		return st.Size() - off
+	case *bytes.Reader:
+		return int64(r.Len())
+	case *bytes.Buffer:
+		return int64(r.Len())
+	case *strings.Reader:
+		return int64(r.Len())
+	}
+	return 0
 }
 
 func parseLine(b []byte, want int64) (Op, *ParseError) {

@@ -3,7 +3,6 @@ package linear
 import (
 	"context"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -137,41 +136,11 @@ func BenchmarkCheck(b *testing.B) {
 	}
 }
 
-// BenchmarkPipelineFastDecode is BenchmarkPipeline with a reflection-free
-// line decoder (a prototype, in fastdecode_test.go) instead of
-// history.ReadFile: what the whole path could cost.
-func BenchmarkPipelineFastDecode(b *testing.B) {
-	for _, bc := range benchCases {
-		b.Run(bc.name, func(b *testing.B) {
-			path := writeHistory(b, bc.opts)
-			want, err := history.ReadFile(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if got, err := fastReadFile(path); err != nil || !reflect.DeepEqual(got, want.Ops) {
-				b.Fatalf("the prototype decoder disagrees with history.ReadFile (%v)", err)
-			}
-			c := New(Options{Timeout: time.Minute})
-			b.ResetTimer()
-			for b.Loop() {
-				ops, err := fastReadFile(path)
-				if err != nil {
-					b.Fatal(err)
-				}
-				r := c.Check(context.Background(), &checker.Input{Ops: ops})
-				if r.Valid != checker.Valid {
-					b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
-				}
-			}
-		})
-	}
-}
-
 // BenchmarkRatio alternates the whole path (history.ReadFile + split +
-// check), the same with the prototype decoder, and porcupine alone on the
-// pre-built operations, and reports the fastest time of each and the
-// ratios to porcupine alone (the goal is at most 1.2). Alternating and
-// taking minimums keeps a busy machine's noise out of the ratio.
+// check) and porcupine alone on the pre-built operations, and reports the
+// fastest time of each and their ratio (the goal is at most 1.2).
+// Alternating and taking minimums keeps a busy machine's noise out of the
+// ratio.
 func BenchmarkRatio(b *testing.B) {
 	for _, bc := range benchCases {
 		b.Run(bc.name, func(b *testing.B) {
@@ -187,7 +156,7 @@ func BenchmarkRatio(b *testing.B) {
 			}
 			all := parts[""]
 			c := New(Options{Timeout: time.Minute})
-			best := [3]time.Duration{1 << 62, 1 << 62, 1 << 62}
+			best := [2]time.Duration{1 << 62, 1 << 62}
 			for b.Loop() {
 				for i := range best {
 					start := time.Now()
@@ -201,14 +170,6 @@ func BenchmarkRatio(b *testing.B) {
 							b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
 						}
 					case 1:
-						ops, err := fastReadFile(path)
-						if err != nil {
-							b.Fatal(err)
-						}
-						if r := c.Check(context.Background(), &checker.Input{Ops: ops}); r.Valid != checker.Valid {
-							b.Fatalf("verdict %v: %v", r.Valid, r.Reasons)
-						}
-					case 2:
 						if r := porcupine.CheckOperationsTimeout(m.Porcupine, all, time.Minute); r != porcupine.Ok {
 							b.Fatalf("porcupine says %v", r)
 						}
@@ -217,26 +178,8 @@ func BenchmarkRatio(b *testing.B) {
 				}
 			}
 			b.ReportMetric(best[0].Seconds(), "pipeline-s")
-			b.ReportMetric(best[1].Seconds(), "fastdecode-s")
-			b.ReportMetric(best[2].Seconds(), "porcupine-s")
-			b.ReportMetric(best[0].Seconds()/best[2].Seconds(), "ratio")
-			b.ReportMetric(best[1].Seconds()/best[2].Seconds(), "fastdecode-ratio")
-		})
-	}
-}
-
-// BenchmarkFastReadFile measures the prototype decoder alone, to compare
-// with BenchmarkReadFile.
-func BenchmarkFastReadFile(b *testing.B) {
-	for _, bc := range benchCases {
-		b.Run(bc.name, func(b *testing.B) {
-			path := writeHistory(b, bc.opts)
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := fastReadFile(path); err != nil {
-					b.Fatal(err)
-				}
-			}
+			b.ReportMetric(best[1].Seconds(), "porcupine-s")
+			b.ReportMetric(best[0].Seconds()/best[1].Seconds(), "ratio")
 		})
 	}
 }
