@@ -24,6 +24,11 @@ import (
 const childEnv = "CHAOS_TEST_CONTROLLER_DIR"
 
 func TestMain(m *testing.M) {
+	// The crash guard starts os.Executable() — this test binary, in tests
+	// that run the CLI in-process — as `internal watchdog ...`.
+	if len(os.Args) > 1 && os.Args[1] == "internal" {
+		os.Exit(run(os.Args[1:]))
+	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(runChildController(dir))
 	}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# detection-rate.sh SCENARIO N [chaos run flags...]
+#
+# Runs `chaos run SCENARIO` N times, each with its own seed, into a
+# temporary store, and prints one line per run (seed, exit code, verdict,
+# ops, seconds, the first reason) and the detection rate: invalid runs / N.
+# Used by `make validate` on a scenario designed to fail.
+#
+# It builds nothing: it runs bin/chaos (make build), or $CHAOS if set.
+# Flags after N go to every `chaos run` (e.g. --time-limit 20s).
+#
+# Environment:
+#   CHAOS      the chaos binary (default: bin/chaos of this repository)
+#   SEED_BASE  seeds are SEED_BASE+1 .. SEED_BASE+N (default 0)
+#   KEEP       1 keeps the temporary store and prints where it is
+#
+# Exit status: 0 when every run reached a verdict (valid, invalid or
+# unknown), 1 when a run crashed or wrote no results, 2 on bad usage.
+set -u
+
+usage() {
+	echo "usage: $0 SCENARIO N [chaos run flags...]" >&2
+	exit 2
+}
+[ $# -ge 2 ] || usage
+scenario=$1
+n=$2
+shift 2
+case $n in '' | *[!0-9]*) usage ;; esac
+[ "$n" -ge 1 ] || usage
+[ -r "$scenario" ] || { echo "$0: cannot read scenario $scenario" >&2; exit 2; }
+case ${SEED_BASE:-0} in '' | *[!0-9]*) echo "$0: SEED_BASE must be a number" >&2; exit 2 ;; esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+chaos=${CHAOS:-$root/bin/chaos}
+if [ ! -x "$chaos" ]; then
+	echo "$0: no chaos binary at $chaos: run 'make build' first (or set CHAOS)" >&2
+	exit 2
+fi
+if ! command -v jq >/dev/null 2>&1; then
+	echo "$0: needs jq to read results.json" >&2
+	exit 2
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/chaos-detection.XXXXXX")
+cleanup() {
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "store kept: $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+# Ctrl-C reaches chaos too (same process group): it heals, checks and
+# exits; then we stop.
+interrupted=0
+trap 'interrupted=1' INT TERM
+
+# first_reason prints the first reason that names ops (an anomaly's
+# witness, like "read → 4 (p4 #9895–#9900) cannot be linearized"), else
+# the first reason, cut to one line of at most 160 characters.
+first_reason() {
+	jq -r '(.reasons // []) as $r
+		| ([$r[] | select(test("#[0-9]"))] + $r + [""])[0]
+		| split("\n")[0] | .[0:160]' "$1"
+}
+
+printf '%-8s %-4s %-8s %8s %7s  %s\n' seed exit verdict ops seconds "first reason"
+runs=0 invalid=0 valid=0 unknown=0 broken=0
+for i in $(seq 1 "$n"); do
+	[ "$interrupted" = 0 ] || break
+	seed=$((${SEED_BASE:-0} + i))
+	store="$tmp/run-$seed"
+	log="$tmp/run-$seed.log"
+	start=$(date +%s.%N)
+	"$chaos" run "$scenario" --seed "$seed" --store "$store" "$@" >"$log" 2>&1
+	code=$?
+	secs=$(echo "$(date +%s.%N) $start" | awk '{printf "%.1f", $1 - $2}')
+	runs=$((runs + 1))
+	results="$store/latest/results.json"
+	if [ -r "$results" ]; then
+		verdict=$(jq -r 'if .valid == true then "valid" elif .valid == false then "invalid" else "unknown" end' "$results")
+		ops=$(jq -r '.ops' "$results")
+		reason=$(first_reason "$results")
+	else
+		verdict=none ops=- reason="no results.json; last output: $(tail -n 1 "$log")"
+	fi
+	case $code/$verdict in
+	0/valid) valid=$((valid + 1)) ;;
+	1/invalid) invalid=$((invalid + 1)) ;;
+	2/unknown) unknown=$((unknown + 1)) ;;
+	*) broken=$((broken + 1)) ;;
+	esac
+	printf '%-8s %-4s %-8s %8s %7s  %s\n' "$seed" "$code" "$verdict" "$ops" "$secs" "$reason"
+done
+
+[ "$runs" -gt 0 ] || exit 1
+rate=$(echo "$invalid $runs" | awk '{printf "%.0f", 100 * $1 / $2}')
+echo
+echo "scenario:       $scenario"
+echo "runs:           $runs (valid $valid, invalid $invalid, unknown $unknown, crashed $broken)"
+echo "detection rate: $invalid/$runs = $rate %"
+if [ "$broken" -gt 0 ]; then
+	echo "some runs crashed or wrote no results: rerun with KEEP=1 and read their .log" >&2
+	exit 1
+fi
+[ "$interrupted" = 0 ] || exit 1
+exit 0
