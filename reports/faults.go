@@ -205,7 +205,12 @@ func parseGrudge(v json.RawMessage) map[string][]string {
 		return nil
 	}
 	var g map[string][]string
-	if err := json.Unmarshal(v, &g); err != nil || len(g) == 0 {
+	err := json.Unmarshal(v, &g)
+	// An outcome such as {"nodes":[...]} also decodes as a map of lists;
+	// it is a target list, not a bare grudge.
+	_, nodes := g["nodes"]
+	_, targets := g["targets"]
+	if err != nil || len(g) == 0 || nodes || targets {
 		// A wrapped grudge: {"grudge": {...}}.
 		var w struct {
 			Grudge map[string][]string `json:"grudge"`

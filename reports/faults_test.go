@@ -53,6 +53,16 @@ func TestFaultsDeriveIntervalsFromNemesisOps(t *testing.T) {
 			want: []span{{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 12, End: 51, EndedBy: "stop-partition"}},
 		},
 		{
+			name: "nemesis outcomes: a node list and a wrapped grudge",
+			ops: nemHistory(nemOp{inv, "kill", `["n2"]`, 1}, nemOp{ok, "kill", `{"nodes":["n2"]}`, 2},
+				nemOp{inv, "start", "", 3}, nemOp{ok, "start", `{"nodes":["n2"]}`, 4},
+				nemOp{inv, "start-partition", "", 5}, nemOp{ok, "start-partition", `{"nodes":["n1","n2"],"grudge":{"n1":["n2"],"n2":["n1"]},"mechanism":"nftables"}`, 6}),
+			want: []span{
+				{Kind: "kill", Nodes: []string{"n2"}, Start: 2, End: 4, EndedBy: "start"},
+				{Kind: "partition", Nodes: []string{"n1", "n2"}, Start: 6, End: 6},
+			},
+		},
+		{
 			name: "kill ended by start, pause by resume",
 			ops: nemHistory(nemOp{inv, "kill", "", 1}, nemOp{ok, "kill", `["n2"]`, 2},
 				nemOp{inv, "pause", "", 3}, nemOp{ok, "pause", `["n4"]`, 4},

@@ -234,9 +234,9 @@ func split(m Model, ops []history.Op) ([]*unit, SplitStats, error) {
 }
 
 // Check judges in: see the package documentation.
-func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
+func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Result) {
 	start := time.Now()
-	res := checker.Result{Checker: c.o.Name, Details: map[string]any{"model": c.o.Model.Name}}
+	res = checker.Result{Checker: c.o.Name, Details: map[string]any{"model": c.o.Model.Name}}
 	units, st, err := split(c.o.Model, in.Ops)
 	res.Details["ops"] = st
 	if err != nil {
@@ -257,10 +257,13 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 			c.o.Model.Name, strings.Join(c.o.Model.Fs, ", "), st.Ops, st.Failed, st.Unknown, st.UnknownReads)}
 		return res
 	}
-	if n := len(st.KeysWithoutOK); n > 0 {
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d keys had no ok op and tell nothing: %s",
-			n, st.Keys, nameList(st.KeysWithoutOK, 5)))
-	}
+	// Keys without an ok op are a note, said after the anomalies.
+	defer func() {
+		if n := len(st.KeysWithoutOK); n > 0 {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d keys had no ok op and tell nothing: %s",
+				n, st.Keys, nameList(st.KeysWithoutOK, 5)))
+		}
+	}()
 
 	deadline := start.Add(c.o.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {

@@ -34,11 +34,12 @@ func hist(t testing.TB, lines ...string) []history.Op {
 
 func TestCASRegisterVerdicts(t *testing.T) {
 	tests := []struct {
-		name    string
-		ops     []string
-		want    checker.Verdict
-		reasons []string // substrings of the joined reasons
-		witness []int64  // op indexes among Result.Ops
+		name        string
+		ops         []string
+		want        checker.Verdict
+		reasons     []string // substrings of the joined reasons
+		firstReason string   // a substring of the first reason, if set
+		witness     []int64  // op indexes among Result.Ops
 	}{
 		{
 			name: "sequential write then read",
@@ -225,6 +226,15 @@ func TestCASRegisterVerdicts(t *testing.T) {
 			want: checker.Valid, reasons: []string{`1 of 2 keys had no ok op and tell nothing: "b"`},
 		},
 		{
+			name: "the anomaly comes before the note on keys without ok ops",
+			ops: []string{
+				"0 invoke write k=a 1 @0", "0 ok write k=a 1 @1",
+				"2 invoke read k=a @4", "2 ok read k=a 5 @5",
+				"1 invoke write k=b 5 @6", "1 info write k=b @7",
+			},
+			want: checker.Invalid, reasons: []string{`key "a": read → 5`, "keys had no ok op"}, firstReason: `key "a"`,
+		},
+		{
 			name: "malformed value",
 			ops:  []string{"0 invoke write \"one\" @0", "0 ok write \"one\" @1"},
 			want: checker.Unknown, reasons: []string{`op 0 (invoke write) field "value"`, "not an integer"},
@@ -244,6 +254,9 @@ func TestCASRegisterVerdicts(t *testing.T) {
 				r := New(Options{Model: m}).Check(context.Background(), &checker.Input{Ops: hist(t, tt.ops...)})
 				if r.Valid != tt.want {
 					t.Fatalf("%s model: verdict %v, want %v; reasons %q", m.Name, r.Valid, tt.want, r.Reasons)
+				}
+				if tt.firstReason != "" && (len(r.Reasons) == 0 || !strings.Contains(r.Reasons[0], tt.firstReason)) {
+					t.Errorf("%s model: first reason of %q is not about %q", m.Name, r.Reasons, tt.firstReason)
 				}
 				joined := strings.Join(r.Reasons, "\n")
 				for _, s := range tt.reasons {
