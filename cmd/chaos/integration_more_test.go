@@ -1,0 +1,209 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/internal/testenv"
+	"github.com/chaos-testing/chaos/netfault"
+	"github.com/chaos-testing/chaos/node/docker"
+	"github.com/chaos-testing/chaos/store"
+)
+
+func TestEtcdSetAndBankRunClean(t *testing.T) {
+	for _, tc := range []struct{ file, checker string }{
+		{"testdata/etcd-set.yaml", "set-full"},
+		{"testdata/etcd-bank.yaml", "bank"},
+	} {
+		t.Run(tc.checker, func(t *testing.T) {
+			r := itRun(t, tc.file)
+			if r.code != exitValid {
+				t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
+			}
+			res, err := store.ReadResults(r.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, c := range res.Checkers {
+				if c.Checker == tc.checker {
+					found = true
+					if c.Valid != checker.Valid {
+						t.Errorf("%s: %v %q", c.Checker, c.Valid, c.Reasons)
+					}
+					t.Logf("%s: %v", c.Checker, c.Details)
+				}
+			}
+			if !found {
+				t.Errorf("results.json has no %s checker: %+v", tc.checker, res.Checkers)
+			}
+		})
+	}
+}
+
+// TestKilledControllerLeavesNoPartitionBehind SIGKILLs `chaos run` while a
+// partition is applied and shows that its watchdog heals every node.
+func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
+	testenv.Short(t)
+	testenv.Docker(t)
+	binDir, err := filepath.Abs("../../bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(binDir, "etcd"))
+	testenv.Need(t, err == nil, "needs the etcd binary in bin/ (make build)")
+
+	data, err := os.ReadFile("testdata/crash-guard.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "it-crash-guard-" + itID(t)
+	data = regexp.MustCompile(`(?m)^name: .*$`).ReplaceAll(data, []byte("name: "+name))
+	tmp := t.TempDir()
+	scenarioPath := filepath.Join(tmp, "crash-guard.yaml")
+	if err := os.WriteFile(scenarioPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	itNoLeftovers(t, docker.LabelScenario, name)
+	rt, err := docker.New(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	// The killed controller cannot remove its cluster: this test does.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		st, err := rt.Status(ctx)
+		if err != nil {
+			t.Errorf("status: %v", err)
+			return
+		}
+		for _, c := range st {
+			if c.Scenario == name {
+				if err := rt.DownRun(ctx, c.RunID); err != nil {
+					t.Errorf("down %s: %v", c.RunID, err)
+				}
+			}
+		}
+	})
+
+	chaos := itBuild(t, ".", false)
+	storeDir := filepath.Join(tmp, "store")
+	cmd := exec.Command(chaos, "run", scenarioPath, "--store", storeDir, "--bin", binDir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	// Wait for a partition to be applied, by the fault journal's account.
+	journal := ""
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if journal == "" {
+			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
+				journal = m[0]
+			}
+		}
+		if journal != "" {
+			if es, err := netfault.ReadJournal(journal); err == nil && len(netfault.Pending(es)) > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no partition was applied within 2 minutes:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed := time.Now()
+	t.Logf("chaos SIGKILLed with a partition applied")
+
+	// The watchdog heals what the journal lists.
+	for {
+		es, err := netfault.ReadJournal(journal)
+		if err == nil && len(netfault.Pending(es)) == 0 {
+			break
+		}
+		if time.Since(killed) > 15*time.Second {
+			t.Fatalf("15 s after the controller died the journal still lists applied faults: %+v (err %v)", netfault.Pending(es), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("watchdog healed the journal %v after the kill", time.Since(killed).Round(time.Millisecond))
+
+	// And the kernel agrees: no table of ours in any node's namespace.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := rt.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, c := range st {
+		if c.Scenario != name {
+			continue
+		}
+		cl, err := rt.Attach(ctx, c.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range cl.Nodes() {
+			path, _, err := n.NetNS(ctx)
+			if err != nil {
+				t.Fatalf("netns of %s: %v", n.Name(), err)
+			}
+			if tables := chaosTables(t, path); tables > 0 {
+				t.Errorf("node %s still has %d nft tables named %q after the watchdog ran", n.Name(), tables, netfault.TableName)
+			}
+			checked++
+		}
+	}
+	if checked != 3 {
+		t.Fatalf("checked %d nodes' namespaces, want 3", checked)
+	}
+}
+
+// chaosTables counts the nft tables named like ours in the netns at path.
+func chaosTables(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer f.Close()
+	conn, err := nftables.New(nftables.WithNetNSFd(int(f.Fd())))
+	if err != nil {
+		t.Fatalf("nftables in %s: %v", path, err)
+	}
+	defer conn.CloseLasting()
+	tables, err := conn.ListTables()
+	if err != nil {
+		t.Fatalf("list tables in %s: %v", path, err)
+	}
+	n := 0
+	for _, tb := range tables {
+		if tb.Name == netfault.TableName {
+			n++
+		}
+	}
+	return n
+}
