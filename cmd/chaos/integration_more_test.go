@@ -17,7 +17,9 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testenv"
+	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/netfault"
 	"github.com/chaos-testing/chaos/node/docker"
 	"github.com/chaos-testing/chaos/store"
@@ -270,5 +272,54 @@ func TestKeptClusterServesRunsUntilDown(t *testing.T) {
 	}
 	if out, _ := sh("cluster", "status"); strings.Contains(out, id) {
 		t.Fatalf("status still lists %s after down:\n%s", id, out)
+	}
+}
+
+// TestEtcdUnderPacketFaultsIsValid runs delay, loss, duplication and rate
+// faults through `chaos run` (netem where the kernel has it, else the
+// nftables/NFQUEUE fallback) and checks each start names its mechanism and
+// that all were healed.
+func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
+	r := itRun(t, "testdata/etcd-packet.yaml")
+	if r.code != exitValid {
+		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
+	}
+	h, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for i := range h.Ops {
+		op := &h.Ops[i]
+		if op.Process != history.NemesisProcess || op.Type != history.OK || op.F != nemesis.FStartPacket {
+			continue
+		}
+		var v struct {
+			Nodes     []string       `json:"nodes"`
+			Packet    map[string]any `json:"packet"`
+			Mechanism string         `json:"mechanism"`
+		}
+		if err := op.DecodeValue(&v); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Nodes) == 0 || v.Mechanism == "" {
+			t.Errorf("start-packet op %d names no nodes or no mechanism: %s", op.Index, op.Value)
+		}
+		for k := range v.Packet {
+			if k != "nodes" {
+				kinds[k] = true
+			}
+		}
+	}
+	t.Logf("packet faults applied: %v", kinds)
+	if len(kinds) < 2 {
+		t.Errorf("only %v packet faults were applied in 20 s", kinds)
+	}
+	entries, err := netfault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := netfault.Pending(entries); len(p) != 0 {
+		t.Errorf("fault journal: %d faults still applied after the run", len(p))
 	}
 }
