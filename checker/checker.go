@@ -127,6 +127,14 @@ type Summary struct {
 	Results []Result `json:"results"`
 }
 
+// Gate is implemented by a checker whose failure means no other verdict on
+// the history can be trusted (HistoryValid: a malformed history). When a
+// gate is not valid, Run caps the merged verdict at Unknown: an anomaly
+// found in a history that breaks the op rules may be an artefact of it.
+type Gate interface {
+	Gates() bool
+}
+
 // Run runs each checker with its own deadline (timeout, if positive) and
 // merges the verdicts. A checker that panics, or returns after its
 // deadline, yields Unknown with the reason. With no checkers the verdict is
@@ -138,8 +146,12 @@ func Run(ctx context.Context, in *Input, timeout time.Duration, checkers ...Chec
 		s.Reasons = []string{"no checkers were configured, so nothing was checked"}
 		return s
 	}
+	gated := false
 	for _, c := range checkers {
 		r := runOne(ctx, in, timeout, c)
+		if g, ok := c.(Gate); ok && g.Gates() && r.Valid != Valid {
+			gated = true
+		}
 		s.Results = append(s.Results, r)
 		s.Valid = Merge(s.Valid, r.Valid)
 		if r.Valid != Valid {
@@ -150,6 +162,10 @@ func Run(ctx context.Context, in *Input, timeout time.Duration, checkers ...Chec
 				s.Reasons = append(s.Reasons, fmt.Sprintf("%s: %s with no reason given", r.Checker, r.Valid))
 			}
 		}
+	}
+	if gated && s.Valid == Invalid {
+		s.Valid = Unknown
+		s.Reasons = append([]string{"the history breaks the op rules, so the anomalies reported below cannot be trusted: the verdict is unknown"}, s.Reasons...)
 	}
 	return s
 }

@@ -61,3 +61,7 @@ func (h HistoryValid) Check(_ context.Context, in *Input) Result {
 	}
 	return res
 }
+
+// Gates implements Gate: anomalies found in a malformed history cannot be
+// trusted.
+func (HistoryValid) Gates() bool { return true }

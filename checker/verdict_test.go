@@ -1,6 +1,12 @@
 package checker
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chaos-testing/chaos/history"
+)
 
 func TestVerdictJSONRoundTripAndMerge(t *testing.T) {
 	for v, want := range map[Verdict]string{Valid: "true", Invalid: "false", Unknown: `"unknown"`} {
@@ -31,5 +37,21 @@ func TestRunWithNoCheckersIsUnknown(t *testing.T) {
 	s := Run(t.Context(), &Input{}, 0)
 	if s.Valid != Unknown || len(s.Reasons) == 0 {
 		t.Fatalf("%+v", s)
+	}
+}
+
+func TestMalformedHistoryCapsInvalidAtUnknown(t *testing.T) {
+	invalid := Func{N: "always-invalid", F: func(context.Context, *Input) Result {
+		return Result{Valid: Invalid, Reasons: []string{"stale read"}}
+	}}
+	// p0 completes an op it never invoked: the history breaks the rules.
+	bad := &Input{Ops: []history.Op{{Index: 0, Process: 0, Type: history.OK, F: "read", Time: 1}}}
+	s := Run(t.Context(), bad, 0, invalid, HistoryValid{})
+	if s.Valid != Unknown || !strings.Contains(strings.Join(s.Reasons, "\n"), "cannot be trusted") {
+		t.Fatalf("invalid checker on a malformed history: %v %q; want unknown", s.Valid, s.Reasons)
+	}
+	good := &Input{Ops: []history.Op{{Index: 0, Process: 0, Type: history.Invoke, F: "read", Time: 1}, {Index: 1, Process: 0, Type: history.OK, F: "read", Time: 2}}}
+	if s := Run(t.Context(), good, 0, invalid, HistoryValid{}); s.Valid != Invalid {
+		t.Fatalf("invalid checker on a well-formed history: %v, want invalid", s.Valid)
 	}
 }

@@ -383,12 +383,23 @@ func (r *runner) heal(ctx context.Context) {
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healTimeout)
 	defer cancel()
-	r.nemesisOp(hctx, "heal", nil, r.nem.Heal)
+	var healErr error
+	r.nemesisOp(hctx, "heal", nil, func(c context.Context) (any, error) {
+		v, err := r.nem.Heal(c)
+		healErr = err
+		return v, err
+	})
 	r.faults.Clear()
+	if healErr != nil {
+		// The final reads and the checkers may then judge a cluster that
+		// is still faulty; and faults may outlive the run.
+		r.unknownf("healing the faults failed, so some may remain on the cluster: %v", healErr)
+	}
 }
 
-// Heal timeout: a heal that cannot finish in this long is reported, and
-// the crash guard takes over.
+// Heal timeout: a heal that cannot finish in this long is reported (the
+// run is unknown), and the caller's crash guard is left to heal what the
+// fault journal lists.
 const healTimeout = 2 * time.Minute
 
 // nemesisStream and workerStream separate the rng streams drawn from one
@@ -405,11 +416,13 @@ func (r *runner) final(ctx context.Context, workers []*worker) {
 	defer cancel()
 	var wg sync.WaitGroup
 	var unfinished atomic.Int64
+	withFinal := 0
 	for _, w := range workers {
 		ops := w.gen.Final()
 		if len(ops) == 0 {
 			continue
 		}
+		withFinal++
 		wg.Go(func() {
 			for _, op := range ops {
 				for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
@@ -429,8 +442,11 @@ func (r *runner) final(ctx context.Context, workers []*worker) {
 		})
 	}
 	wg.Wait()
-	if n := unfinished.Load(); n > 0 {
-		r.notef("%d workers did not finish their final reads within %v", n, r.t.FinalTimeout)
+	switch n := unfinished.Load(); {
+	case n > 0 && n == int64(withFinal):
+		r.unknownf("no worker finished its final reads within %v, so what the cluster holds at the end is unknown", r.t.FinalTimeout)
+	case n > 0:
+		r.notef("%d of %d workers did not finish their final reads within %v", n, withFinal, r.t.FinalTimeout)
 	}
 }
 
@@ -506,10 +522,8 @@ func (r *runner) check(ctx context.Context) {
 	r.res.Valid, r.res.Reasons, r.res.Checkers = sum.Valid, sum.Reasons, sum.Results
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.unknown) > 0 {
-		r.res.Valid = checker.Merge(r.res.Valid, checker.Unknown)
-		r.res.Reasons = append(append([]string(nil), r.unknown...), r.res.Reasons...)
-	}
+	r.res.RunReasons = append([]string(nil), r.unknown...)
+	r.res.Valid, r.res.Reasons = r.res.MergeRunReasons(r.res.Valid, r.res.Reasons)
 }
 
 // collectLogs copies every node's logs into the run folder.

@@ -5,6 +5,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/netip"
 )
@@ -41,3 +42,8 @@ type Node interface {
 	// any fault applied inside it) is replaced.
 	NetNS(ctx context.Context) (path string, incarnation string, err error)
 }
+
+// ErrNotRunning is returned (wrapped) by a Node's NetNS when the node has
+// no running process, hence no network namespace (it was killed): nothing
+// applied inside its old namespace survives.
+var ErrNotRunning = errors.New("node is not running")

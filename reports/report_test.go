@@ -366,10 +366,10 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 		"| " + strconv.Itoa(len(ops)) + " | " + strconv.Itoa(b.Total.Total()) + " | " + strconv.Itoa(b.Total.OK) + " | " + strconv.Itoa(b.Total.Fail) + " | " + strconv.Itoa(b.Total.Info) + " |",
 		"| 42 | 3 |", // seed, faults
 		"### Anomaly: linearizable",
-		"key k1: read saw a value no linearization allows",
+		`key k1\: read saw a value no linearization allows`,
 		"| 1 | partition | n1,n2 \\| n3,n4,n5 |",
 		"| 2 | kill | n2 |",
-		"| 3 | packet | (not named) |",
+		`| 3 | packet | \(not named\) |`,
 		"(still active)",
 		"| timeline | UNKNOWN |",
 		"`chaos check " + dir + "`",
@@ -384,6 +384,17 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 	}
 	if strings.Contains(md, "<script>") {
 		t.Error("summary.md contains raw <script>")
+	}
+	// A value that tries to open a link (its backslashes included) stays
+	// text: every bracket and parenthesis in it is escaped.
+	evil := *res
+	evil.Reasons = []string{`account \[x\](https://evil.example/) is negative`}
+	var ebuf bytes.Buffer
+	if err := reports.Build(dir, ops, &evil, reports.Options{}).WriteSummary(&ebuf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ebuf.String(), `account \\\[x\\\]\(https\:\/\/evil\.example\/\) is negative`) {
+		t.Errorf("a link in a value was not escaped:\n%s", ebuf.String())
 	}
 	for _, v := range []struct {
 		v    checker.Verdict

@@ -123,10 +123,17 @@ func (r *Report) WriteSummary(w io.Writer) error {
 
 // mdReplacer makes text safe as Markdown inline text or a table cell: no
 // raw HTML, no emphasis or links, no line breaks, no cell breaks.
-var mdReplacer = strings.NewReplacer(
-	"&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ",
-	"`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "|", "\\|",
-)
+var mdReplacer = func() *strings.Replacer {
+	pairs := []string{"&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " "}
+	// Every other ASCII punctuation character but '-' and ',' (harmless
+	// inside text and table cells) is escaped, the backslash among them, so no
+	// link, emphasis, autolink, mention or strikethrough can start in a
+	// value from the system under test.
+	for _, c := range "\\!\"#$%'()*+./:;=?@[]^_`{|}~" {
+		pairs = append(pairs, string(c), "\\"+string(c))
+	}
+	return strings.NewReplacer(pairs...)
+}()
 
 func mdText(s string) string { return mdReplacer.Replace(s) }
 

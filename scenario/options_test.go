@@ -50,6 +50,7 @@ type examplePacket struct {
 
 type exampleNemesisOptions struct {
 	Targets  []string      `yaml:"targets" doc:"Targets of kill and pause."`
+	PTargets []string      `yaml:"packet_targets" doc:"Targets of packet faults."`
 	Packet   examplePacket `yaml:"packet" doc:"Packet-fault parameters."`
 	Settle   time.Duration `yaml:"settle" doc:"Wait after a fault."`
 	Restarts *int          `yaml:"restarts" min:"0" doc:"Optional."`

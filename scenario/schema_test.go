@@ -120,7 +120,7 @@ func TestSchemaForKnownNames(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if !reflect.DeepEqual(keys, []string{"packet", "restarts", "settle", "targets"}) || nopts["additionalProperties"] != false {
+	if !reflect.DeepEqual(keys, []string{"packet", "packet_targets", "restarts", "settle", "targets"}) || nopts["additionalProperties"] != false {
 		t.Errorf("nemesis.options = %v", nopts)
 	}
 }

@@ -45,11 +45,25 @@ type Results struct {
 	End   time.Time `json:"end"`
 	// Ops is the number of ops in the history.
 	Ops int `json:"ops"`
+	// RunReasons say why the run itself cannot be trusted, whatever its
+	// history shows (the cluster never came up, the history could not be
+	// written, healing failed, ...). They make the verdict unknown, and
+	// `chaos check` keeps them when it re-checks the run.
+	RunReasons []string `json:"run_reasons,omitempty"`
 	// Notes are things worth knowing that do not change the verdict (a
 	// torn last history line, the fault mechanism used, ...).
 	Notes []string `json:"notes,omitempty"`
 	// Checkers holds each checker's result.
 	Checkers []checker.Result `json:"checkers"`
+}
+
+// MergeRunReasons folds RunReasons into a checkers' verdict and reasons:
+// any run reason makes the verdict at best unknown, and comes first.
+func (r *Results) MergeRunReasons(v checker.Verdict, reasons []string) (checker.Verdict, []string) {
+	if len(r.RunReasons) == 0 {
+		return v, reasons
+	}
+	return checker.Merge(v, checker.Unknown), append(append([]string(nil), r.RunReasons...), reasons...)
 }
 
 // Run is one run folder.
@@ -61,7 +75,7 @@ type Run struct {
 // Create makes store/<scenario>/<timestamp>/ under root and points
 // root/latest at it.
 func Create(root, scenario string, at time.Time) (*Run, error) {
-	if scenario == "" || strings.ContainsAny(scenario, `/\`) || scenario == "." || scenario == ".." {
+	if scenario == "" || strings.ContainsAny(scenario, `/\`) || scenario == "." || scenario == ".." || scenario == LatestLink || strings.HasPrefix(scenario, ".") {
 		return nil, fmt.Errorf("create run folder: scenario name %q cannot name a folder", scenario)
 	}
 	stamp := at.UTC().Format(TimeFormat)

@@ -149,6 +149,10 @@ type SplitStats struct {
 	KeysWithoutOK []string `json:"keys_without_ok,omitempty"`
 	// Keys is the number of distinct keys.
 	Keys int `json:"keys"`
+	// Observed is the number of ok ops that observed the state (every
+	// kept ok op but blind writes and adds): without one, nothing was
+	// checked.
+	Observed int `json:"observed"`
 }
 
 func split(m Model, ops []history.Op) ([]*unit, SplitStats, error) {
@@ -209,6 +213,9 @@ func split(m Model, ops []history.Op) ([]*unit, SplitStats, error) {
 			st.Unknown++
 		} else {
 			st.OK++
+			if inv.F != "write" && inv.F != "add" {
+				st.Observed++
+			}
 			u.okOps++
 			okByKey[inv.Key]++
 			ret = p.Complete.Time
@@ -255,6 +262,12 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 		res.Reasons = []string{fmt.Sprintf(
 			"nothing to check: no %s op (%s) completed ok (%d ops: %d failed, %d unknown writes, %d unknown reads)",
 			c.o.Model.Name, strings.Join(c.o.Model.Fs, ", "), st.Ops, st.Failed, st.Unknown, st.UnknownReads)}
+		return res
+	}
+	if st.Observed == 0 {
+		res.Valid = checker.Unknown
+		res.Reasons = []string{fmt.Sprintf(
+			"nothing observed the state: no read or cas completed ok (%d ok writes alone cannot contradict anything)", st.OK)}
 		return res
 	}
 	// Keys without an ok op are a note, said after the anomalies.

@@ -191,8 +191,17 @@ func TestCASRegisterVerdicts(t *testing.T) {
 			ops: []string{
 				"0 invoke write 1 @0", "0 ok write 1 @1",
 				"1 invoke read @2", "1 info read @3",
+				"2 invoke read @4", "2 ok read 1 @5",
 			},
 			want: checker.Valid,
+		},
+		{
+			name: "ok writes alone observe nothing",
+			ops: []string{
+				"0 invoke write 1 @0", "0 ok write 1 @1",
+				"1 invoke read @2", "1 info read @3",
+			},
+			want: checker.Unknown, reasons: []string{"nothing observed the state"},
 		},
 		{
 			name: "no ok ops at all",
@@ -221,6 +230,7 @@ func TestCASRegisterVerdicts(t *testing.T) {
 			name: "a key with only unknown ops is noted but the rest is checked",
 			ops: []string{
 				"0 invoke write k=a 1 @0", "0 ok write k=a 1 @1",
+				"2 invoke read k=a @8", "2 ok read k=a 1 @9",
 				"1 invoke write k=b 5 @2", "1 info write k=b @3",
 			},
 			want: checker.Valid, reasons: []string{`1 of 2 keys had no ok op and tell nothing: "b"`},
@@ -244,6 +254,7 @@ func TestCASRegisterVerdicts(t *testing.T) {
 			ops: []string{
 				"-1 invoke kill @0", "-1 info kill @1",
 				"0 invoke write 1 @2", "0 ok write 1 @3",
+				"1 invoke read @4", "1 ok read 1 @5",
 			},
 			want: checker.Valid,
 		},

@@ -25,8 +25,9 @@ import (
 type Model struct {
 	// Name names the model in results ("cas-register").
 	Name string
-	// Fs are the op functions the model understands. Client ops with
-	// other functions are not checked (they are counted in the result).
+	// Fs are the op functions the model understands. A client op with
+	// another function makes the check unknown, naming the op: the
+	// history is not one this model can judge.
 	Fs []string
 	// Keyed means the history is split by history.Op.Key and each key is
 	// checked on its own (P-compositionality), so results name keys. A
@@ -293,10 +294,11 @@ func parseInt(b []byte) (int64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		v = v*10 + uint64(c-'0')
-		if v > math.MaxInt64+1 {
-			return 0, false
+		d := uint64(c - '0')
+		if v > (math.MaxInt64+1-d)/10 {
+			return 0, false // past int64 (checked before it can wrap)
 		}
+		v = v*10 + d
 	}
 	if neg {
 		return -int64(v), true

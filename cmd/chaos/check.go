@@ -113,14 +113,16 @@ func (a *app) check(cmd *cobra.Command, path string, f checkFlags) error {
 	dir := f.artifacts
 	histPath := path
 	var seed uint64
-	scenarioName := ""
+	var scenarioName string
+	var runReasons []string
 	if info.IsDir() {
 		histPath = filepath.Join(path, store.HistoryFile)
 		if dir == "" {
 			dir = path
 		}
+		// What made the run itself untrustworthy still holds.
 		if prev, err := store.ReadResults(path); err == nil {
-			seed, scenarioName = prev.Seed, prev.Scenario
+			seed, scenarioName, runReasons = prev.Seed, prev.Scenario, prev.RunReasons
 		}
 		if checkers == nil {
 			s, err := loadScenario(filepath.Join(path, store.ScenarioFile))
@@ -154,8 +156,9 @@ func (a *app) check(cmd *cobra.Command, path string, f checkFlags) error {
 	checkers = withBaseline(checkers)
 	start := time.Now()
 	sum := checker.Run(cmd.Context(), &checker.Input{Ops: file.Ops, Dir: dir}, f.timeout, checkers...)
-	res := &store.Results{Valid: sum.Valid, Reasons: sum.Reasons, Checkers: sum.Results, Ops: len(file.Ops),
+	res := &store.Results{Checkers: sum.Results, Ops: len(file.Ops), RunReasons: runReasons,
 		Seed: seed, Scenario: scenarioName, Start: start, End: time.Now(), Notes: notes}
+	res.Valid, res.Reasons = res.MergeRunReasons(sum.Valid, sum.Reasons)
 	if f.jsonOut {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

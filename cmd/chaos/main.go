@@ -84,6 +84,9 @@ func run(args []string) int { return runWith(args, os.Stdout) }
 func runWith(args []string, out io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first Ctrl-C chaos heals, checks and reports; a second one
+	// stops it at once (the watchdog still heals the network faults).
+	context.AfterFunc(ctx, stop)
 	app := &app{log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	root := app.root()
 	root.SetArgs(args)

@@ -156,3 +156,27 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleScenariosValidate loads every scenario shipped in scenarios/
+// with the real names and option structs of the built-in dbs, workloads
+// and nemesis.
+func TestExampleScenariosValidate(t *testing.T) {
+	files, err := filepath.Glob("../../scenarios/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	testdata, _ := filepath.Glob("testdata/*.yaml")
+	for _, f := range append(files, testdata...) {
+		s, err := loadScenario(f)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if _, _, err := buildWorkload(s); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if _, err := extraCheckers(s, nil); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

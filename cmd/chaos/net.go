@@ -91,11 +91,23 @@ func (a *netAdapter) Heal(ctx context.Context, n node.Node) error {
 	}
 	e := a.exec
 	t, err := a.target(ctx, n)
-	if err != nil {
-		a.log.Debug("heal: no namespace, nothing to heal", "node", n.Name(), "err", err)
+	if errors.Is(err, node.ErrNotRunning) {
+		a.log.Debug("heal: the node is not running; its namespace and our rules are gone", "node", n.Name())
 		return nil
 	}
+	if err != nil {
+		return err
+	}
 	return e.Heal(ctx, t)
+}
+
+// HealAll heals every namespace the executor touched in this run. It is
+// the controller's last word before it lets the watchdog go.
+func (a *netAdapter) HealAll(ctx context.Context) error {
+	if a.exec == nil {
+		return nil
+	}
+	return a.exec.HealAll(ctx)
 }
 
 // Mechanism implements nemesis.MechanismReporter.

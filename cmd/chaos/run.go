@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,7 +136,9 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		return fmt.Errorf("docker: %w", err)
 	}
 	defer rt.Close()
-	runID := strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", ""))
+	// Run ids name Docker objects: the scenario and the run folder's
+	// stamp make them unique per store, the pid across stores.
+	runID := fmt.Sprintf("%s-%s-%d", s.Name, strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
 	journal := run.Path(store.JournalFile)
 	net, err := newNet(log, journal)
 	if err != nil {
@@ -143,7 +146,6 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 	}
 	defer net.Close()
 	guard := &crashGuard{journal: journal, log: log}
-	defer guard.stop()
 
 	t := controller.Test{
 		Name:         s.Name,
@@ -191,16 +193,40 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 	}
 	prog := newProgress(out, f.progress, s.TimeLimit)
 	t.Progress = prog.update
-	res, err := controller.Run(ctx, t)
+	res, runErr := controller.Run(ctx, t)
 	prog.close()
-	if err != nil {
-		return err
+	// Whatever happened, heal every namespace this process touched; only
+	// if that works is the watchdog let go (else it heals the journal
+	// once this process exits).
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	healErr := net.HealAll(hctx)
+	cancel()
+	if healErr != nil {
+		fmt.Fprintf(out, "chaos: healing network faults failed (%v); the watchdog will heal %s when chaos exits\n", healErr, journal)
+	} else {
+		guard.stop()
 	}
-	if err := reports.Write(run.Dir); err != nil {
-		res.Notes = append(res.Notes, fmt.Sprintf("reports: %v", err))
-		fmt.Fprintf(out, "chaos: writing reports failed: %v\n", err)
+	if res == nil {
+		return runErr
 	}
+	if healErr != nil {
+		res.RunReasons = append(res.RunReasons, fmt.Sprintf("healing network faults failed: %v", healErr))
+		res.Valid, res.Reasons = res.MergeRunReasons(res.Valid, res.Reasons)
+		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
+	}
+	if runErr == nil {
+		if err := reports.Write(run.Dir); err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("reports: %v", err))
+			fmt.Fprintf(out, "chaos: writing reports failed: %v\n", err)
+			runErr = store.WriteResults(run.Dir, res)
+		}
+	}
+	// The verdict is printed even if the run folder could not be
+	// written completely.
 	printVerdict(out, res, run.Dir)
+	if runErr != nil {
+		return runErr
+	}
 	return verdictError{res.Valid}
 }
 

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -322,7 +321,7 @@ func (n *Node) Logs(ctx context.Context, w io.Writer) error {
 
 // ErrNotRunning is returned (wrapped) by NetNS when the node has no
 // running process and so no network namespace.
-var ErrNotRunning = errors.New("node is not running")
+var ErrNotRunning = node.ErrNotRunning
 
 // NetNS returns /proc/<pid>/ns/net of the container's main process and an
 // incarnation id (pid and start time) that changes on every restart.
