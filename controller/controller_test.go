@@ -374,3 +374,38 @@ func BenchmarkControllerNoopClient(b *testing.B) {
 		b.ReportMetric(float64(res.Ops/2), "ops")
 	}
 }
+
+// failingHeal is a nemesis whose heal fails.
+type failingHeal struct{ recNemesis }
+
+func (n *failingHeal) Heal(context.Context) (any, error) { return nil, errors.New("netlink: timeout") }
+
+func TestFailedHealMakesTheRunUnknown(t *testing.T) {
+	tt := newTest(t, testtarget.New(3, testtarget.Bugs{}, 1))
+	tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return &failingHeal{}, nil }
+	res, err := Run(context.Background(), tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid != checker.Unknown || !strings.Contains(strings.Join(res.RunReasons, " "), "healing the faults failed") {
+		t.Fatalf("verdict %v, run reasons %q; want unknown because faults may remain", res.Valid, res.RunReasons)
+	}
+}
+
+func TestFinalReadsThatNeverFinishMakeTheRunUnknown(t *testing.T) {
+	tt := newTest(t, testtarget.New(1, testtarget.Bugs{}, 1))
+	tt.FinalTimeout = 200 * time.Millisecond
+	tt.Opener = scripted{count: new(atomic.Int64), outcome: func(_ int64, op workload.Op) workload.Result {
+		if op.F == "read" {
+			return workload.Result{Type: history.Fail, Err: errors.New("no leader")}
+		}
+		return workload.Result{Type: history.OK, Value: op.Value}
+	}}
+	res, err := Run(context.Background(), tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid != checker.Unknown || !strings.Contains(strings.Join(res.Reasons, " "), "no worker finished its final reads") {
+		t.Fatalf("verdict %v, reasons %q", res.Valid, res.Reasons)
+	}
+}

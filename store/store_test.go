@@ -66,7 +66,7 @@ func TestCreateLinksLatestAndListsNewestFirst(t *testing.T) {
 }
 
 func TestCreateRefusesNamesThatAreNotFolders(t *testing.T) {
-	for _, name := range []string{"", "..", "a/b", `a\b`} {
+	for _, name := range []string{"", "..", "a/b", `a\b`, LatestLink, ".hidden"} {
 		if _, err := Create(t.TempDir(), name, time.Now()); err == nil {
 			t.Errorf("Create(%q) succeeded", name)
 		}

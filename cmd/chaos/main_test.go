@@ -133,6 +133,18 @@ func TestExitCodes(t *testing.T) {
 	noOK := write("nook.jsonl", `{"index":0,"process":0,"type":"invoke","f":"write","key":"k","value":1,"time":1}
 {"index":1,"process":0,"type":"info","f":"write","key":"k","time":2}
 `)
+	// A run folder whose history checks valid, but whose run could not
+	// heal its faults: a re-check keeps it unknown.
+	brokenRun := filepath.Join(dir, "run")
+	if err := os.MkdirAll(brokenRun, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(valid); err != nil || os.WriteFile(filepath.Join(brokenRun, store.HistoryFile), b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	if err := store.WriteResults(brokenRun, &store.Results{RunReasons: []string{"healing the faults failed"}}); err != nil {
+		t.Fatal(err)
+	}
 	bad := write("bad.jsonl", `{"index":0,"process":"zero","type":"invoke","f":"write","time":1}`+"\n")
 	for _, tc := range []struct {
 		name string
@@ -140,6 +152,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 	}{
 		{"valid history", []string{"check", "--model", "register", valid}, exitValid},
+		{"run folder whose run broke", []string{"check", "--model", "register", brokenRun}, exitUnknown},
 		{"stale read in EDN", []string{"check", "--model", "register", stale}, exitInvalid},
 		{"no ok op", []string{"check", "--model", "register", noOK}, exitUnknown},
 		{"malformed history", []string{"check", "--model", "register", bad}, exitBadInput},
