@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
@@ -210,8 +211,9 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		return runErr
 	}
 	if healErr != nil {
-		res.RunReasons = append(res.RunReasons, fmt.Sprintf("healing network faults failed: %v", healErr))
-		res.Valid, res.Reasons = res.MergeRunReasons(res.Valid, res.Reasons)
+		why := fmt.Sprintf("healing network faults failed: %v", healErr)
+		res.RunReasons = append(res.RunReasons, why)
+		res.Valid, res.Reasons = checker.Merge(res.Valid, checker.Unknown), append([]string{why}, res.Reasons...)
 		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
 	}
 	if runErr == nil {
