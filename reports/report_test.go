@@ -369,7 +369,7 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 		`key k1\: read saw a value no linearization allows`,
 		"| 1 | partition | n1,n2 \\| n3,n4,n5 |",
 		"| 2 | kill | n2 |",
-		`| 3 | packet | \(not named\) |`,
+		"| 3 | packet | (not named) |",
 		"(still active)",
 		"| timeline | UNKNOWN |",
 		"`chaos check " + dir + "`",
@@ -393,7 +393,7 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 	if err := reports.Build(dir, ops, &evil, reports.Options{}).WriteSummary(&ebuf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ebuf.String(), `account \\\[x\\\]\(https\:\/\/evil\.example\/\) is negative`) {
+	if !strings.Contains(ebuf.String(), `account \\\[x\\\](https\://evil\.example/) is negative`) {
 		t.Errorf("a link in a value was not escaped:\n%s", ebuf.String())
 	}
 	for _, v := range []struct {

@@ -125,11 +125,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 // raw HTML, no emphasis or links, no line breaks, no cell breaks.
 var mdReplacer = func() *strings.Replacer {
 	pairs := []string{"&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " "}
-	// Every other ASCII punctuation character but '-' and ',' (harmless
-	// inside text and table cells) is escaped, the backslash among them, so no
-	// link, emphasis, autolink, mention or strikethrough can start in a
-	// value from the system under test.
-	for _, c := range "\\!\"#$%'()*+./:;=?@[]^_`{|}~" {
+	// These ASCII punctuation characters are escaped, the backslash
+	// among them, so no link ([ ] and !), emphasis (* _ ~), autolink
+	// (: and . break "https://" and "www."), mention (@), code span or
+	// table cell (| `) can start in a value from the system under test.
+	// The rest (quotes, parentheses, #, -, ...) cannot do harm inside a
+	// line, and values never start one.
+	for _, c := range "\\!*.:@[]_`|~" {
 		pairs = append(pairs, string(c), "\\"+string(c))
 	}
 	return strings.NewReplacer(pairs...)
