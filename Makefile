@@ -4,6 +4,7 @@
 GO        ?= go
 BIN       := bin
 ETCD_PKG  := go.etcd.io/etcd/server/v3
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED := 0
 
 .PHONY: all build test test-short bench lint demo validate fuzz clean
@@ -14,7 +15,7 @@ all: build
 build: $(BIN)/chaos $(BIN)/etcd
 
 $(BIN)/chaos: FORCE
-	$(GO) build -trimpath -o $@ ./cmd/chaos
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $@ ./cmd/chaos
 
 # etcd is a tool dependency in go.mod: its version is pinned there.
 $(BIN)/etcd: go.mod go.sum

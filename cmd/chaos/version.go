@@ -7,6 +7,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// version is set at build time (make build: git describe); empty otherwise.
+var version string
+
 func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -19,10 +22,13 @@ func (a *app) versionCmd() *cobra.Command {
 				fmt.Fprintln(out, "chaos (no build info)")
 				return nil
 			}
-			v := bi.Main.Version
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" {
-					v += " " + s.Value
+			v := version
+			if v == "" {
+				v = bi.Main.Version
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						v += " " + s.Value
+					}
 				}
 			}
 			fmt.Fprintf(out, "chaos %s (%s)\n", v, bi.GoVersion)
