@@ -33,6 +33,8 @@ type Processes interface {
 // and from drop, both ways. Shape replaces n's packet shape (not its
 // partition). Heal removes both from n; it is idempotent, and healing a
 // node whose namespace is gone (the node was killed) is not an error.
+// Partition and Shape on a node that is not running return an error
+// wrapping node.ErrNotRunning, which tells Combined to defer the fault.
 // The controller's own address is never passed in drop: only node
 // addresses are, so clients always reach every node.
 type Net interface {
@@ -87,12 +89,15 @@ func (s *Shape) equal(t *Shape) bool {
 //
 // Faults and down nodes: killing a paused node resumes it first; pausing
 // or killing a node that is down is skipped (recorded in the outcome).
-// A network fault that cannot be applied to a node that is down is
-// deferred. When a killed node starts again its network namespace may be
-// new (a container's is) and the faults in it gone, so its current
-// partition and packet fault are applied again and recorded. Until then
-// the nodes it should not see still drop it on their side, since every
-// partition here is symmetric.
+// A network fault that cannot be applied to a node that was killed,
+// because the node is not running (the Net's error wraps
+// node.ErrNotRunning), is deferred; any other error applying it is
+// returned, even on a node marked killed (its kill may have failed and
+// the node still run), so the action is recorded as info. When a killed
+// node starts again its network namespace may be new (a container's is)
+// and the faults in it gone, so its current partition and packet fault
+// are applied again and recorded. Until then the nodes it should not see
+// still drop it on their side, since every partition here is symmetric.
 type Combined struct {
 	log   *slog.Logger
 	nodes map[string]node.Node
@@ -619,8 +624,10 @@ func (c *Combined) setNet(ctx context.Context, drops map[string][]string, shapes
 		}
 		switch {
 		case err == nil:
-		case c.killed[n]:
+		case c.killed[n] && errors.Is(err, node.ErrNotRunning):
 			// Its namespace is gone with its process; restart re-applies.
+			// A node marked killed whose kill failed may still run: any
+			// other error is a fault that did not take effect.
 			out.Deferred = append(out.Deferred, n)
 			c.log.Info("nemesis: network fault deferred until the node starts", "node", n, "err", err)
 		default:

@@ -474,3 +474,93 @@ func TestOutcomeJSON(t *testing.T) {
 		t.Errorf("got %s, want %s", b, want)
 	}
 }
+
+// A network fault is deferred only when the node is not running; on a node
+// marked killed whose kill failed, or when the error is anything else, the
+// error is returned (the action is recorded as info) and nothing is
+// deferred.
+func TestNetworkFaultDeferredOnlyWhenTheNodeIsNotRunning(t *testing.T) {
+	boom := errors.New("nft: boom")
+	grudge := Grudge{"n2": {"n1", "n3"}, "n1": {"n2"}, "n3": {"n2"}}
+	packet := Packet{Nodes: Targets{Nodes: []string{"n2"}}, Loss: 20}
+	tests := []struct {
+		name       string
+		killFails  bool   // the kill of n2 fails and n2 keeps running
+		inject     string // a call that fails with boom, without effect
+		action     Action
+		wantDefer  bool
+		wantN2Drop bool // n2 drops n1 and n3 after the action
+	}{
+		{
+			name:      "killed node: partition deferred",
+			action:    Action{FStartPartition, grudge},
+			wantDefer: true,
+		},
+		{
+			name:      "killed node: packet fault deferred",
+			action:    Action{FStartPacket, packet},
+			wantDefer: true,
+		},
+		{
+			name:      "kill failed, node runs: partition error",
+			killFails: true,
+			inject:    "partition n2 [10.9.0.11 10.9.0.13]",
+			action:    Action{FStartPartition, grudge},
+		},
+		{
+			name:      "kill failed, node runs: packet fault error",
+			killFails: true,
+			inject:    "shape n2 loss=20 to=[10.9.0.11 10.9.0.13]",
+			action:    Action{FStartPacket, packet},
+		},
+		{
+			name:       "kill failed, node runs: partition applied",
+			killFails:  true,
+			action:     Action{FStartPartition, grudge},
+			wantN2Drop: true,
+		},
+		{
+			name:   "killed node, other error: partition error",
+			inject: "partition n2 [10.9.0.11 10.9.0.13]",
+			action: Action{FStartPartition, grudge},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newFakeCluster(t, 3)
+			n := newCombined(t, c, Config{Faults: []string{"kill", "partition-one", "packet-loss"}})
+			if tt.killFails {
+				c.fail("kill n2", errors.New("kill timed out"), false)
+			}
+			if _, err := n.Invoke(ctx, Action{FKill, Targets{Nodes: []string{"n2"}}}); (err != nil) != tt.killFails {
+				t.Fatalf("kill: %v", err)
+			}
+			if tt.inject != "" {
+				c.fail(tt.inject, boom, false)
+			}
+			v, err := n.Invoke(ctx, tt.action)
+			out := v.(Outcome)
+			wantErr := !tt.wantDefer && tt.inject != ""
+			switch {
+			case wantErr && (!errors.Is(err, boom) || !strings.Contains(err.Error(), "network fault on n2")):
+				t.Errorf("%s: error %v, want one wrapping %v on n2", tt.action.F, err, boom)
+			case !wantErr && err != nil:
+				t.Errorf("%s: %v", tt.action.F, err)
+			}
+			if wantErr && out.Errors["n2"] == "" {
+				t.Errorf("outcome %+v names no error on n2", out)
+			}
+			if got := slices.Contains(out.Deferred, "n2"); got != tt.wantDefer {
+				t.Errorf("n2 deferred %v, want %v (outcome %+v)", got, tt.wantDefer, out)
+			}
+			if got := len(c.drops("n2")) > 0; got != tt.wantN2Drop {
+				t.Errorf("n2 drops %v", c.drops("n2"))
+			}
+			if _, err := n.Heal(ctx); err != nil {
+				t.Fatalf("heal: %v", err)
+			}
+			c.clean(t)
+		})
+	}
+}

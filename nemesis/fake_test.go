@@ -47,7 +47,7 @@ func (n *fakeNode) NetNS(context.Context) (string, string, error) {
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
 	if n.c.down[n.name] {
-		return "", "", fmt.Errorf("%s is not running", n.name)
+		return "", "", fmt.Errorf("netns of %s: %w", n.name, node.ErrNotRunning)
 	}
 	return "/proc/fake/" + n.name + "/ns/net", fmt.Sprintf("%s#%d", n.name, n.c.inc[n.name]), nil
 }
@@ -192,7 +192,7 @@ func (c *fakeCluster) Partition(ctx context.Context, n node.Node, drop []netip.A
 			c.t.Errorf("%s drops the controller", call)
 		}
 		if c.down[n.Name()] {
-			return errors.New("no network namespace")
+			return fmt.Errorf("no network namespace: %w", node.ErrNotRunning)
 		}
 		r := c.net[n.Name()]
 		r.drops = slices.Clone(drop)
@@ -205,7 +205,7 @@ func (c *fakeCluster) Shape(ctx context.Context, n node.Node, s Shape) error {
 	call := fmt.Sprintf("shape %s %s", n.Name(), shapeString(s))
 	return c.do(ctx, call, func() error {
 		if c.down[n.Name()] {
-			return errors.New("no network namespace")
+			return fmt.Errorf("no network namespace: %w", node.ErrNotRunning)
 		}
 		r := c.net[n.Name()]
 		r.shape = &s

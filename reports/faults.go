@@ -13,8 +13,9 @@ import (
 // nemesis ops of a history.
 type Fault struct {
 	// Kind names the fault: "partition" (from start-partition), "kill",
-	// "pause", "packet" (from start-packet), or, for a nemesis op it does
-	// not know, that op's F.
+	// "pause", "packet" (from start-packet), "fault" or "partition" (from
+	// Jepsen's generic start/stop, "partition" when the value is a
+	// grudge), or, for a nemesis op it does not know, that op's F.
 	Kind string
 	// F is the f of the op that started the fault.
 	F string
@@ -68,8 +69,18 @@ var startKinds = map[string]bool{"kill": true, "pause": true}
 // is active from the completion of its start op (start-X, kill, pause) to
 // the completion of the matching stop op (stop-X, start, resume), a heal,
 // or the end of the history. A stop that names nodes ends the fault only
-// for those nodes. Values it does not understand still yield an interval,
-// labelled by f, without nodes. A start that completed as fail was not
+// for those nodes.
+//
+// Jepsen's standard nemeses (the partitioner, node-start-stopper, ...)
+// record a generic start and stop instead. A start while no kill is
+// active starts a generic fault, of kind "partition" if its value is a
+// grudge (bare, or tagged as Jepsen's [:isolated grudge]) and "fault"
+// otherwise; a stop ends every generic fault active, whatever its value
+// (Jepsen's :network-healed). While a kill is active, start ends it as
+// before, and a stop with no generic fault active is a one-off action.
+//
+// Values it does not understand still yield an interval, labelled by f,
+// without nodes. A start that completed as fail was not
 // applied and yields nothing. The result is sorted by start.
 func Faults(ops []history.Op) []Fault {
 	var out []Fault
@@ -103,6 +114,21 @@ func Faults(ops []history.Op) []Fault {
 				closeFault(j, op.Time, op.Index, f)
 			}
 			open = open[:0]
+		case f == genericStart && !anyOpen(out, open, "kill"):
+			fl := newGenericFault(op)
+			fl.Uncertain = op.Type == history.Info
+			out = append(out, fl)
+			open = append(open, len(out)-1)
+		case f == genericStop && anyOpen(out, open, genericStart):
+			still := open[:0]
+			for _, j := range open {
+				if out[j].F == genericStart {
+					closeFault(j, op.Time, op.Index, f)
+				} else {
+					still = append(still, j)
+				}
+			}
+			open = still
 		case isStart(f):
 			fl := newFault(f, op)
 			fl.Uncertain = op.Type == history.Info
@@ -149,8 +175,15 @@ func Faults(ops []history.Op) []Fault {
 		}
 	}
 	// A start that never completed may still have been applied.
-	if inflight != nil && isStart(inflight.F) {
+	switch {
+	case inflight == nil:
+	case isStart(inflight.F):
 		fl := newFault(inflight.F, inflight)
+		fl.Uncertain = true
+		out = append(out, fl)
+		open = append(open, len(out)-1)
+	case inflight.F == genericStart && !anyOpen(out, open, "kill"):
+		fl := newGenericFault(inflight)
 		fl.Uncertain = true
 		out = append(out, fl)
 		open = append(open, len(out)-1)
@@ -165,6 +198,35 @@ func Faults(ops []history.Op) []Fault {
 		return out[a].StartOp < out[b].StartOp
 	})
 	return out
+}
+
+// genericStart and genericStop are the fs of Jepsen's standard nemeses
+// (the partitioner and others) that start and end a fault.
+const (
+	genericStart = "start"
+	genericStop  = "stop"
+)
+
+// anyOpen says whether one of the open faults has kind or F equal to
+// what.
+func anyOpen(out []Fault, open []int, what string) bool {
+	for _, j := range open {
+		if out[j].Kind == what || out[j].F == what {
+			return true
+		}
+	}
+	return false
+}
+
+// newGenericFault is the fault a generic start op begins: a partition if
+// its value is a grudge, else a "fault".
+func newGenericFault(op *history.Op) Fault {
+	fl := newFault(op.F, op)
+	fl.Kind = "fault"
+	if fl.Grudge != nil {
+		fl.Kind = "partition"
+	}
+	return fl
 }
 
 func isStart(f string) bool {
@@ -199,10 +261,20 @@ func newFault(f string, op *history.Op) Fault {
 	return fl
 }
 
-// parseGrudge reads a grudge {"n1":["n3"],...}; nil if v is not one.
+// parseGrudge reads a grudge {"n1":["n3"],...}, also wrapped as
+// {"grudge": {...}} or tagged as Jepsen's partitioner records it,
+// ["isolated", {...}]; nil if v is none of those.
 func parseGrudge(v json.RawMessage) map[string][]string {
 	if len(v) == 0 {
 		return nil
+	}
+	var tagged []json.RawMessage
+	if json.Unmarshal(v, &tagged) == nil {
+		var tag string
+		if len(tagged) != 2 || json.Unmarshal(tagged[0], &tag) != nil || tag == "" {
+			return nil
+		}
+		v = tagged[1]
 	}
 	var g map[string][]string
 	err := json.Unmarshal(v, &g)

@@ -161,3 +161,85 @@ func TestFaultLabelDescribesTargets(t *testing.T) {
 		}
 	}
 }
+
+// Jepsen's standard nemeses (the partitioner, node-start-stopper) record a
+// generic :start and :stop; imported from EDN they are f "start" and
+// "stop".
+func TestFaultsReadJepsenGenericStartAndStop(t *testing.T) {
+	inv, ok, info := history.Invoke, history.OK, history.Info
+	isolated := `["isolated",{"n1":["n3"],"n2":["n3"],"n3":["n1","n2"]}]`
+	tests := []struct {
+		name  string
+		ops   []history.Op
+		want  []span
+		label string // of the first fault, if set
+	}{
+		{
+			name: "partitioner: start with [:isolated grudge] to stop with :network-healed",
+			ops: nemHistory(nemOp{inv, "start", "", 10}, nemOp{ok, "start", isolated, 12},
+				nemOp{inv, "stop", "", 50}, nemOp{ok, "stop", `"network-healed"`, 51}),
+			want:  []span{{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 12, End: 51, EndedBy: "stop"}},
+			label: "partition n1,n2 | n3",
+		},
+		{
+			name: "a bare grudge is a partition too",
+			ops: nemHistory(nemOp{inv, "start", "", 1}, nemOp{ok, "start", `{"n1":["n2"],"n2":["n1"]}`, 2},
+				nemOp{inv, "stop", "", 3}, nemOp{ok, "stop", "", 4}),
+			want: []span{{Kind: "partition", Nodes: []string{"n1", "n2"}, Start: 2, End: 4, EndedBy: "stop"}},
+		},
+		{
+			name: "any other value is a generic fault",
+			ops: nemHistory(nemOp{inv, "start", "", 1}, nemOp{ok, "start", `{"n1":"killed","n2":"killed"}`, 2},
+				nemOp{inv, "stop", "", 3}, nemOp{ok, "stop", `{"n1":"started"}`, 4}),
+			want:  []span{{Kind: "fault", Start: 2, End: 4, EndedBy: "stop"}},
+			label: "fault",
+		},
+		{
+			name: "an info start may have applied; heal ends it",
+			ops: nemHistory(nemOp{inv, "start", "", 1}, nemOp{info, "start", isolated, 2},
+				nemOp{inv, "heal", "", 7}, nemOp{ok, "heal", "", 8}),
+			want: []span{{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 2, End: 8, EndedBy: "heal", Uncertain: true}},
+		},
+		{
+			name: "a start that never completed counts from its invocation",
+			ops:  nemHistory(nemOp{inv, "stop", "", 1}, nemOp{ok, "stop", "", 2}, nemOp{inv, "start", "", 5}),
+			want: []span{
+				{Kind: "stop", Start: 1, End: 2, EndedBy: "stop", Instant: true},
+				{Kind: "fault", Start: 5, End: 5, Uncertain: true},
+			},
+		},
+		{
+			name: "start still ends an active kill; stop ends only the generic fault",
+			ops: nemHistory(nemOp{inv, "start", "", 1}, nemOp{ok, "start", isolated, 2},
+				nemOp{inv, "kill", "", 3}, nemOp{ok, "kill", `["n4"]`, 4},
+				nemOp{inv, "start", "", 5}, nemOp{ok, "start", `["n4"]`, 6},
+				nemOp{inv, "pause", "", 7}, nemOp{ok, "pause", `["n5"]`, 8},
+				nemOp{inv, "stop", "", 9}, nemOp{ok, "stop", `"network-healed"`, 10}),
+			want: []span{
+				{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 2, End: 10, EndedBy: "stop"},
+				{Kind: "kill", Nodes: []string{"n4"}, Start: 4, End: 6, EndedBy: "start"},
+				{Kind: "pause", Nodes: []string{"n5"}, Start: 8, End: 10},
+			},
+		},
+		{
+			name: "start-partition with a tagged grudge names its nodes",
+			ops:  nemHistory(nemOp{inv, "start-partition", "", 1}, nemOp{ok, "start-partition", isolated, 2}),
+			want: []span{{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 2, End: 2}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []span
+			fs := reports.Faults(tt.ops)
+			for _, f := range fs {
+				got = append(got, span{Kind: f.Kind, Nodes: f.Nodes, Start: f.Start / 1e6, End: f.End / 1e6, EndedBy: f.EndedBy, Instant: f.Instant, Uncertain: f.Uncertain})
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Faults:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if tt.label != "" && len(fs) > 0 && fs[0].Label() != tt.label {
+				t.Errorf("label %q, want %q", fs[0].Label(), tt.label)
+			}
+		})
+	}
+}

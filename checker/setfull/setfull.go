@@ -21,11 +21,15 @@
 // fail, which promises it did not happen, yet it was read: a bug).
 //
 // Lost, unexpected, duplicated and failed-but-read elements make the
-// verdict invalid; stale ones too when Options.Linearizable is set. A
-// history with no ok read is unknown. The visibility latency of an element
-// is the time from its add's invocation until the last read that missed it
-// began (0 if none did): a lower bound of how long it took to be seen by
-// everyone.
+// verdict invalid; stale ones too when Options.Linearizable is set.
+// Otherwise the verdict is unknown, saying why, if nothing could be
+// checked: a history with no ok read, or with no add attempted; or, per
+// key, a key with acknowledged adds but no ok read of it, or whose known
+// elements are all never-read (no read of it began after any was known).
+//
+// The visibility latency of an element is the time from its add's
+// invocation until the last read that missed it began (0 if none did): a
+// lower bound of how long it took to be seen by everyone.
 package setfull
 
 import (
@@ -97,6 +101,21 @@ type Counts struct {
 	UnknownNotRead int `json:"unknown_not_read"`
 }
 
+func (t *Counts) add(o Counts) {
+	t.Attempted += o.Attempted
+	t.Acknowledged += o.Acknowledged
+	t.Reads += o.Reads
+	t.Stable += o.Stable
+	t.Stale += o.Stale
+	t.Lost += o.Lost
+	t.NeverRead += o.NeverRead
+	t.Unexpected += o.Unexpected
+	t.Duplicated += o.Duplicated
+	t.Recovered += o.Recovered
+	t.FailedButRead += o.FailedButRead
+	t.UnknownNotRead += o.UnknownNotRead
+}
+
 type set struct {
 	key   string
 	adds  map[int64]*addOp
@@ -116,20 +135,41 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	var total Counts
 	var lat []int64
 	var lists = map[string][]int64{}
-	for _, s := range sets {
-		c.checkSet(s, &res, &total, &lat, lists)
+	perKey := make([]Counts, len(sets))
+	for i, s := range sets {
+		c.checkSet(s, &res, &perKey[i], &lat, lists)
+		total.add(perKey[i])
 	}
 	res.Details["counts"] = total
 	for k, v := range lists {
 		res.Details[k] = v
 	}
 	res.Details["visibility_latency_ms"] = quantiles(lat)
-	if total.Reads == 0 {
+	unknown := func(reason string) {
 		res.Valid = checker.Merge(res.Valid, checker.Unknown)
-		res.Reasons = append(res.Reasons, fmt.Sprintf("no read succeeded, so nothing was observed (%d adds attempted)", total.Attempted))
-	} else if total.NeverRead > 0 && total.Stable+total.Stale+total.Lost == 0 {
-		res.Valid = checker.Merge(res.Valid, checker.Unknown)
-		res.Reasons = append(res.Reasons, fmt.Sprintf("no read began after any element was known: all %d known elements are never-read", total.NeverRead))
+		res.Reasons = append(res.Reasons, reason)
+	}
+	switch {
+	case total.Reads == 0:
+		unknown(fmt.Sprintf("no read succeeded, so nothing was observed (%d adds attempted)", total.Attempted))
+	case total.Attempted == 0:
+		unknown(fmt.Sprintf("no add was attempted, so the %d ok reads had nothing to find", total.Reads))
+	default:
+		// Every key must have been checked: another key's reads say
+		// nothing about this one.
+		for i, s := range sets {
+			k := perKey[i]
+			where := ""
+			if s.key != "" {
+				where = fmt.Sprintf(" of key %q", s.key)
+			}
+			switch {
+			case k.Reads == 0 && k.Acknowledged > 0:
+				unknown(fmt.Sprintf("no read%s succeeded, so its %d acknowledged elements were never checked", where, k.Acknowledged))
+			case k.NeverRead > 0 && k.Stable+k.Stale+k.Lost == 0:
+				unknown(fmt.Sprintf("no read%s began after any element was known: all %d known elements are never-read", where, k.NeverRead))
+			}
+		}
 	}
 	slices.Sort(res.Ops)
 	res.Ops = slices.Compact(res.Ops)

@@ -3,6 +3,7 @@ package setfull
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -163,6 +164,73 @@ func TestSetFull(t *testing.T) {
 			reasons: []string{`1 acknowledged elements were lost of key "b"`},
 		},
 		{
+			name: "a key with acknowledged adds but no ok read is unknown",
+			ops: []string{
+				"0 invoke add k=a 1 @0", "0 ok add k=a 1 @10",
+				"1 invoke add k=b 1 @0", "1 ok add k=b 1 @10",
+				"2 invoke read k=a @20", "2 ok read k=a [1] @25",
+				"2 invoke read k=b @30", "2 info read k=b @35",
+			},
+			want:    checker.Unknown,
+			counts:  Counts{Attempted: 2, Acknowledged: 2, Reads: 1, Stable: 1, NeverRead: 1},
+			reasons: []string{`no read of key "b" succeeded, so its 1 acknowledged elements were never checked`},
+		},
+		{
+			name: "a key never read is unknown, and the one named",
+			ops: []string{
+				"0 invoke add k=a 1 @0", "0 ok add k=a 1 @10",
+				"1 invoke add k=b 1 @0", "1 ok add k=b 1 @10",
+				"1 invoke add k=c 1 @0", "1 ok add k=c 1 @10",
+				"2 invoke read k=a @20", "2 ok read k=a [1] @25",
+				"2 invoke read k=c @20", "2 ok read k=c [1] @25",
+			},
+			want:    checker.Unknown,
+			reasons: []string{`no read of key "b" succeeded`},
+		},
+		{
+			name: "a key whose every read came too early is unknown",
+			ops: []string{
+				"0 invoke add k=a 1 @0", "0 ok add k=a 1 @10",
+				"2 invoke read k=b @1", "2 ok read k=b [] @2",
+				"1 invoke add k=b 1 @5", "1 ok add k=b 1 @10",
+				"2 invoke read k=a @20", "2 ok read k=a [1] @25",
+			},
+			want:    checker.Unknown,
+			reasons: []string{`no read of key "b" began after any element was known: all 1 known elements are never-read`},
+		},
+		{
+			name: "a key with only an info add and no read is fine",
+			ops: []string{
+				"0 invoke add k=a 1 @0", "0 ok add k=a 1 @10",
+				"1 invoke add k=b 1 @0", "1 info add k=b @10",
+				"2 invoke read k=a @20", "2 ok read k=a [1] @25",
+			},
+			want:   checker.Valid,
+			counts: Counts{Attempted: 2, Acknowledged: 1, Reads: 1, Stable: 1, UnknownNotRead: 1},
+		},
+		{
+			name: "a key read but never added to is fine when others were",
+			ops: []string{
+				"0 invoke add k=a 1 @0", "0 ok add k=a 1 @10",
+				"2 invoke read k=a @20", "2 ok read k=a [1] @25",
+				"2 invoke read k=b @30", "2 ok read k=b [] @35",
+			},
+			want: checker.Valid,
+		},
+		{
+			name:    "reads but no add attempted is unknown",
+			ops:     []string{"2 invoke read @1", "2 ok read [] @2", "3 invoke read @1", "3 ok read [] @3"},
+			want:    checker.Unknown,
+			counts:  Counts{Reads: 2},
+			reasons: []string{"no add was attempted, so the 2 ok reads had nothing to find"},
+		},
+		{
+			name:    "reads of elements never added are still invalid",
+			ops:     []string{"2 invoke read @1", "2 ok read [5] @2"},
+			want:    checker.Invalid,
+			reasons: []string{"1 elements were read but never added: 5 (read #0–#1)"},
+		},
+		{
 			name:    "malformed read",
 			ops:     []string{"2 invoke read @20", "2 ok read {\"a\":1} @25"},
 			want:    checker.Unknown,
@@ -220,5 +288,22 @@ func TestVisibilityLatency(t *testing.T) {
 	// element 2: no read missed it after its add began.
 	if q["0"] != 0 || q["1"] != 0.5 {
 		t.Fatalf("quantiles %v", q)
+	}
+}
+
+func TestCountsAddSumsEveryField(t *testing.T) {
+	var one Counts
+	v := reflect.ValueOf(&one).Elem()
+	for i := range v.NumField() {
+		v.Field(i).SetInt(int64(i + 1))
+	}
+	var sum Counts
+	sum.add(one)
+	sum.add(one)
+	w := reflect.ValueOf(sum)
+	for i := range w.NumField() {
+		if got := w.Field(i).Int(); got != 2*int64(i+1) {
+			t.Errorf("%s = %d after adding it twice, want %d", w.Type().Field(i).Name, got, 2*(i+1))
+		}
 	}
 }

@@ -137,9 +137,10 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		return fmt.Errorf("docker: %w", err)
 	}
 	defer rt.Close()
-	// Run ids name Docker objects: the scenario and the run folder's
-	// stamp make them unique per store, the pid across stores.
-	runID := fmt.Sprintf("%s-%s-%d", s.Name, strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
+	// Run ids name Docker objects (at most 48 characters; the scenario is
+	// a label): the run folder's stamp makes them unique per store, the
+	// pid across stores.
+	runID := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
 	journal := run.Path(store.JournalFile)
 	net, err := newNet(log, journal)
 	if err != nil {

@@ -42,7 +42,15 @@
 // Independent (per-key) histories, Jepsen's jepsen.independent, wrap every
 // client value in a [key value] tuple. Options.Independent says whether to
 // unwrap them into Op.Key (the key's text: 3 → "3", :x → "x", "x" → "x")
-// and Op.Value. With IndependentAuto, values are unwrapped only if EVERY
+// and Op.Value. Distinct keys never merge: if two keys of different kinds
+// would have the same text (1, "1" and :1 are all "1"), every key of the
+// history is read as its EDN text instead (1 → `1`, "1" → `"1"`, :1 →
+// `:1`, :x → `:x`, the character \a → `\a`), and a note names the two
+// keys and where they are. The switch is for the whole history, so keys
+// are never part plain and part EDN; a history whose keys are all of one
+// kind, or of kinds whose texts differ, keeps the plain text. Keys equal
+// in Clojure stay one key (1, 1N and 0x1 are `1`); a float keeps a point
+// (1.0 is `1.0`, not `1`). With IndependentAuto, values are unwrapped only if EVERY
 // client op (nemesis ops aside) has a :value that is a 2-element vector
 // whose first element is a non-nil scalar with non-empty text; the choice
 // is reported in a note. A plain cas-register history never qualifies
@@ -195,6 +203,7 @@ type meta struct {
 	at       pos   // where the op map starts
 	index    int64 // the file's :index
 	keyEnd   int   // for a tuple, Value[1:keyEnd] is the key's JSON
+	keyKind  kind  // for a tuple, the key's kind
 	nemesis  bool
 	hasValue bool
 	tuple    bool // the value is a [key value] vector with a scalar key
@@ -349,6 +358,7 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 					b := append(make([]byte, 0, 16), '[')
 					b = v.items[0].appendJSON(b)
 					m.tuple, m.keyEnd, op.Key = true, len(b), key
+					m.keyKind = v.items[0].kind
 					b = v.items[1].appendJSON(append(b, ','))
 					op.Value = append(b, ']')
 					break
@@ -427,12 +437,23 @@ func finish(ops []history.Op, metas []meta, name string, opts Options) []string 
 		at := metas[firstNon].at
 		notes = append(notes, fmt.Sprintf("%d of %d client values are [key value] tuples but not all (first exception at %s:%d:%d), so values were kept whole; set independent on to require tuples", tuples, clients, name, at.line, at.col))
 	}
+	typed := false
+	if independent {
+		var clash string
+		typed, clash = clashingKeys(ops, metas, name)
+		if typed {
+			notes = append(notes, clash)
+		}
+	}
 	keys := map[string]bool{}
 	for i := range ops {
 		op, m := &ops[i], &metas[i]
 		switch {
 		case !m.tuple:
 		case independent && !m.nemesis:
+			if typed {
+				op.Key = typedKey(m.keyKind, op.Key)
+			}
 			keys[op.Key] = true
 			op.Value = op.Value[m.keyEnd+1 : len(op.Value)-1 : len(op.Value)-1]
 		default:
@@ -492,6 +513,30 @@ func finish(ops []history.Op, metas []meta, name string, opts Options) []string 
 		notes = append(notes, s)
 	}
 	return notes
+}
+
+// clashingKeys says whether two distinct independent keys of the client
+// ops have the same plain text (1, "1" and :1 are all "1"), and if so
+// returns a note naming the first two.
+func clashingKeys(ops []history.Op, metas []meta, name string) (bool, string) {
+	first := map[string]int{} // plain key → the first op with it
+	for i := range ops {
+		m := &metas[i]
+		if !m.tuple || m.nemesis {
+			continue
+		}
+		j, ok := first[ops[i].Key]
+		if !ok {
+			first[ops[i].Key] = i
+			continue
+		}
+		if k := metas[j].keyKind; k != m.keyKind {
+			key := ops[i].Key
+			return true, fmt.Sprintf("independent keys %s (op %d at %s:%d) and %s (op %d at %s:%d) would both read as key %q: so that distinct keys stay distinct, every key was read as its EDN text instead (1, \"1\" and :1 are the keys `1`, `\"1\"` and `:1`)",
+				typedKey(k, key), j, name, metas[j].at.line, typedKey(m.keyKind, key), i, name, m.at.line, key)
+		}
+	}
+	return false, ""
 }
 
 // pairNemesis turns Jepsen's :info/:info nemesis pairs into invoke and

@@ -173,6 +173,70 @@ func TestIndependentHistoryWithNemesisGrudges(t *testing.T) {
 	}
 }
 
+// Distinct independent keys never merge: when two of different kinds
+// would have the same text, every key is its EDN text instead.
+func TestIndependentKeysOfDifferentKindsStayDistinct(t *testing.T) {
+	tests := []struct {
+		name  string
+		keys  []string // EDN, one write per key
+		want  []string // Op.Key of each
+		clash []string // parts of the note on the clash; nil: no such note
+	}{
+		{"integers", []string{"1", "2"}, []string{"1", "2"}, nil},
+		{"keywords", []string{":x", ":y"}, []string{"x", "y"}, nil},
+		{"kinds whose texts differ", []string{":x", "1", `"y"`, "z"}, []string{"x", "1", "y", "z"}, nil},
+		{"1, 1N and 0x1 are one key, as in Clojure", []string{"1", "1N", "0x1"}, []string{"1", "1", "1"}, nil},
+		{"1, \"1\" and :1", []string{"1", `"1"`, ":1"}, []string{"1", `"1"`, ":1"},
+			[]string{`independent keys 1 (op 0 at k.edn:1) and "1" (op 2 at k.edn:3) would both read as key "1"`}},
+		{"every key switches, not only the clashing ones", []string{":x", "1", `"1"`, `"y"`}, []string{":x", "1", `"1"`, `"y"`},
+			[]string{`keys 1 (op 2 at k.edn:3) and "1" (op 4 at k.edn:5)`}},
+		{"integer and float", []string{"1", "1."}, []string{"1", "1.0"}, []string{`keys 1 (op 0`, `and 1.0 (op 2`}},
+		{"string and symbol", []string{`"a"`, "a"}, []string{`"a"`, "a"}, []string{`keys "a" (op 0`}},
+		{"string and character", []string{`"a"`, `\a`, `\newline`}, []string{`"a"`, `\a`, `\newline`}, []string{`and \a (op 2`}},
+		{"string and boolean", []string{"true", `"true"`}, []string{"true", `"true"`}, []string{`key "true"`}},
+		{"##Inf and \"Inf\"", []string{"##Inf", `"Inf"`}, []string{"##Inf", `"Inf"`}, []string{`keys ##Inf (op 0`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in strings.Builder
+			for p, k := range tt.keys {
+				fmt.Fprintf(&in, "{:type :invoke, :f :write, :process %d, :value [%s 7]}\n", p, k)
+				fmt.Fprintf(&in, "{:type :ok, :f :write, :process %d, :value [%s 7]}\n", p, k)
+			}
+			f, notes, err := Read(strings.NewReader(in.String()), "k.edn", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i, op := range f.Ops {
+				if i%2 == 0 {
+					got = append(got, op.Key)
+				}
+				if string(op.Value) != "7" {
+					t.Errorf("op %d value %s, want 7", i, op.Value)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("keys %q, want %q", got, tt.want)
+			}
+			distinct := map[string]bool{}
+			for _, k := range tt.want {
+				distinct[k] = true
+			}
+			wantNote(t, notes, fmt.Sprintf("read as %d keys", len(distinct)))
+			if tt.clash != nil {
+				wantNote(t, notes, append(tt.clash, "every key was read as its EDN text")...)
+				return
+			}
+			for _, n := range notes {
+				if strings.Contains(n, "EDN text") {
+					t.Errorf("unexpected note on a clash: %s", n)
+				}
+			}
+		})
+	}
+}
+
 func TestIndependentOnRequiresTuples(t *testing.T) {
 	_, _, err := ReadFile("testdata/etcd-cas.edn", Options{Independent: IndependentOn})
 	want := "testdata/etcd-cas.edn:1:65: :value: expected an independent [key value] tuple (independent is on), got nil nil"

@@ -1,6 +1,7 @@
 package edn
 
 import (
+	"strings"
 	"unicode/utf8"
 )
 
@@ -111,6 +112,32 @@ func (n *node) keyString() string {
 	default:
 		return n.edn()
 	}
+}
+
+// typedKey is the form of an independent key of kind k whose keyString
+// is key, used when two distinct keys would have the same keyString (see
+// the package doc): its EDN text (strings quoted, keywords with the colon,
+// characters with the backslash), except that an integer is its JSON
+// form, so 1, 1N and 0x1 stay one key, and a float always shows a point
+// or an exponent, so 1.0 is not 1. For one kind, keyString is one-to-one,
+// so (k, key) names the EDN key.
+func typedKey(k kind, key string) string {
+	switch k {
+	case kindInt:
+		return key
+	case kindFloat:
+		for text, s := range symbolic {
+			if s == key {
+				return text
+			}
+		}
+		if strings.ContainsAny(key, ".eE") {
+			return key
+		}
+		return key + ".0"
+	}
+	n := node{kind: k, text: key}
+	return n.edn()
 }
 
 // appendJSON appends n converted to JSON: nil is null, keywords, symbols
