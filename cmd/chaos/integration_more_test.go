@@ -18,7 +18,6 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
-	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/netfault"
 	"github.com/chaos-testing/chaos/node/docker"
@@ -59,27 +58,7 @@ func TestEtcdSetAndBankRunClean(t *testing.T) {
 // TestKilledControllerLeavesNoPartitionBehind SIGKILLs `chaos run` while a
 // partition is applied and shows that its watchdog heals every node.
 func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
-	testenv.Short(t)
-	testenv.Docker(t)
-	binDir, err := filepath.Abs("../../bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(binDir, "etcd"))
-	testenv.Need(t, err == nil, "needs the etcd binary in bin/ (make build)")
-
-	data, err := os.ReadFile("testdata/crash-guard.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "it-crash-guard-" + itID(t)
-	data = regexp.MustCompile(`(?m)^name: .*$`).ReplaceAll(data, []byte("name: "+name))
-	tmp := t.TempDir()
-	scenarioPath := filepath.Join(tmp, "crash-guard.yaml")
-	if err := os.WriteFile(scenarioPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	itNoLeftovers(t, docker.LabelScenario, name)
+	name, scenarioPath, binDir, tmp := itPrepare(t, "testdata/crash-guard.yaml", "")
 	rt, err := docker.New(slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -214,26 +193,7 @@ func chaosTables(t *testing.T, path string) int {
 // `run --cluster` and `down`: the cluster outlives the run and is removed
 // by down.
 func TestKeptClusterServesRunsUntilDown(t *testing.T) {
-	testenv.Short(t)
-	testenv.Docker(t)
-	binDir, err := filepath.Abs("../../bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(binDir, "etcd"))
-	testenv.Need(t, err == nil, "needs the etcd binary in bin/ (make build)")
-	data, err := os.ReadFile("testdata/etcd-register-faults.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "it-kept-" + itID(t)
-	data = regexp.MustCompile(`(?m)^name: .*$`).ReplaceAll(data, []byte("name: "+name))
-	tmp := t.TempDir()
-	scenarioPath := filepath.Join(tmp, "kept.yaml")
-	if err := os.WriteFile(scenarioPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	itNoLeftovers(t, docker.LabelScenario, name)
+	_, scenarioPath, binDir, tmp := itPrepare(t, "testdata/etcd-register-faults.yaml", "it-kept")
 	chaos := itBuild(t, ".", false)
 	sh := func(args ...string) (string, int) {
 		t.Helper()

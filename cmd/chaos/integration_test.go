@@ -343,32 +343,7 @@ func (r *itResult) tail() string {
 // nothing of the run is left in Docker.
 func itRun(t *testing.T, scenarioFile string) *itResult {
 	t.Helper()
-	testenv.Short(t)
-	testenv.Docker(t)
-	binDir, err := filepath.Abs("../../bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(binDir, "etcd"))
-	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd binary in %s (make build): %v", binDir, err))
-
-	data, err := os.ReadFile(scenarioFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nameLine := regexp.MustCompile(`(?m)^name: *(\S+) *$`)
-	m := nameLine.FindSubmatch(data)
-	if m == nil {
-		t.Fatalf("%s: no name: line", scenarioFile)
-	}
-	name := string(m[1]) + "-" + itID(t)
-	data = nameLine.ReplaceAll(data, []byte("name: "+name))
-	tmp := t.TempDir()
-	scenarioPath := filepath.Join(tmp, filepath.Base(scenarioFile))
-	if err := os.WriteFile(scenarioPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	itNoLeftovers(t, docker.LabelScenario, name)
+	name, scenarioPath, binDir, tmp := itPrepare(t, scenarioFile, "")
 
 	chaos := itBuild(t, ".", false)
 	storeDir := filepath.Join(tmp, "store")
@@ -383,7 +358,7 @@ func itRun(t *testing.T, scenarioFile string) *itResult {
 	cmd.WaitDelay = time.Minute
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	r := &itResult{out: out.String(), name: name, elapse: time.Since(start)}
 	var ee *exec.ExitError
 	switch {
@@ -403,6 +378,46 @@ func itRun(t *testing.T, scenarioFile string) *itResult {
 	}
 	r.dir = filepath.Join(storeDir, name, runs[0].Name())
 	return r
+}
+
+// itPrepare gates t on Docker, root and bin/etcd, and writes a copy of
+// the scenario file renamed to a name unique to this test (the file's own
+// name, or prefix, plus a random id), so that its containers and networks
+// can be told from anyone else's; the check that none of them is left is
+// registered. It returns the name, the copy's path, the bin folder and the
+// test's temporary folder.
+func itPrepare(t *testing.T, scenarioFile, prefix string) (name, scenarioPath, binDir, tmp string) {
+	t.Helper()
+	testenv.Short(t)
+	testenv.Docker(t)
+	binDir, err := filepath.Abs("../../bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(binDir, "etcd"))
+	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd binary in %s (make build): %v", binDir, err))
+
+	data, err := os.ReadFile(scenarioFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nameLine := regexp.MustCompile(`(?m)^name: *(\S+) *$`)
+	m := nameLine.FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("%s: no name: line", scenarioFile)
+	}
+	if prefix == "" {
+		prefix = string(m[1])
+	}
+	name = prefix + "-" + itID(t)
+	data = nameLine.ReplaceAll(data, []byte("name: "+name))
+	tmp = t.TempDir()
+	scenarioPath = filepath.Join(tmp, filepath.Base(scenarioFile))
+	if err := os.WriteFile(scenarioPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	itNoLeftovers(t, docker.LabelScenario, name)
+	return name, scenarioPath, binDir, tmp
 }
 
 // itBuild compiles the package at pkg (relative to cmd/chaos) into a
