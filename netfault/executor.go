@@ -248,6 +248,27 @@ func (e *Executor) HealAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Forget drops what the executor knows of the target named name, whose
+// node has stopped: its namespace, and every fault in it, is gone (or, if
+// it still exists, is healed now, checked by inode), so no fault of the
+// old incarnation is carried into the next one. A later Partition or
+// Shape on the restarted node starts from nothing.
+func (e *Executor) Forget(ctx context.Context, name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.targets[name]
+	if st == nil {
+		return
+	}
+	if st.inode != 0 {
+		e.retireLocked(ctx, st, "node stopped")
+	} else if st.rel != nil {
+		st.rel.Close()
+		st.rel = nil
+	}
+	delete(e.targets, name)
+}
+
 // Close stops the executor's delay releasers and closes a journal file it
 // opened. It heals nothing (call HealAll first): NFQUEUE rules left behind
 // pass packets without delay (bypass), every other fault stays.
@@ -450,9 +471,17 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 		defer func(r *releaser) { r.Close() }(st.rel)
 		st.rel = nil
 	}
-	note, inode, err := healPath(ctx, t.NetNS)
+	var note string
+	var inode uint64
+	var err error
 	if st != nil && st.t.NetNS == t.NetNS && st.inode != 0 {
-		inode = st.inode // clear the journal key the applies used
+		// The path we applied to: heal it only if it still leads to the
+		// namespace we applied to (a recycled /proc/<pid> may lead to
+		// another run's node), and clear the journal key the applies used.
+		inode = st.inode
+		note, err = healNS(ctx, t.NetNS, inode)
+	} else {
+		note, inode, err = healPath(ctx, t.NetNS)
 	}
 	entry := Entry{Op: OpHeal, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: inode,
 		By: "executor", Note: note}

@@ -699,3 +699,52 @@ func TestCorruptAndReorderNeedNetem(t *testing.T) {
 		t.Error("refused shape recorded as applied")
 	}
 }
+
+// TestForgottenTargetCarriesNothingIntoItsNextIncarnation: a node that
+// stopped is forgotten, so a packet fault on its restarted namespace does
+// not bring back the partition its old namespace had.
+func TestForgottenTargetCarriesNothingIntoItsNextIncarnation(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	listenTCP(t, p.a, port, nil)
+	toA := netip.AddrPortFrom(p.a.addr, port)
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	// b "stops": its namespace goes, and the caller tells the executor.
+	deleteTestNS(t, p.b)
+	ha := nsHandle(t, p.a)
+	if l, err := ha.LinkByName(p.a.link); err == nil {
+		if err := ha.LinkDel(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ha.Close()
+	e.Forget(ctx, p.b.name)
+	if _, ok := e.Faults(p.b.name); ok {
+		t.Fatal("a forgotten target still has faults")
+	}
+	b2 := newTestNS(t, p.b.name[len("chaos-test-"):]+"2")
+	b2.addr, b2.link = p.b.addr, p.b.link
+	a2 := p.a
+	a2.link = "cy" + p.a.link[2:]
+	connect(t, a2, b2)
+	restarted := Target{Name: p.b.name, NetNS: b2.path, Incarnation: "2"}
+	if err := e.Shape(ctx, restarted, Shape{Loss: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := e.Faults(p.b.name); len(f.Partition) != 0 {
+		t.Fatalf("the old partition came back with a new fault: %+v", f)
+	}
+	var reached bool
+	for range 5 { // 1 % loss: a few tries
+		if tcpReachable(b2, toA, 500*time.Millisecond) == nil {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		t.Fatal("restarted b cannot reach a: a partition of its old incarnation came back")
+	}
+}

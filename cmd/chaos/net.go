@@ -92,7 +92,11 @@ func (a *netAdapter) Heal(ctx context.Context, n node.Node) error {
 	e := a.exec
 	t, err := a.target(ctx, n)
 	if errors.Is(err, node.ErrNotRunning) {
-		a.log.Debug("heal: the node is not running; its namespace and our rules are gone", "node", n.Name())
+		// Its namespace and our rules are gone; so must be what the
+		// executor remembers of them, or they would be carried into the
+		// node's next incarnation.
+		a.log.Debug("heal: the node is not running", "node", n.Name())
+		e.Forget(ctx, n.Name())
 		return nil
 	}
 	if err != nil {

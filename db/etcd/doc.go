@@ -50,7 +50,7 @@
 //	etcd rejection before or at apply, without effect:  fail   fail
 //	  InvalidArgument (empty key, too many ops, request
 //	  too large, ...), PermissionDenied, Unauthenticated,
-//	  no space, too many requests, gRPC send limit,
+//	  too many requests, gRPC send limit,
 //	  Unimplemented, "no leader" (require-leader check),
 //	  "rpc not supported for learner",
 //	  "raft proposal dropped"
@@ -59,7 +59,9 @@
 //	  transport closing, Unavailable)
 //	"request timed out" (all variants), "leader         fail   info
 //	  changed", "server stopped", "unhealthy cluster",
-//	  "corrupt cluster", any other error
+//	  "corrupt cluster", "database space exceeded"
+//	  (etcd applies the request, then refuses), any
+//	  other error
 //
 // Reads change nothing, so a read that errors is always fail.
 package etcd
