@@ -724,3 +724,29 @@ func TestFiveNodeClusterUp(t *testing.T) {
 	}
 	t.Logf("MEASURE cluster down, 5 nodes: %v", time.Since(start).Round(time.Millisecond))
 }
+
+// TestCancelledUpLeavesNothing cancels Up at several points of its work:
+// a create the daemon finishes after the cancellation must not be left.
+func TestCancelledUpLeavesNothing(t *testing.T) {
+	rt, scope := testRuntime(t)
+	img := pingdImage(t, rt)
+	for i, d := range []time.Duration{5 * time.Millisecond, 30 * time.Millisecond, 80 * time.Millisecond, 200 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		c, err := rt.Up(ctx, pingdSpec(fmt.Sprintf("t%s-c%d", uniqueID(t), i), img, 3))
+		cancel()
+		t.Logf("Up with a %v deadline: %v", d, err)
+		if err == nil { // it made it in time: take it down as a run would
+			dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := c.Down(dctx); err != nil {
+				t.Error(err)
+			}
+			dcancel()
+		}
+	}
+	if cs, ns := listOurs(t, rt, LabelScope+"="+scope); len(cs)+len(ns) != 0 {
+		t.Errorf("cancelled Ups left %d containers and %d networks", len(cs), len(ns))
+		for _, c := range cs {
+			t.Logf("left: container %v (%s)", c.Names, c.State)
+		}
+	}
+}

@@ -270,12 +270,24 @@ func (r *Runtime) Up(ctx context.Context, spec ClusterSpec) (*Cluster, error) {
 			log.Error("cleanup after a failed cluster up", "err", derr)
 			err = errors.Join(err, fmt.Errorf("cleanup: %w", derr))
 		}
+		if ctx.Err() != nil {
+			// A create we gave up on may still complete in the daemon
+			// after the sweep above: sweep again once it has.
+			time.Sleep(upSettle)
+			if derr := r.DownRun(cctx, spec.RunID); derr != nil {
+				err = errors.Join(err, fmt.Errorf("cleanup: %w", derr))
+			}
+		}
 		return nil, err
 	}
 	log.Info("cluster up", "nodes", spec.Nodes, "subnet", c.subnet, "image", spec.Image,
 		"took", time.Since(start).Round(time.Millisecond))
 	return c, nil
 }
+
+// upSettle is how long a cancelled Up waits for the daemon to finish the
+// requests it had in flight before sweeping once more.
+const upSettle = 2 * time.Second
 
 // checkRunFree fails if anything of run runID exists already.
 func (r *Runtime) checkRunFree(ctx context.Context, runID string) error {
