@@ -548,19 +548,7 @@ func TestReapplyAfterRestartPartitionsTheNewNamespace(t *testing.T) {
 	}
 	// "Restart" b: its namespace is replaced by a new one with the same
 	// address (as a container restart does); the faults died with it.
-	deleteTestNS(t, p.b)
-	ha := nsHandle(t, p.a) // as Docker does, remove the old veth
-	if l, err := ha.LinkByName(p.a.link); err == nil {
-		if err := ha.LinkDel(l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ha.Close()
-	b2 := newTestNS(t, p.b.name[len("chaos-test-"):]+"2")
-	b2.addr, b2.link = p.b.addr, p.b.link
-	a2 := p.a
-	a2.link = "cy" + p.a.link[2:]
-	connect(t, a2, b2)
+	b2 := restartB(t, p)
 	if err := tcpReachable(b2, toA, time.Second); err != nil {
 		t.Fatalf("restarted b cannot reach a before reapply: %v", err)
 	}
@@ -712,24 +700,14 @@ func TestForgottenTargetCarriesNothingIntoItsNextIncarnation(t *testing.T) {
 	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
 		t.Fatal(err)
 	}
-	// b "stops": its namespace goes, and the caller tells the executor.
+	// b stops (the caller tells the executor) and starts again in a new
+	// namespace with the same address.
 	deleteTestNS(t, p.b)
-	ha := nsHandle(t, p.a)
-	if l, err := ha.LinkByName(p.a.link); err == nil {
-		if err := ha.LinkDel(l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ha.Close()
 	e.Forget(ctx, p.b.name)
 	if _, ok := e.Faults(p.b.name); ok {
 		t.Fatal("a forgotten target still has faults")
 	}
-	b2 := newTestNS(t, p.b.name[len("chaos-test-"):]+"2")
-	b2.addr, b2.link = p.b.addr, p.b.link
-	a2 := p.a
-	a2.link = "cy" + p.a.link[2:]
-	connect(t, a2, b2)
+	b2 := restartB(t, p)
 	restarted := Target{Name: p.b.name, NetNS: b2.path, Incarnation: "2"}
 	if err := e.Shape(ctx, restarted, Shape{Loss: 1}); err != nil {
 		t.Fatal(err)
@@ -747,4 +725,25 @@ func TestForgottenTargetCarriesNothingIntoItsNextIncarnation(t *testing.T) {
 	if !reached {
 		t.Fatal("restarted b cannot reach a: a partition of its old incarnation came back")
 	}
+}
+
+// restartB replaces p.b's namespace with a new one with the same address
+// and link name, wired to p.a again, as a container restart does; the old
+// veth is removed as Docker removes it.
+func restartB(t *testing.T, p *testPair) testNS {
+	t.Helper()
+	deleteTestNS(t, p.b) // idempotent
+	ha := nsHandle(t, p.a)
+	if l, err := ha.LinkByName(p.a.link); err == nil {
+		if err := ha.LinkDel(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ha.Close()
+	b2 := newTestNS(t, p.b.name[len("chaos-test-"):]+"2")
+	b2.addr, b2.link = p.b.addr, p.b.link
+	a2 := p.a
+	a2.link = "cy" + p.a.link[2:]
+	connect(t, a2, b2)
+	return b2
 }
