@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -56,10 +57,7 @@ func (o *BankOpener) Open(ctx context.Context, n node.Node) (workload.Client, er
 	if err != nil {
 		return nil, err
 	}
-	prefix := o.Prefix
-	if prefix == "" {
-		prefix = DefaultBankPrefix
-	}
+	prefix := cmp.Or(o.Prefix, DefaultBankPrefix)
 	bc := &bankClient{conn: c, prefix: prefix, accounts: o.Accounts, total: o.Total}
 	if err := bc.init(ctx); err != nil {
 		_ = c.Close()

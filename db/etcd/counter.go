@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/chaos-testing/chaos/node"
@@ -36,10 +37,7 @@ func (o *CounterOpener) Open(_ context.Context, n node.Node) (workload.Client, e
 	if err != nil {
 		return nil, err
 	}
-	prefix := o.Prefix
-	if prefix == "" {
-		prefix = DefaultCounterPrefix
-	}
+	prefix := cmp.Or(o.Prefix, DefaultCounterPrefix)
 	return &counterClient{conn: c, prefix: prefix}, nil
 }
 

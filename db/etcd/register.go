@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/chaos-testing/chaos/node"
@@ -31,10 +32,7 @@ func (o *RegisterOpener) Open(_ context.Context, n node.Node) (workload.Client, 
 	if err != nil {
 		return nil, err
 	}
-	prefix := o.Prefix
-	if prefix == "" {
-		prefix = DefaultRegisterPrefix
-	}
+	prefix := cmp.Or(o.Prefix, DefaultRegisterPrefix)
 	return &registerClient{conn: c, prefix: prefix}, nil
 }
 

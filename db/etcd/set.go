@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -31,10 +32,7 @@ func (o *SetOpener) Open(_ context.Context, n node.Node) (workload.Client, error
 	if err != nil {
 		return nil, err
 	}
-	prefix := o.Prefix
-	if prefix == "" {
-		prefix = DefaultSetPrefix
-	}
+	prefix := cmp.Or(o.Prefix, DefaultSetPrefix)
 	return &setClient{conn: c, prefix: prefix}, nil
 }
 
