@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,14 +37,9 @@ func (a *app) clusterCmd() *cobra.Command {
 			}
 			defer rt.Close()
 			ctx := cmd.Context()
-			image := s.Cluster.Image
-			if image == "" {
-				if image, err = rt.BuildImage(ctx, tgt.db.Files(), nil); err != nil {
-					return err
-				}
-			}
-			id := fmt.Sprintf("%s-kept-%d", s.Name, time.Now().Unix())
-			c, err := rt.Up(ctx, docker.ClusterSpec{RunID: id, Scenario: s.Name, Nodes: s.Cluster.Nodes, Image: image, Command: tgt.db.Command})
+			// Run ids are short (Docker names); the scenario is a label.
+			id := fmt.Sprintf("kept-%s-%d", time.Now().UTC().Format("20060102t150405"), os.Getpid())
+			c, err := upCluster(ctx, rt, s, tgt, id, "")
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,15 @@ type netAdapter struct {
 	log     *slog.Logger
 	journal string
 	exec    *netfault.Executor
+	// protected are the controller's own addresses on the cluster
+	// network: no partition may drop them.
+	protected []netip.Addr
+}
+
+// protect adds addrs to the addresses no partition may drop. It must be
+// called before the first fault.
+func (a *netAdapter) protect(addrs ...netip.Addr) {
+	a.protected = append(a.protected, addrs...)
 }
 
 func newNet(log *slog.Logger, journal string) (*netAdapter, error) {
@@ -36,7 +45,7 @@ func (a *netAdapter) executor() (*netfault.Executor, error) {
 	if a.exec != nil {
 		return a.exec, nil
 	}
-	e, err := netfault.New(a.log, netfault.WithJournalFile(a.journal))
+	e, err := netfault.New(a.log, netfault.WithJournalFile(a.journal), netfault.WithProtected(a.protected...))
 	if err != nil {
 		return nil, fmt.Errorf("network fault executor: %w", err)
 	}

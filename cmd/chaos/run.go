@@ -168,19 +168,14 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		Log:          log,
 		Checkers:     append(tgt.workload.Checkers(), extra...),
 		Up: func(ctx context.Context) (controller.Cluster, error) {
-			if f.cluster != "" {
-				return rt.Attach(ctx, f.cluster)
+			c, err := upCluster(ctx, rt, s, tgt, runID, f.cluster)
+			if err != nil {
+				return nil, err
 			}
-			image := s.Cluster.Image
-			if image == "" {
-				image, err = rt.BuildImage(ctx, tgt.db.Files(), nil)
-				if err != nil {
-					return nil, err
-				}
-			}
-			return rt.Up(ctx, docker.ClusterSpec{
-				RunID: runID, Scenario: s.Name, Nodes: s.Cluster.Nodes, Image: image, Command: tgt.db.Command,
-			})
+			// The controller reaches the nodes through the network's
+			// gateway: no partition may cut it off.
+			net.protect(c.Gateway())
+			return c, nil
 		},
 		OnFaults: func([]node.Node) error { return guard.arm() },
 	}
@@ -231,6 +226,24 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		return runErr
 	}
 	return verdictError{res.Valid}
+}
+
+// upCluster attaches to the kept cluster named by attach, or builds the
+// node image (unless the scenario names one) and brings up a new cluster.
+func upCluster(ctx context.Context, rt *docker.Runtime, s *scenario.Scenario, tgt *target, runID, attach string) (*docker.Cluster, error) {
+	if attach != "" {
+		return rt.Attach(ctx, attach)
+	}
+	image := s.Cluster.Image
+	if image == "" {
+		var err error
+		if image, err = rt.BuildImage(ctx, tgt.db.Files(), nil); err != nil {
+			return nil, err
+		}
+	}
+	return rt.Up(ctx, docker.ClusterSpec{
+		RunID: runID, Scenario: s.Name, Nodes: s.Cluster.Nodes, Image: image, Command: tgt.db.Command,
+	})
 }
 
 // nonZeroQuiet maps the scenario's 0 (no quiet period) to the controller's
