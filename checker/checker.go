@@ -31,6 +31,7 @@ const (
 	Invalid
 )
 
+// String is "valid", "invalid" or "unknown".
 func (v Verdict) String() string {
 	switch v {
 	case Valid:

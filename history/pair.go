@@ -26,6 +26,7 @@ type ValidationError struct {
 	Msg   string
 }
 
+// Error renders the violation as "op N: what is wrong".
 func (e ValidationError) Error() string { return fmt.Sprintf("op %d: %s", e.Index, e.Msg) }
 
 // Pairs matches every invocation with its completion, in invocation order,

@@ -21,6 +21,7 @@ type ParseError struct {
 	Err   error
 }
 
+// Error renders the error as file:line: field "f": what is wrong.
 func (e *ParseError) Error() string {
 	loc := fmt.Sprintf("%s:%d", e.File, e.Line)
 	if e.Field != "" {
@@ -29,6 +30,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s: %v", loc, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Torn describes a last line that was cut short (the writer was killed
@@ -39,6 +41,7 @@ type Torn struct {
 	Bytes int // how many bytes it had
 }
 
+// String says which line was torn and that it was left out.
 func (t *Torn) String() string {
 	return fmt.Sprintf("line %d is torn (%d bytes, no newline): the writer stopped mid-line; it was left out", t.Line, t.Bytes)
 }

@@ -154,6 +154,7 @@ type ParseError struct {
 	Err   error
 }
 
+// Error renders the error as file:line:col: field: what is wrong.
 func (e *ParseError) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("%s:%d:%d: %s: %v", e.File, e.Line, e.Col, e.Field, e.Err)
@@ -161,6 +162,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Col, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // ReadFile reads the EDN history at path. See Read.
