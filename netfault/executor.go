@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"sync"
@@ -36,6 +37,10 @@ type targetState struct {
 	inode  uint64 // of t.NetNS when last applied; 0 if never applied
 	faults Faults
 	rel    *releaser // fallback delay, if any
+	// tc is the qdisc plan last written to the namespace of inode (nil:
+	// unknown, rebuild): an apply that keeps it leaves the qdiscs, and the
+	// packets they hold, alone.
+	tc *tcPlan
 }
 
 // Executor applies network faults inside nodes' network namespaces and
@@ -64,6 +69,15 @@ type Executor struct {
 	// egressOutput is set once the kernel refused a netdev egress chain
 	// (before 5.16): egress drops then go on the ip/ip6 output hook.
 	egressOutput bool
+
+	// seed seeds rng, which seeds each new releaser's jitter source.
+	seed   uint64
+	seeded bool
+	rng    *rand.Rand // under mu
+
+	// failNFT, if set (by tests only), fails the nftables write of an
+	// apply with its error before anything is written.
+	failNFT func() error
 }
 
 // Option configures an Executor.
@@ -114,6 +128,17 @@ func WithMethod(m Method) Option {
 	}
 }
 
+// WithSeed seeds the random source of the fallback delay's jitter (the
+// NFQUEUE releaser draws each held packet's delay in [Delay-Jitter,
+// Delay+Jitter] from it), so a run's seed drives it: the executor's source
+// seeds each target's releaser as it starts, in the order of the applies.
+// The draws a releaser makes still follow packet arrival, which no seed
+// fixes. Without WithSeed the seed is random (logged at debug level).
+// netem's own jitter (MethodNetem) is drawn by the kernel, not from this.
+func WithSeed(seed uint64) Option {
+	return func(e *Executor) error { e.seed, e.seeded = seed, true; return nil }
+}
+
 // New returns an Executor that logs to log (nil: no logs).
 func New(log *slog.Logger, opts ...Option) (*Executor, error) {
 	if log == nil {
@@ -125,7 +150,21 @@ func New(log *slog.Logger, opts ...Option) (*Executor, error) {
 			return nil, err
 		}
 	}
+	if !e.seeded {
+		e.seed = rand.Uint64()
+		e.log.Debug("netfault: random jitter seed", "seed", e.seed)
+	}
+	e.rng = rand.New(rand.NewPCG(e.seed, jitterStream))
 	return e, nil
+}
+
+// jitterStream is the PCG stream of the executor's source.
+const jitterStream = 0x6e6574666175_6c74 // "netfault"
+
+// jitterRandLocked returns a new releaser's jitter source, seeded from the
+// executor's.
+func (e *Executor) jitterRandLocked() *rand.Rand {
+	return rand.New(rand.NewPCG(e.rng.Uint64(), e.rng.Uint64()))
 }
 
 // Method is how this executor carries out Shape on this kernel: MethodNetem
@@ -322,6 +361,9 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 	if st.inode != 0 && st.inode != ns.inode {
 		e.retireLocked(ctx, st, "replaced by a new incarnation "+t.Incarnation)
 	}
+	if st.inode != ns.inode {
+		st.tc = nil // never written to this namespace
+	}
 
 	method := Method("")
 	sh := want.Shape
@@ -378,24 +420,47 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 }
 
 // writeLocked does the kernel work of an apply: the qdiscs first (a
-// foreign root qdisc refuses before anything changed), then the releaser
-// (bound before packets are queued to it), then nftables in one
-// transaction.
+// foreign root qdisc refuses before anything changed; an unchanged plan
+// leaves them alone), then the releaser (bound before packets are queued
+// to it), then nftables in one transaction. The releaser's delay changes
+// only once that transaction succeeded: on error the kernel keeps the old
+// rules, and the releaser the old delay.
 func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan, tp tcPlan, sh Shape) error {
-	if err := writeTC(ctx, ns, tp); err != nil {
+	kept := st.tc != nil && st.tc.equal(tp)
+	st.tc = nil // unknown until written
+	if err := writeTC(ctx, ns, tp, kept); err != nil {
 		return err
 	}
-	if np.delay {
-		if st.rel == nil {
-			rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter)
-			if err != nil {
-				return err
-			}
-			st.rel = rel
-		} else {
-			st.rel.setDelay(sh.Delay, sh.Jitter)
+	st.tc = &tp
+	started := false
+	if np.delay && st.rel == nil {
+		rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter, e.jitterRandLocked())
+		if err != nil {
+			return err
 		}
+		st.rel, started = rel, true
 	}
+	if err := e.writeNFTLocked(ctx, st, ns, np); err != nil {
+		if started { // no rule of ours queues to it
+			st.rel.Close()
+			st.rel = nil
+		}
+		return err
+	}
+	if np.delay && !started {
+		st.rel.setDelay(sh.Delay, sh.Jitter)
+	}
+	if !np.delay && st.rel != nil {
+		st.rel.Close()
+		st.rel = nil
+	}
+	return nil
+}
+
+// writeNFTLocked writes np to the namespace in one transaction. If our
+// queue rule goes, st's releaser is drained first (the kernel drops what
+// is still queued when the rule goes); on error its delay is restored.
+func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan) (err error) {
 	h, err := ns.rtnl(ctx)
 	if err != nil {
 		return err
@@ -415,7 +480,17 @@ func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, 
 		return err
 	}
 	if !np.delay && st.rel != nil {
-		st.rel.drain() // before the queue rule goes
+		delay, jitter := st.rel.drain() // before the queue rule goes
+		defer func() {
+			if err != nil {
+				st.rel.setDelay(delay, jitter) // the rule stays
+			}
+		}()
+	}
+	if e.failNFT != nil {
+		if err = e.failNFT(); err != nil {
+			return err
+		}
 	}
 	err = writeNFT(ns, np)
 	if errors.Is(err, unix.EOPNOTSUPP) && !np.egressOutput && (len(np.partition) > 0 || np.loss > 0) {
@@ -427,14 +502,7 @@ func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, 
 			err = nil
 		}
 	}
-	if err != nil {
-		return err
-	}
-	if !np.delay && st.rel != nil {
-		st.rel.Close()
-		st.rel = nil
-	}
-	return nil
+	return err
 }
 
 // mechanisms names how want is carried out, for the journal and logs.
@@ -463,6 +531,9 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 	if st != nil && st.inode != 0 && st.t.NetNS != t.NetNS {
 		// The namespace we applied to, if it still exists.
 		e.retireLocked(ctx, st, "healed")
+	}
+	if st != nil {
+		st.tc = nil // a failed heal leaves the qdiscs unknown
 	}
 	if st != nil && st.rel != nil {
 		// Release held packets before our queue rule goes, and unbind the
@@ -508,6 +579,7 @@ func (e *Executor) retireLocked(ctx context.Context, st *targetState, why string
 		st.rel.Close()
 		st.rel = nil
 	}
+	st.tc = nil
 	note, err := healNS(ctx, st.t.NetNS, st.inode)
 	entry := Entry{Op: OpHeal, Target: st.t.Name, Incarnation: st.t.Incarnation, NetNS: st.t.NetNS,
 		NetNSInode: st.inode, By: "executor", Note: why + ": " + note}

@@ -747,3 +747,197 @@ func restartB(t *testing.T, p *testPair) testNS {
 	connect(t, a2, b2)
 	return b2
 }
+
+// qdiscCounters returns the byte count and backlog of the qdisc with the
+// given handle on n's link; found is false if there is none.
+func qdiscCounters(t *testing.T, n testNS, handle uint32) (bytes uint64, backlog uint32, found bool) {
+	t.Helper()
+	h := nsHandle(t, n)
+	defer h.Close()
+	l, err := h.LinkByName(n.link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := h.QdiscList(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.Attrs().Handle != handle {
+			continue
+		}
+		st := q.Attrs().Statistics
+		if st == nil || st.Basic == nil || st.Queue == nil {
+			t.Fatalf("qdisc %s on %s has no statistics", netlink.HandleStr(handle), n.link)
+		}
+		return st.Basic.Bytes, st.Queue.Backlog, true
+	}
+	return 0, 0, false
+}
+
+// TestPartitionChangesLeaveTheRateQdiscsAlone: with a rate limit on a
+// busy link, changing the partition (an unchanged tc plan) must not
+// rebuild our qdiscs, which would drop the packets the tbf holds. A
+// rebuild resets the tbf's byte counter, so it must only grow.
+func TestPartitionChangesLeaveTheRateQdiscsAlone(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t)
+	ctx := ctxT(t)
+	var got atomic.Int64
+	listenTCP(t, p.b, port, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			got.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 1_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dialTCP(p.a, netip.AddrPortFrom(p.b.addr, port), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		buf := make([]byte, 32<<10)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			if _, err := c.Write(buf); err != nil && !isTimeout(err) {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-writerDone
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	})
+
+	time.Sleep(300 * time.Millisecond) // the tbf fills
+	last, backlog, ok := qdiscCounters(t, p.a, tbfHandle)
+	if !ok || last == 0 {
+		t.Fatalf("rate-limited transfer: tbf found %v, %d bytes through it", ok, last)
+	}
+	t.Logf("tbf before partition changes: %d bytes, backlog %d", last, backlog)
+	const changes = 5
+	for i := range changes {
+		drop := []netip.Addr{netip.AddrFrom4([4]byte{10, 1, 2, byte(i)})}
+		if err := e.Partition(ctx, p.a.target("1"), drop); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		bytes, backlog, ok := qdiscCounters(t, p.a, tbfHandle)
+		if !ok {
+			t.Fatalf("change %d: the tbf is gone", i)
+		}
+		t.Logf("after partition change %d: tbf %d bytes, backlog %d", i, bytes, backlog)
+		if bytes < last {
+			t.Errorf("change %d: tbf byte counter went from %d to %d: the qdiscs were rebuilt", i, last, bytes)
+		}
+		last = bytes
+	}
+	f, _ := e.Faults(p.a.name)
+	if f.Shape.Rate != 1_000_000 || len(f.Partition) != 1 {
+		t.Errorf("Faults = %+v, want the rate and the last partition", f)
+	}
+	if got.Load() == 0 {
+		t.Error("nothing arrived through the rate limit")
+	}
+	// A changed plan still rebuilds: a new rate takes effect.
+	if err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 2_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes, _, ok := qdiscCounters(t, p.a, tbfHandle); !ok || bytes >= last {
+		t.Errorf("after a rate change: tbf found %v with %d bytes (had %d), want a new tbf", ok, bytes, last)
+	}
+}
+
+// TestFailedNFTWriteKeepsTheReleasersDelay: when the nftables write of an
+// apply fails, the kernel keeps the old rules, so the fallback releaser
+// must keep delaying packets as before (neither the new delay nor, when
+// the delay was being removed, none).
+func TestFailedNFTWriteKeepsTheReleasersDelay(t *testing.T) {
+	p := newTestPair(t)
+	e, _ := newExecutor(t, WithMethod(MethodFallback))
+	ctx := ctxT(t)
+	tb := p.b.target("1")
+	setFail := func(fail bool) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.failNFT = nil
+		if fail {
+			e.failNFT = func() error { return errors.New("injected nft failure") }
+		}
+	}
+	const delay = 100 * time.Millisecond
+	if err := e.Shape(ctx, tb, Shape{Delay: delay}); err != nil {
+		t.Fatal(err)
+	}
+	// A partition of an address nobody uses, so that removing the delay
+	// is an apply (with a rule left), not a heal.
+	if err := e.Partition(ctx, tb, []netip.Addr{netip.MustParseAddr("10.1.2.3")}); err != nil {
+		t.Fatal(err)
+	}
+	if lo, _ := minMax(udpRTTs(t, p.a, p.b, 5)); lo < delay {
+		t.Fatalf("RTT %v under a %v delay", lo, delay)
+	}
+
+	setFail(true)
+	for _, c := range []struct {
+		name string
+		s    Shape
+	}{
+		{"a new delay", Shape{Delay: 10 * time.Millisecond}},
+		{"no delay", Shape{}},
+	} {
+		if err := e.Shape(ctx, tb, c.s); err == nil || !strings.Contains(err.Error(), "injected") {
+			t.Fatalf("%s with a failing nft write: %v, want the injected error", c.name, err)
+		}
+		if f, _ := e.Faults(p.b.name); f.Shape.Delay != delay {
+			t.Errorf("%s failed: Faults().Shape = %+v, want the old delay %v", c.name, f.Shape, delay)
+		}
+		rtts := udpRTTs(t, p.a, p.b, 5)
+		lo, _ := minMax(rtts)
+		t.Logf("after a failed apply of %s: RTT min %v, median %v", c.name, lo, median(rtts))
+		if lo < delay {
+			t.Errorf("after a failed apply of %s: RTT min %v, want the old delay %v kept", c.name, lo, delay)
+		}
+		if !queueBound(t, p.b) {
+			t.Errorf("after a failed apply of %s: the queue is no longer bound", c.name)
+		}
+	}
+
+	setFail(false)
+	if err := e.Shape(ctx, tb, Shape{}); err != nil {
+		t.Fatal(err)
+	}
+	if med := median(udpRTTs(t, p.a, p.b, 5)); med > 20*time.Millisecond {
+		t.Errorf("delay removed: RTT median %v", med)
+	}
+	if queueBound(t, p.b) {
+		t.Error("delay removed: the queue is still bound")
+	}
+
+	// A releaser started for an apply whose nft write fails is not left
+	// bound: no rule of ours queues to it.
+	setFail(true)
+	if err := e.Shape(ctx, tb, Shape{Delay: delay}); err == nil {
+		t.Fatal("Shape with a failing nft write succeeded")
+	}
+	if queueBound(t, p.b) {
+		t.Error("a failed apply left a queue bound")
+	}
+	setFail(false)
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -445,5 +446,54 @@ func TestExecutorRejectsBadInput(t *testing.T) {
 	// Heal of a namespace that does not exist succeeds.
 	if err := e.Heal(ctx, Target{Name: "n1", NetNS: "/nonexistent/ns"}); err != nil {
 		t.Errorf("Heal of a missing namespace: %v", err)
+	}
+}
+
+// TestWithSeedDrivesJitter: executors with the same seed give their
+// releasers jitter sources that draw the same delays, in [delay-jitter,
+// delay+jitter]; another seed, or none, draws others.
+func TestWithSeedDrivesJitter(t *testing.T) {
+	const delay, jitter = 50 * time.Millisecond, 20 * time.Millisecond
+	// draws returns the delays drawn by the first two releasers of e.
+	draws := func(e *Executor) [2][]time.Duration {
+		var out [2][]time.Duration
+		for i := range out {
+			e.mu.Lock()
+			r := &releaser{rng: e.jitterRandLocked(), params: [2]time.Duration{delay, jitter}}
+			e.mu.Unlock()
+			for range 100 {
+				r.mu.Lock()
+				out[i] = append(out[i], r.nextDelayLocked())
+				r.mu.Unlock()
+			}
+		}
+		return out
+	}
+	newE := func(opts ...Option) *Executor {
+		e, err := New(nil, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	a, b := draws(newE(WithSeed(42))), draws(newE(WithSeed(42)))
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			t.Errorf("releaser %d: same seed, different delays:\n%v\n%v", i, a[i], b[i])
+		}
+		for _, d := range a[i] {
+			if d < delay-jitter || d > delay+jitter {
+				t.Fatalf("releaser %d drew %v, want within %v ± %v", i, d, delay, jitter)
+			}
+		}
+	}
+	if slices.Equal(a[0], a[1]) {
+		t.Error("two releasers of one executor drew the same delays")
+	}
+	if c := draws(newE(WithSeed(43))); slices.Equal(a[0], c[0]) {
+		t.Error("seeds 42 and 43 drew the same delays")
+	}
+	if x, y := draws(newE()), draws(newE()); slices.Equal(x[0], y[0]) {
+		t.Error("two executors without a seed drew the same delays")
 	}
 }

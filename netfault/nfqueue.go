@@ -71,8 +71,9 @@ type releaser struct {
 // startReleaser binds QueueNum in the namespace behind nsFD. The netlink
 // socket is created by a goroutine whose OS thread has entered that
 // namespace (the netlink library's Config.NetNS does exactly that), so the
-// queue it binds is the namespace's own.
-func startReleaser(log *slog.Logger, nsFD int, nsPath string, delay, jitter time.Duration) (*releaser, error) {
+// queue it binds is the namespace's own. Jitter is drawn from rng, which
+// the releaser owns from now on.
+func startReleaser(log *slog.Logger, nsFD int, nsPath string, delay, jitter time.Duration, rng *rand.Rand) (*releaser, error) {
 	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: nsFD})
 	if err != nil {
 		return nil, fmt.Errorf("nfqueue in %s: dial: %w", nsPath, err)
@@ -104,7 +105,7 @@ func startReleaser(log *slog.Logger, nsFD int, nsPath string, delay, jitter time
 	r := &releaser{
 		log:      log,
 		conn:     conn,
-		rng:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		rng:      rng,
 		params:   [2]time.Duration{delay, jitter},
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
@@ -123,11 +124,14 @@ func (r *releaser) setDelay(delay, jitter time.Duration) {
 	r.mu.Unlock()
 }
 
-// drain gives every held packet its verdict now and waits (up to a
-// second) until none is held. Call it before removing our queue rule: the
-// kernel drops the packets still queued when a hook goes away.
-func (r *releaser) drain() {
+// drain gives every held packet its verdict now, and every packet queued
+// from now on at once, and waits (up to a second) until none is held. Call
+// it before removing our queue rule: the kernel drops the packets still
+// queued when a hook goes away. It returns the delay and jitter it
+// replaced, for setDelay to restore if the rule stays after all.
+func (r *releaser) drain() (delay, jitter time.Duration) {
 	r.mu.Lock()
+	delay, jitter = r.params[0], r.params[1]
 	r.params = [2]time.Duration{}
 	for i := range r.pending {
 		r.pending[i].due = time.Time{}
@@ -143,10 +147,11 @@ func (r *releaser) drain() {
 		n := len(r.pending)
 		r.mu.Unlock()
 		if n == 0 {
-			return
+			return delay, jitter
 		}
 		time.Sleep(time.Millisecond)
 	}
+	return delay, jitter
 }
 
 // receive reads queued packets and schedules their release.
@@ -184,14 +189,7 @@ func (r *releaser) receive() {
 				r.log.Warn("nfqueue: bad packet message", "err", err)
 				continue
 			}
-			d := r.params[0]
-			if j := r.params[1]; j > 0 {
-				d += time.Duration(r.rng.Int64N(int64(2*j)+1)) - j
-				if d < 0 {
-					d = 0
-				}
-			}
-			heap.Push(&r.pending, heldPacket{id: id, due: now.Add(d)})
+			heap.Push(&r.pending, heldPacket{id: id, due: now.Add(r.nextDelayLocked())})
 			r.held++
 		}
 		r.mu.Unlock()
@@ -200,6 +198,18 @@ func (r *releaser) receive() {
 		default:
 		}
 	}
+}
+
+// nextDelayLocked draws the delay of the next held packet: the delay,
+// plus a uniform jitter in [-jitter, +jitter], never below zero. r.mu must
+// be held (it guards rng).
+func (r *releaser) nextDelayLocked() time.Duration {
+	d := r.params[0]
+	if j := r.params[1]; j > 0 {
+		d += time.Duration(r.rng.Int64N(int64(2*j)+1)) - j
+		d = max(d, 0)
+	}
+	return d
 }
 
 // release gives verdicts to packets whose time has come.

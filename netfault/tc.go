@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -40,6 +41,14 @@ type tcPlan struct {
 }
 
 func (p tcPlan) empty() bool { return p.rate == 0 && p.netem == nil }
+
+// equal reports whether p and q build the same qdiscs.
+func (p tcPlan) equal(q tcPlan) bool {
+	if p.rate != q.rate || (p.netem == nil) != (q.netem == nil) || !slices.Equal(p.dests, q.dests) {
+		return false
+	}
+	return p.netem == nil || *p.netem == *q.netem
+}
 
 // foreignRootError says a link has a root qdisc that is not ours and not
 // the kernel's default: we refuse to replace it.
@@ -97,8 +106,11 @@ func deleteOurRoot(h *netlink.Handle, l netlink.Link) error {
 
 // writeTC makes every non-loopback link of the namespace match plan.
 // Links with a foreign root qdisc are checked first, so a refusal changes
-// nothing.
-func writeTC(ctx context.Context, ns *nsRef, plan tcPlan) error {
+// nothing. If kept is true, plan is the one last written to this
+// namespace: a link whose root is already our htb is left alone, so the
+// packets our qdiscs hold are not dropped by a needless rebuild (a link
+// that has no htb of ours, new or stripped by someone, is built).
+func writeTC(ctx context.Context, ns *nsRef, plan tcPlan, kept bool) error {
 	h, err := ns.rtnl(ctx)
 	if err != nil {
 		return err
@@ -123,6 +135,16 @@ func writeTC(ctx context.Context, ns *nsRef, plan tcPlan) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if kept && !plan.empty() {
+			q, err := rootQdisc(h, l)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if q != nil && q.Attrs().Handle == htbHandle {
+				continue
+			}
+		}
 		// Rebuild from scratch: delete ours, then add the plan.
 		if err := deleteOurRoot(h, l); err != nil {
 			errs = append(errs, err)
@@ -143,7 +165,7 @@ func writeTC(ctx context.Context, ns *nsRef, plan tcPlan) error {
 }
 
 // deleteTC removes our qdiscs from every link of the namespace.
-func deleteTC(ctx context.Context, ns *nsRef) error { return writeTC(ctx, ns, tcPlan{}) }
+func deleteTC(ctx context.Context, ns *nsRef) error { return writeTC(ctx, ns, tcPlan{}, false) }
 
 // addTC builds the plan on one link.
 func addTC(h *netlink.Handle, l netlink.Link, plan tcPlan) error {

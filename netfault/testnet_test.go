@@ -419,13 +419,13 @@ func tcpThroughput(t *testing.T, a testNS, to netip.AddrPort, d time.Duration, r
 	return float64(got*8) / time.Since(baseAt).Seconds()
 }
 
-// newExecutor returns an executor with a journal in the test's folder,
-// healing everything at cleanup.
-func newExecutor(t *testing.T) (*Executor, string) {
+// newExecutor returns an executor with a journal in the test's folder and
+// opts, healing everything at cleanup.
+func newExecutor(t *testing.T, opts ...Option) (*Executor, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "faults.jsonl")
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := New(log, WithJournalFile(path))
+	e, err := New(log, append([]Option{WithJournalFile(path)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

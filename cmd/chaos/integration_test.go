@@ -247,7 +247,7 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 	// Cut n1 from n2, both ways, through the CLI's adapter, as the nemesis
 	// does with a grudge {n1: [n2], n2: [n1]}.
 	journal := filepath.Join(t.TempDir(), store.JournalFile)
-	adapter, err := newNet(log, journal)
+	adapter, err := newNet(log, journal, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

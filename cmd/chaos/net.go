@@ -25,6 +25,7 @@ import (
 type netAdapter struct {
 	log     *slog.Logger
 	journal string
+	seed    uint64 // the run's seed, for the executor's jitter
 	exec    *netfault.Executor
 	// protected are the controller's own addresses on the cluster
 	// network: no partition may drop them.
@@ -37,15 +38,15 @@ func (a *netAdapter) protect(addrs ...netip.Addr) {
 	a.protected = append(a.protected, addrs...)
 }
 
-func newNet(log *slog.Logger, journal string) (*netAdapter, error) {
-	return &netAdapter{log: log, journal: journal}, nil
+func newNet(log *slog.Logger, journal string, seed uint64) (*netAdapter, error) {
+	return &netAdapter{log: log, journal: journal, seed: seed}, nil
 }
 
 func (a *netAdapter) executor() (*netfault.Executor, error) {
 	if a.exec != nil {
 		return a.exec, nil
 	}
-	e, err := netfault.New(a.log, netfault.WithJournalFile(a.journal), netfault.WithProtected(a.protected...))
+	e, err := netfault.New(a.log, netfault.WithJournalFile(a.journal), netfault.WithProtected(a.protected...), netfault.WithSeed(a.seed))
 	if err != nil {
 		return nil, fmt.Errorf("network fault executor: %w", err)
 	}

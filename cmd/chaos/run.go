@@ -142,7 +142,7 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 	// pid across stores.
 	runID := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
 	journal := run.Path(store.JournalFile)
-	net, err := newNet(log, journal)
+	net, err := newNet(log, journal, s.Seed)
 	if err != nil {
 		return err
 	}
