@@ -215,17 +215,7 @@ func TestDelayAddsToRoundTrips(t *testing.T) {
 
 	// TCP keeps working at a useful rate under delay (the queue is on the
 	// receiver, so the sender's TCP is not throttled by its own queue).
-	var got atomic.Int64
-	listenTCP(t, p.b, port, func(c net.Conn) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := c.Read(buf)
-			got.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	})
+	got := countingSink(t, p.b)
 	bps := tcpThroughput(t, p.a, netip.AddrPortFrom(p.b.addr, port), 2*time.Second, got.Load)
 	t.Logf("MEASURED TCP throughput a -> b with 100ms delay: %.1f Mbit/s", bps/1e6)
 	if bps < 1e6 {
@@ -284,17 +274,7 @@ func TestRateCapsThroughput(t *testing.T) {
 	p := newTestPair(t)
 	e, _ := newExecutor(t)
 	ctx := ctxT(t)
-	var got atomic.Int64
-	listenTCP(t, p.b, port, func(c net.Conn) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := c.Read(buf)
-			got.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	})
+	got := countingSink(t, p.b)
 	to := netip.AddrPortFrom(p.b.addr, port)
 	free := tcpThroughput(t, p.a, to, 400*time.Millisecond, got.Load)
 	if err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 1_000_000}); err != nil {
@@ -320,19 +300,9 @@ func TestRateCapsThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	toB := tcpThroughput(t, p.a, to, 400*time.Millisecond, got.Load)
-	var got2 atomic.Int64
 	otherNS := p.b
 	otherNS.addr = other
-	listenTCP(t, otherNS, port, func(c net.Conn) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := c.Read(buf)
-			got2.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	})
+	got2 := countingSink(t, otherNS)
 	toOther := tcpThroughput(t, p.a, netip.AddrPortFrom(other, port), 2*time.Second, got2.Load)
 	t.Logf("MEASURED rate 1 Mbit/s to one dest: to it %.3f Mbit/s, to another %.0f Mbit/s", toOther/1e6, toB/1e6)
 	if toOther > 1.1e6 {
@@ -783,17 +753,7 @@ func TestPartitionChangesLeaveTheRateQdiscsAlone(t *testing.T) {
 	p := newTestPair(t)
 	e, _ := newExecutor(t)
 	ctx := ctxT(t)
-	var got atomic.Int64
-	listenTCP(t, p.b, port, func(c net.Conn) {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := c.Read(buf)
-			got.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	})
+	got := countingSink(t, p.b)
 	if err := e.Shape(ctx, p.a.target("1"), Shape{Rate: 1_000_000}); err != nil {
 		t.Fatal(err)
 	}
@@ -940,4 +900,21 @@ func TestFailedNFTWriteKeepsTheReleasersDelay(t *testing.T) {
 		t.Error("a failed apply left a queue bound")
 	}
 	setFail(false)
+}
+
+// countingSink listens on port in n and counts every byte it receives.
+func countingSink(t *testing.T, n testNS) *atomic.Int64 {
+	t.Helper()
+	got := new(atomic.Int64)
+	listenTCP(t, n, port, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			k, err := c.Read(buf)
+			got.Add(int64(k))
+			if err != nil {
+				return
+			}
+		}
+	})
+	return got
 }
