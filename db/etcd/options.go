@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path"
@@ -74,42 +75,18 @@ type Options struct {
 
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
-	if o.Binary == "" {
-		o.Binary = DefaultBinary
-	}
-	if o.Reads == "" {
-		o.Reads = Linearizable
-	}
-	if o.HeartbeatInterval == 0 {
-		o.HeartbeatInterval = DefaultHeartbeatInterval
-	}
-	if o.ElectionTimeout == 0 {
-		o.ElectionTimeout = DefaultElectionTimeout
-	}
-	if o.DataDir == "" {
-		o.DataDir = DefaultDataDir
-	}
-	if o.ClientPort == 0 {
-		o.ClientPort = DefaultClientPort
-	}
-	if o.PeerPort == 0 {
-		o.PeerPort = DefaultPeerPort
-	}
-	if o.ClusterToken == "" {
-		o.ClusterToken = DefaultClusterToken
-	}
-	if o.SetupTimeout == 0 {
-		o.SetupTimeout = DefaultSetupTimeout
-	}
-	if o.StartTimeout == 0 {
-		o.StartTimeout = DefaultStartTimeout
-	}
-	if o.ConnectTimeout == 0 {
-		o.ConnectTimeout = DefaultConnectTimeout
-	}
-	if o.OpTimeout == 0 {
-		o.OpTimeout = DefaultOpTimeout
-	}
+	o.Binary = cmp.Or(o.Binary, DefaultBinary)
+	o.Reads = cmp.Or(o.Reads, Linearizable)
+	o.HeartbeatInterval = cmp.Or(o.HeartbeatInterval, DefaultHeartbeatInterval)
+	o.ElectionTimeout = cmp.Or(o.ElectionTimeout, DefaultElectionTimeout)
+	o.DataDir = cmp.Or(o.DataDir, DefaultDataDir)
+	o.ClientPort = cmp.Or(o.ClientPort, DefaultClientPort)
+	o.PeerPort = cmp.Or(o.PeerPort, DefaultPeerPort)
+	o.ClusterToken = cmp.Or(o.ClusterToken, DefaultClusterToken)
+	o.SetupTimeout = cmp.Or(o.SetupTimeout, DefaultSetupTimeout)
+	o.StartTimeout = cmp.Or(o.StartTimeout, DefaultStartTimeout)
+	o.ConnectTimeout = cmp.Or(o.ConnectTimeout, DefaultConnectTimeout)
+	o.OpTimeout = cmp.Or(o.OpTimeout, DefaultOpTimeout)
 	return o
 }
 
