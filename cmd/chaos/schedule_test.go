@@ -130,4 +130,3 @@ func TestFixedSeedsKeepTheirRecordedFaultSchedules(t *testing.T) {
 		t.Fatalf("schedule has %d lines, recorded %d", len(gl), len(wl))
 	}
 }
-
