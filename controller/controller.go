@@ -34,6 +34,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/nemesis"
@@ -42,12 +43,14 @@ import (
 	"github.com/chaos-testing/chaos/workload"
 )
 
-// Cluster is a set of nodes brought up for a run, however they were made.
+// Cluster is a set of nodes brought up for a run, however they were made
+// (the part of cluster.Cluster a run needs).
 type Cluster interface {
 	// Nodes are the cluster's nodes, n1..nN.
 	Nodes() []node.Node
-	// CollectLogs writes each node's logs under dir/<node>/.
-	CollectLogs(ctx context.Context, dir string) error
+	// CollectLogs writes each node's logs under dir/<node>/: its server's
+	// output, and the files files lists (the db's log files).
+	CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error
 	// Down tears the cluster down.
 	Down(ctx context.Context) error
 }
@@ -106,7 +109,7 @@ type Test struct {
 	// progress, from a goroutine of its own.
 	Progress func(Snapshot)
 	// OnFaults, if set, is called once before the nemesis starts, with the
-	// cluster's nodes, so a crash guard can be armed (see cmd/chaos).
+	// cluster's nodes, so a crash guard can be armed (see package runner).
 	OnFaults func(nodes []node.Node) error
 }
 
@@ -533,7 +536,11 @@ func (r *runner) collectLogs(ctx context.Context) {
 	}
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := r.cluster.CollectLogs(lctx, r.t.Run.Path(store.NodesDir)); err != nil {
+	var files cluster.LogFiles
+	if r.t.DB != nil {
+		files = r.t.DB
+	}
+	if err := r.cluster.CollectLogs(lctx, r.t.Run.Path(store.NodesDir), files); err != nil {
 		r.notef("collecting node logs: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/controller"
+	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/nemesis"
@@ -16,14 +17,6 @@ import (
 	"github.com/chaos-testing/chaos/store"
 	"github.com/chaos-testing/chaos/workload/register"
 )
-
-// procs carries out process faults on testtarget's fake nodes.
-type procs struct{}
-
-func (procs) Kill(ctx context.Context, n node.Node) error   { return n.Kill(ctx) }
-func (procs) Start(ctx context.Context, n node.Node) error  { return n.Start(ctx) }
-func (procs) Pause(ctx context.Context, n node.Node) error  { return n.Pause(ctx) }
-func (procs) Resume(ctx context.Context, n node.Node) error { return n.Resume(ctx) }
 
 // runPipeline runs the register workload, with kills and pauses, against
 // an in-process target with the given bugs, and returns the results and
@@ -46,7 +39,7 @@ func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*store.Result
 		Up:       func(context.Context) (controller.Cluster, error) { return tgt, nil },
 		Workload: w, Opener: tgt,
 		Nemesis: func(nodes []node.Node) (nemesis.Nemesis, error) {
-			return nemesis.New(nodes, procs{}, nil, nemesis.Config{Faults: []string{"kill", "pause"}, Interval: 100 * time.Millisecond}, nil)
+			return nemesis.New(nodes, db.NodeProcesses{}, nil, nemesis.Config{Faults: []string{"kill", "pause"}, Interval: 100 * time.Millisecond}, nil)
 		},
 		Concurrency: 6, Rate: 2000, TimeLimit: 1500 * time.Millisecond,
 		OpTimeout: 50 * time.Millisecond, Quiet: 10 * time.Millisecond, FinalTimeout: 5 * time.Second,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/node"
 )
 
@@ -27,50 +28,9 @@ type Processes interface {
 	Resume(ctx context.Context, n node.Node) error
 }
 
-// Net carries out network faults inside one node's network namespace.
-//
-// Partition replaces n's partition (not its shape): n drops all traffic to
-// and from drop, both ways. Shape replaces n's packet shape (not its
-// partition). Heal removes both from n; it is idempotent, and healing a
-// node whose namespace is gone (the node was killed) is not an error.
-// Partition and Shape on a node that is not running return an error
-// wrapping node.ErrNotRunning, which tells Combined to defer the fault.
-// The controller's own address is never passed in drop: only node
-// addresses are, so clients always reach every node.
-type Net interface {
-	Partition(ctx context.Context, n node.Node, drop []netip.Addr) error
-	Shape(ctx context.Context, n node.Node, s Shape) error
-	Heal(ctx context.Context, n node.Node) error
-}
-
-// MechanismReporter is optionally implemented by a Net to say how it
-// applies a kind of fault ("partition" or "packet"), for instance
-// "nftables", "netem" or "nft+nfqueue"; it is recorded in the outcomes.
-type MechanismReporter interface {
-	Mechanism(kind string) string
-}
-
-// Shape is a packet fault on a node's traffic. Zero fields do nothing.
-type Shape struct {
-	// Delay is added to each packet, varied by up to ± Jitter.
-	Delay, Jitter time.Duration
-	// Loss, Duplicate, Corrupt and Reorder are percentages of packets.
-	Loss, Duplicate, Corrupt, Reorder float64
-	// Rate caps the bandwidth, in bits per second; 0 is no cap.
-	Rate uint64
-	// Dests limits the fault to traffic to these addresses; empty is all
-	// traffic. The nemesis always sets the other nodes' addresses, as
-	// Jepsen does, so traffic to the controller is not shaped.
-	Dests []netip.Addr
-}
-
-func (s *Shape) equal(t *Shape) bool {
-	if s == nil || t == nil {
-		return s == t
-	}
-	return s.Delay == t.Delay && s.Jitter == t.Jitter && s.Loss == t.Loss && s.Duplicate == t.Duplicate &&
-		s.Corrupt == t.Corrupt && s.Reorder == t.Reorder && s.Rate == t.Rate && slices.Equal(s.Dests, t.Dests)
-}
+// Net carries out network faults; see fault.Net. Nil means the runtime has
+// no network fault executor, and network faults are refused.
+type Net = fault.Net
 
 // Combined is the nemesis of a scenario: it draws faults from a list and
 // alternates Jepsen-style: wait, start a fault, wait, stop it, and so on.
@@ -122,7 +82,7 @@ type Combined struct {
 
 type shaped struct {
 	packet Packet // as recorded, Nodes = the nodes of that fault
-	shape  Shape
+	shape  fault.Shape
 }
 
 var _ Nemesis = (*Combined)(nil)
@@ -428,12 +388,16 @@ func (c *Combined) restart(ctx context.Context, n string, out *Outcome) error {
 	return err
 }
 
-// incarnation asks n for the id of its network namespace, best effort: a
-// node that is down may have none.
+// incarnation asks n for the id of its incarnation, best effort: a node
+// that is down has none, and one whose runtime cannot tell says so.
 func (c *Combined) incarnation(ctx context.Context, n string) string {
-	_, inc, err := c.nodes[n].NetNS(ctx)
+	p, err := node.ProcessOf(c.nodes[n])
 	if err != nil {
-		c.log.Debug("nemesis: no network namespace", "node", n, "err", err)
+		return ""
+	}
+	inc, err := p.Incarnation(ctx)
+	if err != nil {
+		c.log.Debug("nemesis: no incarnation", "node", n, "err", err)
 		return ""
 	}
 	return inc
@@ -570,12 +534,7 @@ func (c *Combined) startPacket(ctx context.Context, v any, out *Outcome) error {
 	return err
 }
 
-func (c *Combined) mechanism(kind string) string {
-	if m, ok := c.net.(MechanismReporter); ok {
-		return m.Mechanism(kind)
-	}
-	return ""
-}
+func (c *Combined) mechanism(kind string) string { return c.net.Mechanism(kind) }
 
 // setNet makes drops and shapes the network faults in effect, node by
 // node, changing only nodes whose faults change. The new state is tracked
@@ -643,7 +602,7 @@ func sameShaped(a, b *shaped) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.shape.equal(&b.shape)
+	return a.shape.Equal(b.shape)
 }
 
 func (c *Combined) addrs(names []string) []netip.Addr {

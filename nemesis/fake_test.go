@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaos-testing/chaos/fault"
+
 	"github.com/chaos-testing/chaos/node"
 )
 
@@ -43,19 +45,20 @@ func (n *fakeNode) Start(context.Context) error           { return errors.New("f
 func (n *fakeNode) Pause(context.Context) error           { return errors.New("fake node: use the db") }
 func (n *fakeNode) Resume(context.Context) error          { return errors.New("fake node: use the db") }
 func (n *fakeNode) Logs(context.Context, io.Writer) error { return nil }
-func (n *fakeNode) NetNS(context.Context) (string, string, error) {
+func (n *fakeNode) Incarnation(context.Context) (string, error) {
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
 	if n.c.down[n.name] {
-		return "", "", fmt.Errorf("netns of %s: %w", n.name, node.ErrNotRunning)
+		return "", fmt.Errorf("incarnation of %s: %w", n.name, node.ErrNotRunning)
 	}
-	return "/proc/fake/" + n.name + "/ns/net", fmt.Sprintf("%s#%d", n.name, n.c.inc[n.name]), nil
+	return fmt.Sprintf("%s#%d", n.name, n.c.inc[n.name]), nil
 }
+func (n *fakeNode) Pids(context.Context) ([]int, error) { return nil, errors.New("fake node: no pids") }
 
 // rules are the network faults in one node's namespace.
 type rules struct {
 	drops []netip.Addr
-	shape *Shape
+	shape *fault.Shape
 }
 
 // injected is an error a fake call returns; applied says whether the
@@ -201,7 +204,7 @@ func (c *fakeCluster) Partition(ctx context.Context, n node.Node, drop []netip.A
 	})
 }
 
-func (c *fakeCluster) Shape(ctx context.Context, n node.Node, s Shape) error {
+func (c *fakeCluster) Shape(ctx context.Context, n node.Node, s fault.Shape) error {
 	call := fmt.Sprintf("shape %s %s", n.Name(), shapeString(s))
 	return c.do(ctx, call, func() error {
 		if c.down[n.Name()] {
@@ -221,9 +224,11 @@ func (c *fakeCluster) Heal(ctx context.Context, n node.Node) error {
 	})
 }
 
-func (c *fakeCluster) Mechanism(kind string) string { return "fake-" + kind }
+func (c *fakeCluster) Mechanism(kind string) string  { return "fake-" + kind }
+func (c *fakeCluster) HealAll(context.Context) error { return nil }
+func (c *fakeCluster) Close() error                  { return nil }
 
-func shapeString(s Shape) string {
+func shapeString(s fault.Shape) string {
 	var b strings.Builder
 	if s.Delay > 0 {
 		fmt.Fprintf(&b, "delay=%s±%s ", s.Delay, s.Jitter)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/chaos-testing/chaos/fault"
 	"time"
 )
 
@@ -70,8 +71,8 @@ type Packet struct {
 }
 
 // shape converts p's parameters (not its nodes) into a Shape.
-func (p Packet) shape() (Shape, error) {
-	var s Shape
+func (p Packet) shape() (fault.Shape, error) {
+	var s fault.Shape
 	var err error
 	if p.Delay != "" {
 		if s.Delay, err = time.ParseDuration(p.Delay); err != nil || s.Delay < 0 {

@@ -202,12 +202,11 @@ func Pending(entries []Entry) []Entry {
 // faulted (see Pending), and appends a heal entry for each. This is how a
 // crashed controller's faults are removed; it needs no executor state.
 // Namespaces that are gone, or whose path now leads to another namespace,
-// hold nothing of ours and count as healed.
-func HealJournal(ctx context.Context, path string) error {
-	return healJournal(ctx, path, slog.New(slog.DiscardHandler))
-}
-
-func healJournal(ctx context.Context, path string, log *slog.Logger) error {
+// hold nothing of ours and count as healed. log may be nil.
+func HealJournal(ctx context.Context, path string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	entries, err := ReadJournal(path)
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -568,7 +567,7 @@ func TestHealJournalRemovesACrashedControllersFaults(t *testing.T) {
 	if err := tcpReachable(p.b, toA, 400*time.Millisecond); err == nil {
 		t.Fatal("partition did not survive the executor")
 	}
-	if err := HealJournal(ctx, path); err != nil {
+	if err := HealJournal(ctx, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := tcpReachable(p.b, toA, time.Second); err != nil {
@@ -582,61 +581,8 @@ func TestHealJournalRemovesACrashedControllersFaults(t *testing.T) {
 	if pend := Pending(entries); len(pend) != 0 {
 		t.Errorf("journal still lists %+v", pend)
 	}
-	if err := HealJournal(ctx, path); err != nil { // idempotent
+	if err := HealJournal(ctx, path, nil); err != nil { // idempotent
 		t.Error(err)
-	}
-}
-
-func TestWatchdogHealsWhenControllerDies(t *testing.T) {
-	p := newTestPair(t)
-	e, path := newExecutor(t)
-	ctx := ctxT(t)
-	listenTCP(t, p.a, port, nil)
-	toA := netip.AddrPortFrom(p.a.addr, port)
-
-	ctl := exec.Command("sleep", "60") // stands in for the controller
-	if err := ctl.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ctl.Process.Kill(); ctl.Wait() })
-	done := make(chan error, 1)
-	go func() { done <- RunWatchdog(ctx, path, ctl.Process.Pid, e.log.With("who", "watchdog")) }()
-
-	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * WatchdogInterval)
-	if err := tcpReachable(p.b, toA, 400*time.Millisecond); err == nil {
-		t.Fatal("not partitioned while the controller lives")
-	}
-	select {
-	case err := <-done:
-		t.Fatalf("watchdog returned while the controller lives: %v", err)
-	default:
-	}
-	killed := time.Now()
-	if err := ctl.Process.Kill(); err != nil { // not reaped: a zombie must count as dead
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("watchdog did not act within 5s of the controller's death")
-	}
-	t.Logf("MEASURED watchdog healed %v after the controller was killed", time.Since(killed).Round(time.Millisecond))
-	if err := tcpReachable(p.b, toA, time.Second); err != nil {
-		t.Errorf("after the watchdog healed: %v", err)
-	}
-	entries, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := entries[len(entries)-1]
-	if last.Op != OpHeal || last.By != "heal-journal" {
-		t.Errorf("last journal entry %+v, want a heal by heal-journal", last)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -194,7 +193,7 @@ func TestHealJournalWithNothingPendingDoesNothing(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := HealJournal(t.Context(), path); err != nil {
+	if err := HealJournal(t.Context(), path, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
@@ -209,7 +208,7 @@ func TestHealJournalCountsGoneNamespacesAsHealed(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := HealJournal(t.Context(), path); err != nil {
+	if err := HealJournal(t.Context(), path, nil); err != nil {
 		t.Fatal(err)
 	}
 	es, err := ReadJournal(path)
@@ -218,97 +217,6 @@ func TestHealJournalCountsGoneNamespacesAsHealed(t *testing.T) {
 	}
 	if len(es) != 2 || es[1].Op != OpHeal || es[1].Note != "namespace gone" || len(Pending(es)) != 0 {
 		t.Errorf("entries after heal: %+v", es)
-	}
-}
-
-func TestParseProcStat(t *testing.T) {
-	// Fields 4..21, then 22 (starttime) = 123456, then more.
-	tail :=
-		strings.Repeat(" 7", 18) + " 123456 1000 10"
-	for _, c := range []struct {
-		name  string
-		line  string
-		state byte
-		start uint64
-		err   bool
-	}{
-		{"plain", "42 (sleep) S" + tail, 'S', 123456, false},
-		{"spaces and parens in comm", "42 (a) b (c)) Z" + tail, 'Z', 123456, false},
-		{"no paren", "42 sleep S" + tail, 0, 0, true},
-		{"short", "42 (sleep) S 1 1", 0, 0, true},
-		{"bad start", "42 (sleep) S" + strings.Repeat(" 7", 18) + " x 1000", 0, 0, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			st, err := parseProcStat([]byte(c.line))
-			if (err != nil) != c.err {
-				t.Fatalf("err = %v, want error %v", err, c.err)
-			}
-			if !c.err && (st.state != c.state || st.start != c.start) {
-				t.Errorf("got state %c start %d, want %c %d", st.state, st.start, c.state, c.start)
-			}
-		})
-	}
-}
-
-func TestProcessAliveSeesExitZombieAndPidReuse(t *testing.T) {
-	if !ProcessAlive(os.Getpid(), mustStart(t, os.Getpid())) {
-		t.Fatal("this process is not alive")
-	}
-	cmd := exec.Command("sleep", "30")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	start := mustStart(t, pid)
-	if !ProcessAlive(pid, start) {
-		t.Fatal("running child reported dead")
-	}
-	if ProcessAlive(pid, start+1) {
-		t.Error("a process with another start time (a recycled pid) reported alive")
-	}
-	cmd.Process.Kill()
-	deadline := time.Now().Add(5 * time.Second)
-	for ProcessAlive(pid, start) { // a zombie until reaped
-		if time.Now().After(deadline) {
-			t.Fatal("killed, unreaped child still reported alive")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cmd.Wait()
-	if ProcessAlive(pid, start) {
-		t.Error("reaped child reported alive")
-	}
-	if _, err := ProcessStart(pid); err == nil {
-		// The pid may have been recycled already; then its start differs.
-		if ProcessAlive(pid, start) {
-			t.Error("recycled pid mistaken for the child")
-		}
-	}
-}
-
-func mustStart(t *testing.T, pid int) uint64 {
-	t.Helper()
-	s, err := ProcessStart(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func TestRunWatchdogHealsAtOnceWhenControllerIsAlreadyGone(t *testing.T) {
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
-	os.WriteFile(path, []byte(text), 0o644)
-	if err := RunWatchdog(t.Context(), path, cmd.Process.Pid, nil); err != nil {
-		t.Fatal(err)
-	}
-	es, _ := ReadJournal(path)
-	if len(Pending(es)) != 0 {
-		t.Errorf("still pending after the watchdog: %+v", es)
 	}
 }
 

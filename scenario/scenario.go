@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ type Scenario struct {
 type Cluster struct {
 	// Runtime is what provides the nodes: "docker" (containers on one
 	// bridge network). SSH hosts will come later.
-	Runtime string `yaml:"runtime" default:"docker" enum:"docker" doc:"What provides the nodes: docker (one container per node on a private bridge network). ssh is planned."`
+	Runtime string `yaml:"runtime" default:"docker" known:"runtime" doc:"What provides the nodes: docker (one container per node on a private bridge network)."`
 	// Nodes is how many nodes, named n1 ... nN.
 	Nodes int `yaml:"nodes" default:"5" min:"1" max:"64" doc:"How many nodes, named n1 to nN."`
 	// Image is a node image to use instead of building one from the db's
@@ -133,12 +134,15 @@ type Checker struct {
 }
 
 // Known lists the names a scenario may use. It is supplied by the caller
-// (the command line knows which dbs, workloads, faults and checkers are
-// built in); an empty list means names of that kind are not checked.
+// (a catalog of runtimes, dbs, workloads, faults and checkers, see package
+// runner); an empty list means names of that kind are not checked.
 type Known struct {
-	// DBs, Workloads, Faults and Checkers are the valid names of each
-	// kind.
-	DBs, Workloads, Faults, Checkers []string
+	// Runtimes, DBs, Workloads, Faults and Checkers are the valid names of
+	// each kind.
+	Runtimes, DBs, Workloads, Faults, Checkers []string
+	// DBWorkloads maps a db to the workloads it has clients for; a db
+	// missing from it is not checked.
+	DBWorkloads map[string][]string
 	// UnsupportedFaults maps a fault name that is known but cannot run
 	// here to the reason ("clock-bump": "...").
 	UnsupportedFaults map[string]string
@@ -179,6 +183,7 @@ func Parse(data []byte, file string, known Known) (*Scenario, error) {
 	}
 	d := newDecoder(file)
 	d.known = map[string][]string{
+		"runtime":  known.Runtimes,
 		"db":       known.DBs,
 		"workload": known.Workloads,
 		"fault":    known.Faults,
@@ -194,6 +199,7 @@ func Parse(data []byte, file string, known Known) (*Scenario, error) {
 	d.applyDefaults(v, "")
 	s.computeDefaults(d)
 	s.crossCheck(d)
+	s.checkClient(d, known)
 	d.checkOptions(s, known)
 	if err := d.errs.err(); err != nil {
 		return nil, err
@@ -340,6 +346,16 @@ func (s *Scenario) crossCheck(d *decoder) {
 			}
 		}
 	}
+}
+
+// checkClient checks that the db has a client for the workload.
+func (s *Scenario) checkClient(d *decoder, k Known) {
+	ws, ok := k.DBWorkloads[s.DB.Name]
+	if !ok || d.failed("db.name") || d.failed("workload.name") || slices.Contains(ws, s.Workload.Name) {
+		return
+	}
+	d.fail(d.present["workload.name"], "workload.name", "db %s has no client for workload %q; it has clients for: %s",
+		s.DB.Name, s.Workload.Name, strings.Join(ws, ", "))
 }
 
 // checkOptions decodes each options mapping into the type the caller

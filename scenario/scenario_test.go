@@ -13,6 +13,7 @@ import (
 // builtin is what the command line is expected to know; kept here so the
 // tests do not depend on other packages.
 var builtin = Known{
+	Runtimes:  []string{"docker"},
 	DBs:       []string{"etcd"},
 	Workloads: []string{"register", "set", "bank", "counter"},
 	Faults: []string{"partition-halves", "partition-random-halves", "partition-one",
@@ -178,8 +179,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`5:9: cluster.keep: want true or false, got "yes"`}},
 		{"negative seed", head + "seed: -1\n", Known{},
 			[]string{`4:7: seed: want an integer from 0 to 18446744073709551615, got -1`}},
-		{"unknown runtime", head + "cluster:\n  runtime: dokcer\n", Known{},
-			[]string{`5:12: cluster.runtime: want one of docker, got "dokcer" (did you mean "docker"?)`}},
+		{"unknown runtime", head + "cluster:\n  runtime: dokcer\n", builtin,
+			[]string{`5:12: cluster.runtime: unknown runtime "dokcer" (did you mean "docker"?); known: docker`}},
 		{"duplicate key", head + "cluster:\n  nodes: 3\n  nodes: 4\n", Known{},
 			[]string{`6:3: cluster.nodes: duplicate key (first given at line 5)`}},
 		{"interval not shorter than time limit", head + "time_limit: 10s\nnemesis:\n  faults: [kill]\n", Known{},

@@ -29,6 +29,7 @@ func Schema() ([]byte, error) { return SchemaFor(Known{}) }
 // (for the db or workload named) and nemesis.options.
 func SchemaFor(known Known) ([]byte, error) {
 	g := &schemaGen{known: map[string][]string{
+		"runtime":  known.Runtimes,
 		"db":       known.DBs,
 		"workload": known.Workloads,
 		"fault":    known.Faults,

@@ -125,19 +125,13 @@ func (a *app) check(cmd *cobra.Command, path string, f checkFlags) error {
 			seed, scenarioName, runReasons = prev.Seed, prev.Scenario, prev.RunReasons
 		}
 		if checkers == nil {
-			s, err := loadScenario(filepath.Join(path, store.ScenarioFile))
+			s, err := a.loadScenario(filepath.Join(path, store.ScenarioFile))
 			if err != nil {
 				return fmt.Errorf("%w (give --model to check the history without its scenario)", err)
 			}
-			w, _, err := buildWorkload(s)
-			if err != nil {
-				return err
+			if checkers, err = a.catalog.Checkers(s); err != nil {
+				return inputError(err)
 			}
-			extra, err := extraCheckers(s, w.Checkers())
-			if err != nil {
-				return err
-			}
-			checkers = append(w.Checkers(), extra...)
 		}
 	} else if checkers == nil {
 		return badInputf("%s is a history file: give --model (%s)", path, strings.Join(modelNames(), ", "))

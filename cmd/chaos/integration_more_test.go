@@ -17,10 +17,10 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/netfault"
-	"github.com/chaos-testing/chaos/node/docker"
 	"github.com/chaos-testing/chaos/store"
 )
 
@@ -68,7 +68,7 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		st, err := rt.Status(ctx)
+		st, err := rt.Clusters(ctx)
 		if err != nil {
 			t.Errorf("status: %v", err)
 			return
@@ -134,7 +134,7 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 	// And the kernel agrees: no table of ours in any node's namespace.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := rt.Status(ctx)
+	st, err := rt.Clusters(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,11 +143,11 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 		if c.Scenario != name {
 			continue
 		}
-		cl, err := rt.Attach(ctx, c.RunID)
+		cl, err := rt.AttachCluster(ctx, c.RunID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, n := range cl.Nodes() {
+		for _, n := range cl.DockerNodes() {
 			path, _, err := n.NetNS(ctx)
 			if err != nil {
 				t.Fatalf("netns of %s: %v", n.Name(), err)

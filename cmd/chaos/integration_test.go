@@ -37,12 +37,14 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/cluster"
+	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/netfault"
-	"github.com/chaos-testing/chaos/node/docker"
 	"github.com/chaos-testing/chaos/store"
 )
 
@@ -132,7 +134,7 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 		t.Errorf("junit.xml of a valid run has failures:\n%s", b)
 	}
 	for _, n := range []string{"n1", "n2", "n3"} {
-		itNonEmpty(t, filepath.Join(r.dir, store.NodesDir, n, docker.StdoutLog))
+		itNonEmpty(t, filepath.Join(r.dir, store.NodesDir, n, cluster.StdoutLog))
 	}
 }
 
@@ -199,7 +201,7 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rt.Up(ctx, docker.ClusterSpec{
+	c, err := rt.UpCluster(ctx, docker.ClusterSpec{
 		RunID: runID, Scenario: "it-partition", Nodes: 3, Image: image,
 		Command: func(db.Member, []db.Member) []string { return []string{"/bin/probe", "serve", ":7000"} },
 	})
@@ -244,13 +246,14 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 	}
 	_, before, _ := dial(n1, n2, time.Second)
 
-	// Cut n1 from n2, both ways, through the CLI's adapter, as the nemesis
-	// does with a grudge {n1: [n2], n2: [n1]}.
+	// Cut n1 from n2, both ways, through the runtime's network executor,
+	// as the nemesis does with a grudge {n1: [n2], n2: [n1]}.
 	journal := filepath.Join(t.TempDir(), store.JournalFile)
-	adapter, err := newNet(log, journal, 1)
+	execs, err := c.Faults(fault.ExecConfig{Journal: journal, Seed: 1, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	adapter := execs.Net
 	t.Cleanup(func() {
 		hctx, hcancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer hcancel()

@@ -22,7 +22,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaos-testing/chaos/builtin"
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/runner"
 )
 
 // Exit codes, as documented in the package comment and the README.
@@ -42,6 +44,16 @@ func (e badInput) Unwrap() error { return e.err }
 
 func badInputf(format string, args ...any) error {
 	return badInput{fmt.Errorf(format, args...)}
+}
+
+// inputError makes a runner.InputError (a scenario that cannot run as
+// written) bad input; other errors pass unchanged.
+func inputError(err error) error {
+	var ie runner.InputError
+	if errors.As(err, &ie) {
+		return badInput{err}
+	}
+	return err
 }
 
 // verdictError carries a run's or a check's verdict out of a command as an
@@ -87,7 +99,7 @@ func runWith(args []string, out io.Writer) int {
 	// After the first Ctrl-C chaos heals, checks and reports; a second one
 	// stops it at once (the watchdog still heals the network faults).
 	context.AfterFunc(ctx, stop)
-	app := &app{log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	app := newApp()
 	root := app.root()
 	root.SetArgs(args)
 	root.SetOut(out)
@@ -103,10 +115,21 @@ func runWith(args []string, out io.Writer) int {
 	return code
 }
 
+// newApp returns the app with chaos's built-in catalog, logging warnings
+// to stderr.
+func newApp() *app {
+	return &app{
+		log:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		catalog: builtin.Catalog(),
+	}
+}
+
 // app holds what the commands share.
 type app struct {
 	log     *slog.Logger
 	verbose bool
+	// catalog names every runtime, db and workload a scenario may use.
+	catalog runner.Catalog
 }
 
 func (a *app) root() *cobra.Command {

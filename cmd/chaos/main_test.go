@@ -180,16 +180,16 @@ func TestExampleScenariosValidate(t *testing.T) {
 	}
 	testdata, _ := filepath.Glob("testdata/*.yaml")
 	for _, f := range append(files, testdata...) {
-		s, err := loadScenario(f)
+		s, err := testApp().loadScenario(f)
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
 		}
-		if _, _, err := buildWorkload(s); err != nil {
-			t.Errorf("%s: %v", f, err)
-		}
-		if _, err := extraCheckers(s, nil); err != nil {
+		if _, err := testApp().catalog.Checkers(s); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
+
+// testApp is the app as the command line makes it.
+func testApp() *app { return newApp() }

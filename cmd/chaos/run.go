@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,12 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaos-testing/chaos/checker"
-	"github.com/chaos-testing/chaos/controller"
-	"github.com/chaos-testing/chaos/nemesis"
-	"github.com/chaos-testing/chaos/node"
-	"github.com/chaos-testing/chaos/node/docker"
-	"github.com/chaos-testing/chaos/reports"
+	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/store"
 )
@@ -49,7 +42,7 @@ Flags override the scenario's values. Ctrl-C stops issuing operations, heals
 every fault, checks what was recorded and exits with the verdict.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			s, err := loadScenario(argv[0])
+			s, err := a.loadScenario(argv[0])
 			if err != nil {
 				return err
 			}
@@ -87,12 +80,13 @@ every fault, checks what was recorded and exits with the verdict.`,
 	fl.StringVar(&f.store, "store", "", "override store (the folder runs go to)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the cluster up after the run")
 	fl.StringVar(&f.cluster, "cluster", "", "use the kept cluster with this run id (from 'chaos cluster up') instead of bringing one up")
-	fl.StringVar(&f.binDir, "bin", defaultBinDir(), "folder with the etcd binary, when the scenario names none")
+	fl.StringVar(&f.binDir, "bin", defaultBinDir(), "folder with the db binaries make built, for a db whose options name none")
 	fl.DurationVar(&f.progress, "progress-every", 10*time.Second, "interval of progress lines when stdout is not a terminal")
 	return cmd
 }
 
-// defaultBinDir is bin/ beside the chaos binary, else ./bin.
+// defaultBinDir is bin/ beside the chaos binary, if it holds built
+// binaries, else ./bin.
 func defaultBinDir() string {
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
@@ -104,155 +98,28 @@ func defaultBinDir() string {
 }
 
 func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenario, f runFlags) error {
-	tgt, err := buildTarget(s, f.binDir, a.log)
-	if err != nil {
-		return err
-	}
-	extra, err := extraCheckers(s, tgt.workload.Checkers())
-	if err != nil {
-		return err
-	}
-	run, err := store.Create(s.Store, s.Name, time.Now())
-	if err != nil {
-		return err
-	}
-	// The run's own log goes to the run folder as well as stderr.
-	logFile, err := os.Create(run.Path(store.LogFile))
-	if err != nil {
-		return fmt.Errorf("create run log: %w", err)
-	}
-	defer logFile.Close()
-	log := slog.New(slog.NewMultiHandler(a.log.Handler(), slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	resolved, err := s.Resolved()
-	if err != nil {
-		return fmt.Errorf("resolve scenario: %w", err)
-	}
-	if err := store.WriteFileAtomic(run.Path(store.ScenarioFile), resolved); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "chaos: run %s (seed %d) → %s\n", s.Name, s.Seed, run.Dir)
-
-	rt, err := docker.New(log)
-	if err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	defer rt.Close()
-	// Run ids name Docker objects (at most 48 characters; the scenario is
-	// a label): the run folder's stamp makes them unique per store, the
-	// pid across stores.
-	runID := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
-	journal := run.Path(store.JournalFile)
-	net, err := newNet(log, journal, s.Seed)
-	if err != nil {
-		return err
-	}
-	defer net.Close()
-	guard := &crashGuard{journal: journal, log: log}
-
-	t := controller.Test{
-		Name:         s.Name,
-		Seed:         s.Seed,
-		Keep:         s.Cluster.Keep || f.cluster != "",
-		DB:           tgt.db,
-		Workload:     tgt.workload,
-		Opener:       tgt.opener,
-		Concurrency:  s.Client.Concurrency,
-		Rate:         s.Client.Rate,
-		OpTimeout:    s.Client.OpTimeout,
-		TimeLimit:    s.TimeLimit,
-		Quiet:        nonZeroQuiet(s.Final.Quiet),
-		FinalTimeout: s.Final.Timeout,
-		CheckTimeout: s.Checker.Timeout,
-		ClientNodes:  s.Client.Nodes,
-		Run:          run,
-		Log:          log,
-		Checkers:     append(tgt.workload.Checkers(), extra...),
-		Up: func(ctx context.Context) (controller.Cluster, error) {
-			c, err := upCluster(ctx, rt, s, tgt, runID, f.cluster)
-			if err != nil {
-				return nil, err
-			}
-			// The controller reaches the nodes through the network's
-			// gateway: no partition may cut it off.
-			net.protect(c.Gateway())
-			return c, nil
-		},
-		OnFaults: func([]node.Node) error { return guard.arm() },
-	}
-	if len(s.Nemesis.Faults) > 0 {
-		t.Nemesis = func(nodes []node.Node) (nemesis.Nemesis, error) {
-			opts := nemesis.DefaultOptions()
-			if err := s.Nemesis.Options.Decode(&opts); err != nil {
-				return nil, err
-			}
-			return nemesis.New(nodes, tgt.db, net, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts}, log)
-		}
-	}
 	prog := newProgress(out, f.progress, s.TimeLimit)
-	t.Progress = prog.update
-	res, runErr := controller.Run(ctx, t)
+	res, err := runner.Run(ctx, s, runner.Options{
+		Catalog:  a.catalog,
+		Attach:   f.cluster,
+		BinDir:   f.binDir,
+		Log:      a.log,
+		Progress: prog.update,
+		Started: func(dir string) {
+			fmt.Fprintf(out, "chaos: run %s (seed %d) → %s\n", s.Name, s.Seed, dir)
+		},
+	})
 	prog.close()
-	// Whatever happened, heal every namespace this process touched; only
-	// if that works is the watchdog let go (else it heals the journal
-	// once this process exits).
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	healErr := net.HealAll(hctx)
-	cancel()
-	if healErr != nil {
-		fmt.Fprintf(out, "chaos: healing network faults failed (%v); the watchdog will heal %s when chaos exits\n", healErr, journal)
-	} else {
-		guard.stop()
-	}
 	if res == nil {
-		return runErr
-	}
-	if healErr != nil {
-		why := fmt.Sprintf("healing network faults failed: %v", healErr)
-		res.RunReasons = append(res.RunReasons, why)
-		res.Valid, res.Reasons = checker.Merge(res.Valid, checker.Unknown), append([]string{why}, res.Reasons...)
-		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
-	}
-	if runErr == nil {
-		if err := reports.Write(run.Dir); err != nil {
-			res.Notes = append(res.Notes, fmt.Sprintf("reports: %v", err))
-			fmt.Fprintf(out, "chaos: writing reports failed: %v\n", err)
-			runErr = store.WriteResults(run.Dir, res)
-		}
+		return inputError(err)
 	}
 	// The verdict is printed even if the run folder could not be
 	// written completely.
-	printVerdict(out, res, run.Dir)
-	if runErr != nil {
-		return runErr
+	printVerdict(out, res.Results, res.Dir)
+	if err != nil {
+		return err
 	}
-	return verdictError{res.Valid}
-}
-
-// upCluster attaches to the kept cluster named by attach, or builds the
-// node image (unless the scenario names one) and brings up a new cluster.
-func upCluster(ctx context.Context, rt *docker.Runtime, s *scenario.Scenario, tgt *target, runID, attach string) (*docker.Cluster, error) {
-	if attach != "" {
-		return rt.Attach(ctx, attach)
-	}
-	image := s.Cluster.Image
-	if image == "" {
-		var err error
-		if image, err = rt.BuildImage(ctx, tgt.db.Files(), nil); err != nil {
-			return nil, err
-		}
-	}
-	return rt.Up(ctx, docker.ClusterSpec{
-		RunID: runID, Scenario: s.Name, Nodes: s.Cluster.Nodes, Image: image, Command: tgt.db.Command,
-	})
-}
-
-// nonZeroQuiet maps the scenario's 0 (no quiet period) to the controller's
-// "none" (negative); the controller's zero means its default.
-func nonZeroQuiet(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
+	return verdictError{res.Results.Valid}
 }
 
 func printVerdict(out io.Writer, res *store.Results, dir string) {

@@ -21,7 +21,7 @@ func (a *app) scenarioCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, files []string) error {
 			bad := 0
 			for _, f := range files {
-				if _, err := loadScenario(f); err != nil {
+				if _, err := a.loadScenario(f); err != nil {
 					fmt.Fprintln(cmd.ErrOrStderr(), err)
 					bad++
 					continue
@@ -38,7 +38,7 @@ func (a *app) scenarioCmd() *cobra.Command {
 		Short: "Print the JSON Schema of scenario files (for editors)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := scenario.SchemaFor(known())
+			b, err := scenario.SchemaFor(a.catalog.Known())
 			if err != nil {
 				return err
 			}
@@ -49,10 +49,10 @@ func (a *app) scenarioCmd() *cobra.Command {
 	return cmd
 }
 
-// loadScenario loads and validates a scenario file; problems with its
-// content are bad input.
-func loadScenario(path string) (*scenario.Scenario, error) {
-	s, err := scenario.Load(path, known())
+// loadScenario loads and validates a scenario file against the app's
+// catalog; problems with its content are bad input.
+func (a *app) loadScenario(path string) (*scenario.Scenario, error) {
+	s, err := scenario.Load(path, a.catalog.Known())
 	if err != nil {
 		var errs *scenario.Errors
 		if errors.As(err, &errs) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
 )
@@ -44,14 +45,17 @@ func (scheduleExec) Primaries(context.Context, []node.Node) ([]node.Node, error)
 	return nil, nil
 }
 func (scheduleExec) Partition(context.Context, node.Node, []netip.Addr) error { return nil }
-func (scheduleExec) Shape(context.Context, node.Node, nemesis.Shape) error    { return nil }
+func (scheduleExec) Shape(context.Context, node.Node, fault.Shape) error      { return nil }
 func (scheduleExec) Heal(context.Context, node.Node) error                    { return nil }
+func (scheduleExec) HealAll(context.Context) error                            { return nil }
+func (scheduleExec) Mechanism(string) string                                  { return "" }
+func (scheduleExec) Close() error                                             { return nil }
 
 // drawSchedule draws steps nemesis actions for scenario file path and seed,
 // with the rng stream the controller gives its nemesis.
 func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 	t.Helper()
-	s, err := loadScenario(path)
+	s, err := testApp().loadScenario(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +100,7 @@ func TestFixedSeedsKeepTheirRecordedFaultSchedules(t *testing.T) {
 	files = append(files, "testdata/schedules/every-fault.yaml")
 	var got bytes.Buffer
 	for _, f := range files {
-		s, err := loadScenario(f)
+		s, err := testApp().loadScenario(f)
 		if err != nil {
 			t.Fatal(err)
 		}

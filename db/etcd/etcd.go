@@ -160,7 +160,7 @@ func (d *DB) Setup(ctx context.Context, nodes []node.Node) error {
 func (d *DB) Teardown(ctx context.Context, nodes []node.Node) error {
 	var errs []error
 	for _, n := range nodes {
-		if err := n.Kill(ctx); err != nil {
+		if err := (db.NodeProcesses{}).Kill(ctx, n); err != nil {
 			errs = append(errs, fmt.Errorf("etcd teardown: kill %s: %w", n.Name(), err))
 		}
 	}
@@ -174,7 +174,7 @@ func (d *DB) Teardown(ctx context.Context, nodes []node.Node) error {
 // its peer port: it is up, waiting for others to start. Killed majorities
 // can thus be restarted one at a time.
 func (d *DB) Start(ctx context.Context, n node.Node) error {
-	if err := n.Start(ctx); err != nil {
+	if err := (db.NodeProcesses{}).Start(ctx, n); err != nil {
 		return fmt.Errorf("etcd start %s: %w", n.Name(), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
@@ -244,7 +244,7 @@ func (d *DB) othersHaveLeader(ctx context.Context, n node.Node) bool {
 
 // Kill kills n's member (SIGKILL); its data stays.
 func (d *DB) Kill(ctx context.Context, n node.Node) error {
-	if err := n.Kill(ctx); err != nil {
+	if err := (db.NodeProcesses{}).Kill(ctx, n); err != nil {
 		return fmt.Errorf("etcd kill %s: %w", n.Name(), err)
 	}
 	return nil
@@ -252,7 +252,7 @@ func (d *DB) Kill(ctx context.Context, n node.Node) error {
 
 // Pause freezes n's member.
 func (d *DB) Pause(ctx context.Context, n node.Node) error {
-	if err := n.Pause(ctx); err != nil {
+	if err := (db.NodeProcesses{}).Pause(ctx, n); err != nil {
 		return fmt.Errorf("etcd pause %s: %w", n.Name(), err)
 	}
 	return nil
@@ -260,7 +260,7 @@ func (d *DB) Pause(ctx context.Context, n node.Node) error {
 
 // Resume thaws n's member.
 func (d *DB) Resume(ctx context.Context, n node.Node) error {
-	if err := n.Resume(ctx); err != nil {
+	if err := (db.NodeProcesses{}).Resume(ctx, n); err != nil {
 		return fmt.Errorf("etcd resume %s: %w", n.Name(), err)
 	}
 	return nil

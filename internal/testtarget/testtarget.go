@@ -12,9 +12,10 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 
+	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
@@ -42,7 +43,7 @@ type Target struct {
 func New(n int, bugs Bugs, seed uint64) *Target {
 	t := &Target{bugs: bugs, rng: rand.New(rand.NewPCG(seed, 1)), versions: make(map[string][]int)}
 	for i := 1; i <= n; i++ {
-		t.nodes = append(t.nodes, &Node{name: fmt.Sprintf("n%d", i), addr: netip.AddrFrom4([4]byte{127, 0, 0, byte(i)}), resume: make(chan struct{})})
+		t.nodes = append(t.nodes, &Node{t: t, name: fmt.Sprintf("n%d", i), addr: netip.AddrFrom4([4]byte{127, 0, 0, byte(i)}), resume: make(chan struct{})})
 	}
 	return t
 }
@@ -56,17 +57,25 @@ func (t *Target) Nodes() []node.Node {
 	return out
 }
 
-// CollectLogs writes a one-line log per node.
-func (t *Target) CollectLogs(_ context.Context, dir string) error {
+// CollectLogs writes each node's one-line output and the files files lists
+// (see SetFile), as every runtime does (cluster.CollectLogs).
+func (t *Target) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
+	return cluster.CollectLogs(ctx, dir, t.Nodes(), files)
+}
+
+// SetFile places a file with content at path on node name, for CopyFrom
+// (a db's log file, say).
+func (t *Target) SetFile(name, path, content string) {
 	for _, n := range t.nodes {
-		if err := os.MkdirAll(filepath.Join(dir, n.name), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, n.name, "stdout.log"), []byte("testtarget node "+n.name+"\n"), 0o644); err != nil {
-			return err
+		if n.name == name {
+			n.mu.Lock()
+			if n.files == nil {
+				n.files = map[string]string{}
+			}
+			n.files[path] = content
+			n.mu.Unlock()
 		}
 	}
-	return nil
 }
 
 // Down resumes every paused node so no client stays blocked.
@@ -148,6 +157,7 @@ func (c *client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 // Node is a fake node: it can be killed (clients are refused) and paused
 // (clients block until resumed or their deadline).
 type Node struct {
+	t    *Target
 	name string
 	addr netip.Addr
 
@@ -156,9 +166,16 @@ type Node struct {
 	paused bool
 	resume chan struct{}
 	incarn int
+	files  map[string]string
 }
 
-var _ node.Node = (*Node)(nil)
+var (
+	_ node.Shell   = (*Node)(nil)
+	_ node.Process = (*Node)(nil)
+)
+
+// Target is the store the node belongs to.
+func (n *Node) Target() *Target { return n.t }
 
 // Name implements node.Node.
 func (n *Node) Name() string { return n.name }
@@ -194,9 +211,15 @@ func (n *Node) CopyTo(context.Context, io.Reader, string, int64) error {
 	return errors.ErrUnsupported
 }
 
-// CopyFrom is not supported by fake nodes.
-func (n *Node) CopyFrom(context.Context, string) (io.ReadCloser, error) {
-	return nil, errors.ErrUnsupported
+// CopyFrom reads a file placed with Target.SetFile.
+func (n *Node) CopyFrom(_ context.Context, path string) (io.ReadCloser, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, ok := n.files[path]
+	if !ok {
+		return nil, fmt.Errorf("copy from %s:%s: %w", n.name, path, os.ErrNotExist)
+	}
+	return io.NopCloser(strings.NewReader(c)), nil
 }
 
 // Kill makes the node refuse clients.
@@ -240,12 +263,25 @@ func (n *Node) Resume(context.Context) error {
 	return nil
 }
 
-// Logs writes nothing: fake nodes have no process output.
-func (n *Node) Logs(context.Context, io.Writer) error { return nil }
+// Logs writes one line naming the node.
+func (n *Node) Logs(_ context.Context, w io.Writer) error {
+	_, err := io.WriteString(w, "testtarget node "+n.name+"\n")
+	return err
+}
 
-// NetNS is not supported: fake nodes have no network namespace.
-func (n *Node) NetNS(context.Context) (string, string, error) {
-	return "", "", errors.ErrUnsupported
+// Incarnation counts the node's starts after kills.
+func (n *Node) Incarnation(context.Context) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.killed {
+		return "", fmt.Errorf("incarnation of %s: %w", n.name, node.ErrNotRunning)
+	}
+	return fmt.Sprintf("%s#%d", n.name, n.incarn), nil
+}
+
+// Pids is not supported: fake nodes have no processes.
+func (n *Node) Pids(context.Context) ([]int, error) {
+	return nil, fmt.Errorf("pids of %s: %w", n.name, node.ErrUnsupported)
 }
 
 // pair reads a cas argument given as [2]int or []int of length 2.

@@ -131,3 +131,8 @@ func (g *generator) Next() workload.Op {
 
 // Final reads every balance once.
 func (g *generator) Final() []workload.Op { return []workload.Op{{F: "read"}} }
+
+// Kind registers the workload under the name "bank".
+func Kind() workload.Kind {
+	return workload.KindOf("bank", "Transfers between accounts and reads of every balance: the total is conserved and no balance goes negative.", DefaultOptions, New)
+}

@@ -97,3 +97,8 @@ func (g *generator) Final() []workload.Op {
 	}
 	return ops
 }
+
+// Kind registers the workload under the name "counter".
+func Kind() workload.Kind {
+	return workload.KindOf("counter", "Increments and reads of a few counters: every read lies between the certain and the possible sums.", DefaultOptions, New)
+}

@@ -161,3 +161,8 @@ func (g *generator) Final() []workload.Op {
 	}
 	return ops
 }
+
+// Kind registers the workload under the name "register".
+func Kind() workload.Kind {
+	return workload.KindOf("register", "Independent cas-registers: reads, writes and compare-and-sets on many keys, checked for linearizability.", DefaultOptions, New)
+}

@@ -86,3 +86,8 @@ func (g *generator) Next() workload.Op {
 
 // Final reads the whole set once.
 func (g *generator) Final() []workload.Op { return []workload.Op{{F: "read"}} }
+
+// Kind registers the workload under the name "set".
+func Kind() workload.Kind {
+	return workload.KindOf("set", "Unique adds to one set and reads of the whole set (set-full): lost, stale, duplicated and never-read elements.", DefaultOptions, New)
+}

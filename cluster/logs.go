@@ -1,4 +1,4 @@
-package docker
+package cluster
 
 import (
 	"context"
@@ -13,21 +13,16 @@ import (
 	"github.com/chaos-testing/chaos/node"
 )
 
-// LogLister names the log files on a node to collect besides its main
-// process's output. db.DB implements it.
-type LogLister interface {
-	LogFiles(n node.Node) []string
-}
-
 // StdoutLog is the file, in each node's folder, holding the main process's
 // output.
 const StdoutLog = "stdout.log"
 
-// CollectLogs writes every node's main-process output to
-// dir/<node>/stdout.log and, if files is not nil, each file it lists for the
-// node to dir/<node>/<path with / replaced by _>. It works with any
-// node.Node, goes on past failures and returns them all.
-func CollectLogs(ctx context.Context, dir string, nodes []node.Node, files LogLister) error {
+// CollectLogs writes every node's server output to dir/<node>/stdout.log
+// and, if files is not nil, each file it lists for the node to
+// dir/<node>/<path with / replaced by _>: what Cluster.CollectLogs does,
+// for any runtime whose nodes have the Process capability (and Shell, for
+// files). It goes on past failures and returns them all.
+func CollectLogs(ctx context.Context, dir string, nodes []node.Node, files LogFiles) error {
 	var errs []error
 	for _, n := range nodes {
 		ndir := filepath.Join(dir, n.Name())
@@ -35,16 +30,27 @@ func CollectLogs(ctx context.Context, dir string, nodes []node.Node, files LogLi
 			errs = append(errs, fmt.Errorf("collect logs of %s: %w", n.Name(), err))
 			continue
 		}
-		if err := writeFile(filepath.Join(ndir, StdoutLog), func(w io.Writer) error { return n.Logs(ctx, w) }); err != nil {
+		if p, err := node.ProcessOf(n); err != nil {
+			errs = append(errs, fmt.Errorf("collect logs of %s: %w", n.Name(), err))
+		} else if err := writeFile(filepath.Join(ndir, StdoutLog), func(w io.Writer) error { return p.Logs(ctx, w) }); err != nil {
 			errs = append(errs, fmt.Errorf("collect logs of %s: %w", n.Name(), err))
 		}
 		if files == nil {
 			continue
 		}
-		for _, p := range files.LogFiles(n) {
+		paths := files.LogFiles(n)
+		if len(paths) == 0 {
+			continue
+		}
+		sh, err := node.ShellOf(n)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("collect log files of %s: %w", n.Name(), err))
+			continue
+		}
+		for _, p := range paths {
 			dst := filepath.Join(ndir, logFileName(p))
 			err := writeFile(dst, func(w io.Writer) error {
-				rc, err := n.CopyFrom(ctx, p)
+				rc, err := sh.CopyFrom(ctx, p)
 				if err != nil {
 					return err
 				}

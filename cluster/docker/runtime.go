@@ -24,6 +24,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/node"
 )
@@ -40,6 +41,9 @@ const (
 	LabelNode = "chaos.node"
 	// LabelScope holds the scope of a Runtime made WithScope.
 	LabelScope = "chaos.scope"
+	// LabelKept ("1") marks the network of a cluster brought up to be
+	// kept between runs (chaos cluster up).
+	LabelKept = "chaos.kept"
 )
 
 // namePrefix starts the name of every container and network of ours.
@@ -108,6 +112,8 @@ type ClusterSpec struct {
 	RunID string
 	// Scenario, if set, labels everything (chaos.scenario).
 	Scenario string
+	// Kept labels the cluster as kept between runs (chaos.kept).
+	Kept bool
 	// Nodes is the number of nodes, named n1..nN.
 	Nodes int
 	// Image is the image every node runs (a tag from BuildImage or a
@@ -163,6 +169,7 @@ type Cluster struct {
 	rt       *Runtime
 	runID    string
 	scenario string
+	kept     bool
 	network  string
 	subnet   netip.Prefix
 	nodes    []*Node
@@ -170,6 +177,12 @@ type Cluster struct {
 
 // RunID is the run the cluster belongs to.
 func (c *Cluster) RunID() string { return c.runID }
+
+// ID is the cluster's id: its run id.
+func (c *Cluster) ID() string { return c.runID }
+
+// Kept reports whether the cluster was brought up to be kept.
+func (c *Cluster) Kept() bool { return c.kept }
 
 // Scenario is the scenario label given at Up, if any.
 func (c *Cluster) Scenario() string { return c.scenario }
@@ -210,9 +223,10 @@ func (c *Cluster) Down(ctx context.Context) error {
 }
 
 // CollectLogs writes each node's main-process output to
-// dir/<node>/stdout.log.
-func (c *Cluster) CollectLogs(ctx context.Context, dir string) error {
-	return CollectLogs(ctx, dir, c.Nodes(), nil)
+// dir/<node>/stdout.log, and the files files lists (see
+// cluster.CollectLogs).
+func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
+	return cluster.CollectLogs(ctx, dir, c.Nodes(), files)
 }
 
 // baseFilter matches everything of ours in the runtime's scope.
@@ -248,9 +262,10 @@ func networkName(runID string) string { return namePrefix + runID }
 
 func containerName(runID, nodeName string) string { return namePrefix + runID + "-" + nodeName }
 
-// Up creates the network and the nodes of spec and returns once every node's
-// container is running. On failure it removes what it created.
-func (r *Runtime) Up(ctx context.Context, spec ClusterSpec) (*Cluster, error) {
+// UpCluster creates the network and the nodes of spec and returns once
+// every node's container is running. On failure it removes what it
+// created.
+func (r *Runtime) UpCluster(ctx context.Context, spec ClusterSpec) (*Cluster, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -310,13 +325,16 @@ func (r *Runtime) checkRunFree(ctx context.Context, runID string) error {
 func (r *Runtime) up(ctx context.Context, spec ClusterSpec, log *slog.Logger) (*Cluster, error) {
 	netName := networkName(spec.RunID)
 	labels := r.labels(spec.RunID, spec.Scenario)
+	if spec.Kept {
+		labels[LabelKept] = "1"
+	}
 	subnet, err := r.createNetwork(ctx, netName, spec.Subnet, spec.RunID, spec.Nodes, labels)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", spec.RunID, err)
 	}
 	log.Debug("network created", "network", netName, "subnet", subnet)
 
-	c := &Cluster{rt: r, runID: spec.RunID, scenario: spec.Scenario, network: netName, subnet: subnet}
+	c := &Cluster{rt: r, runID: spec.RunID, scenario: spec.Scenario, kept: spec.Kept, network: netName, subnet: subnet}
 	members := make([]db.Member, spec.Nodes)
 	addr := subnet.Addr().Next() // .1, the gateway
 	for i := range members {
@@ -400,9 +418,10 @@ func (r *Runtime) createNode(ctx context.Context, n *Node, img string, argv, env
 	return n.checkRunning(ctx)
 }
 
-// Attach finds the cluster of run runID, left running by an earlier
-// process (chaos cluster up), so that it can be used and taken down.
-func (r *Runtime) Attach(ctx context.Context, runID string) (*Cluster, error) {
+// AttachCluster finds the cluster of run runID, left running by an
+// earlier process (chaos cluster up), so that it can be used and taken
+// down.
+func (r *Runtime) AttachCluster(ctx context.Context, runID string) (*Cluster, error) {
 	if !validRunID.MatchString(runID) {
 		return nil, fmt.Errorf("attach: run id %q is not valid", runID)
 	}
@@ -414,7 +433,7 @@ func (r *Runtime) Attach(ctx context.Context, runID string) (*Cluster, error) {
 	if len(nets) != 1 {
 		return nil, fmt.Errorf("attach %s: found %d networks of this run, want 1", runID, len(nets))
 	}
-	c := &Cluster{rt: r, runID: runID, network: nets[0].Name, scenario: nets[0].Labels[LabelScenario]}
+	c := &Cluster{rt: r, runID: runID, network: nets[0].Name, scenario: nets[0].Labels[LabelScenario], kept: nets[0].Labels[LabelKept] == "1"}
 	if c.subnet, err = networkSubnet(nets[0]); err != nil {
 		return nil, fmt.Errorf("attach %s: network %s: %w", runID, nets[0].Name, err)
 	}
@@ -547,6 +566,8 @@ func (r *Runtime) down(ctx context.Context, f filters.Args) error {
 type ClusterStatus struct {
 	RunID    string
 	Scenario string
+	// Kept is true for a cluster brought up by chaos cluster up.
+	Kept bool
 	// Network is the network's name; empty if it is gone.
 	Network string
 	Subnet  netip.Prefix
@@ -564,9 +585,9 @@ type NodeStatus struct {
 	Status string
 }
 
-// Status lists every run with containers or a network of ours, sorted by
-// run id, with its nodes in order.
-func (r *Runtime) Status(ctx context.Context) ([]ClusterStatus, error) {
+// Clusters lists every run with containers or a network of ours, sorted
+// by run id, with its nodes in order.
+func (r *Runtime) Clusters(ctx context.Context) ([]ClusterStatus, error) {
 	f := r.baseFilter()
 	nets, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: f})
 	if err != nil {
@@ -587,6 +608,7 @@ func (r *Runtime) Status(ctx context.Context) ([]ClusterStatus, error) {
 		st := get(n.Labels[LabelRun])
 		st.Network = n.Name
 		st.Scenario = n.Labels[LabelScenario]
+		st.Kept = n.Labels[LabelKept] == "1"
 		st.Subnet, _ = networkSubnet(n)
 	}
 	for _, s := range cs {

@@ -25,6 +25,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/chaos-testing/chaos/node"
@@ -221,7 +222,7 @@ func TestThreeNodeCluster(t *testing.T) {
 
 	runID := "t" + uniqueID(t) + "-three"
 	start := time.Now()
-	c, err := rt.Up(ctx, pingdSpec(runID, img, 3))
+	c, err := rt.UpCluster(ctx, pingdSpec(runID, img, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,11 +452,11 @@ func TestThreeNodeCluster(t *testing.T) {
 
 	t.Run("logs are collected", func(t *testing.T) {
 		dir := t.TempDir()
-		if err := c.CollectLogs(ctx, dir); err != nil {
+		if err := c.CollectLogs(ctx, dir, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range nodes {
-			b, err := os.ReadFile(filepath.Join(dir, n.Name(), StdoutLog))
+			b, err := os.ReadFile(filepath.Join(dir, n.Name(), cluster.StdoutLog))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -465,12 +466,12 @@ func TestThreeNodeCluster(t *testing.T) {
 			}
 		}
 		// n3 was restarted: its log holds both incarnations.
-		b, _ := os.ReadFile(filepath.Join(dir, "n3", StdoutLog))
+		b, _ := os.ReadFile(filepath.Join(dir, "n3", cluster.StdoutLog))
 		if got := strings.Count(string(b), "pingd listening"); got != 2 {
 			t.Errorf("n3 log has %d listening lines, want 2", got)
 		}
 		dir2 := t.TempDir()
-		if err := CollectLogs(ctx, dir2, c.Nodes()[2:], fileLister{"/data/sub/blob.log"}); err != nil {
+		if err := cluster.CollectLogs(ctx, dir2, c.Nodes()[2:], fileLister{"/data/sub/blob.log"}); err != nil {
 			t.Fatal(err)
 		}
 		if b, err := os.ReadFile(filepath.Join(dir2, "n3", "data_sub_blob.log")); err != nil || !bytes.Equal(b, blob) {
@@ -484,7 +485,7 @@ func TestThreeNodeCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer rt2.Close()
-		a, err := rt2.Attach(ctx, runID)
+		a, err := rt2.AttachCluster(ctx, runID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,14 +504,14 @@ func TestThreeNodeCluster(t *testing.T) {
 		if got, err := pingFromHost(an[0].Addr(), 2*time.Second); err != nil || got != "pong n1 ping\n" {
 			t.Errorf("attached n1: %q, %v", got, err)
 		}
-		if _, err := rt2.Attach(ctx, "no-such-run"); err == nil {
+		if _, err := rt2.AttachCluster(ctx, "no-such-run"); err == nil {
 			t.Error("attach to a missing run succeeded")
 		}
 		if err := an[1].Pause(ctx); err != nil {
 			t.Fatal(err)
 		}
 		defer an[1].Resume(ctx)
-		st, err := rt2.Status(ctx)
+		st, err := rt2.Clusters(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,7 +530,7 @@ func TestThreeNodeCluster(t *testing.T) {
 	})
 
 	t.Run("a second Up with the same run id is refused", func(t *testing.T) {
-		_, err := rt.Up(ctx, pingdSpec(runID, img, 1))
+		_, err := rt.UpCluster(ctx, pingdSpec(runID, img, 1))
 		if err == nil || !strings.Contains(err.Error(), "already in use") {
 			t.Fatalf("error %v, want run id already in use", err)
 		}
@@ -617,7 +618,7 @@ func TestAbsentImageThatCannotBePulledIsAClearError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "image "+ref+" is not present and cannot be pulled: ") {
 		t.Fatalf("error %v, want a clear pull failure", err)
 	}
-	_, err = rt.Up(ctx, ClusterSpec{RunID: "t" + uniqueID(t) + "-absent", Nodes: 1, Image: ref})
+	_, err = rt.UpCluster(ctx, ClusterSpec{RunID: "t" + uniqueID(t) + "-absent", Nodes: 1, Image: ref})
 	if err == nil || !strings.Contains(err.Error(), "is not present and cannot be pulled") {
 		t.Fatalf("Up error %v, want the pull failure", err)
 	}
@@ -638,7 +639,7 @@ func TestUpThatFailsRemovesWhatItCreated(t *testing.T) {
 		}
 		return []string{"/bin/pingd", "serve", ":7000"}
 	}
-	_, err := rt.Up(ctx, spec)
+	_, err := rt.UpCluster(ctx, spec)
 	t.Logf("Up: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "start n2") {
 		t.Fatalf("error %v, want n2 failing to start", err)
@@ -662,7 +663,7 @@ func TestDownAllRemovesWhatACrashedRunLeft(t *testing.T) {
 	}
 	runs := []string{"t" + uniqueID(t) + "-crash-a", "t" + uniqueID(t) + "-crash-b"}
 	for _, id := range runs {
-		c, err := crashed.Up(ctx, pingdSpec(id, img, 2))
+		c, err := crashed.UpCluster(ctx, pingdSpec(id, img, 2))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -673,7 +674,7 @@ func TestDownAllRemovesWhatACrashedRunLeft(t *testing.T) {
 	crashed.Close()
 
 	// A later `chaos cluster down`.
-	st, err := rt.Status(ctx)
+	st, err := rt.Clusters(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,7 +688,7 @@ func TestDownAllRemovesWhatACrashedRunLeft(t *testing.T) {
 	if len(cs) != 0 || len(ns) != 0 {
 		t.Errorf("after DownAll: %d containers, %d networks left", len(cs), len(ns))
 	}
-	if st, err := rt.Status(ctx); err != nil || len(st) != 0 {
+	if st, err := rt.Clusters(ctx); err != nil || len(st) != 0 {
 		t.Errorf("status after DownAll: %+v, %v", st, err)
 	}
 	if _, err := rt.cli.ImageInspect(ctx, img); err != nil {
@@ -702,7 +703,7 @@ func TestFiveNodeClusterUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	c, err := rt.Up(ctx, pingdSpec("t"+uniqueID(t)+"-five", img, 5))
+	c, err := rt.UpCluster(ctx, pingdSpec("t"+uniqueID(t)+"-five", img, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -732,7 +733,7 @@ func TestCancelledUpLeavesNothing(t *testing.T) {
 	img := pingdImage(t, rt)
 	for i, d := range []time.Duration{5 * time.Millisecond, 30 * time.Millisecond, 80 * time.Millisecond, 200 * time.Millisecond} {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
-		c, err := rt.Up(ctx, pingdSpec(fmt.Sprintf("t%s-c%d", uniqueID(t), i), img, 3))
+		c, err := rt.UpCluster(ctx, pingdSpec(fmt.Sprintf("t%s-c%d", uniqueID(t), i), img, 3))
 		cancel()
 		t.Logf("Up with a %v deadline: %v", d, err)
 		if err == nil { // it made it in time: take it down as a run would

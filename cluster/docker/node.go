@@ -19,8 +19,8 @@ import (
 	"github.com/chaos-testing/chaos/node"
 )
 
-// Node is one container of a cluster. It implements node.Node and is safe
-// for concurrent use.
+// Node is one container of a cluster. It has every capability of package
+// node (Shell, Process, NetNS) and is safe for concurrent use.
 type Node struct {
 	cli       *client.Client
 	log       *slog.Logger
@@ -30,7 +30,11 @@ type Node struct {
 	container string // container name
 }
 
-var _ node.Node = (*Node)(nil)
+var (
+	_ node.Shell   = (*Node)(nil)
+	_ node.Process = (*Node)(nil)
+	_ node.NetNS   = (*Node)(nil)
+)
 
 // Name is the node's name (n1, n2, ...).
 func (n *Node) Name() string { return n.name }
@@ -319,19 +323,48 @@ func (n *Node) Logs(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-// ErrNotRunning is returned (wrapped) by NetNS when the node has no
-// running process and so no network namespace.
+// ErrNotRunning is returned (wrapped) by NetNS, Incarnation and Pids when
+// the node has no running process.
 var ErrNotRunning = node.ErrNotRunning
+
+// mainPid returns the host pid of the container's main process and the
+// incarnation id (pid and start time) that changes on every restart.
+func (n *Node) mainPid(ctx context.Context, what string) (int, string, error) {
+	st, err := n.inspect(ctx)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", what, err)
+	}
+	if !st.Running || st.Pid <= 0 {
+		return 0, "", fmt.Errorf("%s of %s (%s): %w", what, n.name, st.Status, ErrNotRunning)
+	}
+	return st.Pid, fmt.Sprintf("%d@%s", st.Pid, st.StartedAt), nil
+}
 
 // NetNS returns /proc/<pid>/ns/net of the container's main process and an
 // incarnation id (pid and start time) that changes on every restart.
 func (n *Node) NetNS(ctx context.Context) (string, string, error) {
-	st, err := n.inspect(ctx)
+	pid, inc, err := n.mainPid(ctx, "netns")
 	if err != nil {
-		return "", "", fmt.Errorf("netns: %w", err)
+		return "", "", err
 	}
-	if !st.Running || st.Pid <= 0 {
-		return "", "", fmt.Errorf("netns of %s (%s): %w", n.name, st.Status, ErrNotRunning)
+	return fmt.Sprintf("/proc/%d/ns/net", pid), inc, nil
+}
+
+// Incarnation is the id NetNS returns: the main process's pid and start
+// time. A restarted container has a new one (and a new network namespace).
+func (n *Node) Incarnation(ctx context.Context) (string, error) {
+	_, inc, err := n.mainPid(ctx, "incarnation")
+	return inc, err
+}
+
+// Pids returns the host pids of every process in the container: those in
+// the main process's pid namespace, found through the controller host's
+// /proc (so the controller must run on the Docker host, as the network
+// fault executor must too). The main process comes first.
+func (n *Node) Pids(ctx context.Context) ([]int, error) {
+	pid, _, err := n.mainPid(ctx, "pids")
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), fmt.Sprintf("%d@%s", st.Pid, st.StartedAt), nil
+	return pidsInNamespace(pid)
 }

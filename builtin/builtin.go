@@ -1,0 +1,53 @@
+// Package builtin is chaos's one registry file: the catalog of every
+// runtime, db and workload chaos ships. The command line uses it; a Go
+// program starts from it and adds its own entries (see runner.Catalog).
+// Adding a runtime, a db or a workload to chaos means one line here.
+package builtin
+
+import (
+	"github.com/chaos-testing/chaos/cluster"
+	"github.com/chaos-testing/chaos/cluster/docker"
+	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/db/etcd"
+	"github.com/chaos-testing/chaos/runner"
+	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/bank"
+	"github.com/chaos-testing/chaos/workload/counter"
+	"github.com/chaos-testing/chaos/workload/register"
+	"github.com/chaos-testing/chaos/workload/set"
+)
+
+// Catalog returns a new catalog of everything chaos ships; the caller may
+// add to it.
+func Catalog() runner.Catalog {
+	return runner.Catalog{
+		Runtimes: map[string]cluster.Factory{
+			docker.Name: docker.Factory,
+		},
+		Targets: targets(
+			etcd.Target(),
+		),
+		Workloads: workloads(
+			register.Kind(),
+			set.Kind(),
+			bank.Kind(),
+			counter.Kind(),
+		),
+	}
+}
+
+func targets(ts ...db.Target) map[string]db.Target {
+	m := make(map[string]db.Target, len(ts))
+	for _, t := range ts {
+		m[t.Name] = t
+	}
+	return m
+}
+
+func workloads(ks ...workload.Kind) map[string]workload.Kind {
+	m := make(map[string]workload.Kind, len(ks))
+	for _, k := range ks {
+		m[k.Name] = k
+	}
+	return m
+}

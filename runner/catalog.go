@@ -1,0 +1,186 @@
+package runner
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/checker/logscan"
+	"github.com/chaos-testing/chaos/cluster"
+	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/nemesis"
+	"github.com/chaos-testing/chaos/scenario"
+	"github.com/chaos-testing/chaos/workload"
+)
+
+// Catalog is everything a scenario may name: the runtimes (cluster.runtime),
+// the dbs (db.name) and the workloads (workload.name). Package builtin
+// returns the catalog of everything chaos ships; a Go program adds its own
+// entries with one line each:
+//
+//	c := builtin.Catalog()
+//	c.Targets["mydb"] = mydb.Target()
+type Catalog struct {
+	Runtimes  map[string]cluster.Factory
+	Targets   map[string]db.Target
+	Workloads map[string]workload.Kind
+}
+
+// Known is what the scenario parser checks names and options against, so
+// that a file is validated completely before anything starts.
+func (c Catalog) Known() scenario.Known {
+	k := scenario.Known{
+		Runtimes:  sortedKeys(c.Runtimes),
+		DBs:       sortedKeys(c.Targets),
+		Workloads: sortedKeys(c.Workloads),
+		Faults:    nemesis.KnownFaults(),
+		Checkers:  extraCheckerNames,
+		UnsupportedFaults: map[string]string{
+			"clock-bump":   nemesis.ErrClockFaults.Error(),
+			"clock-strobe": nemesis.ErrClockFaults.Error(),
+			"clock-skew":   nemesis.ErrClockFaults.Error(),
+		},
+		DBOptions:       map[string]any{},
+		WorkloadOptions: map[string]any{},
+		NemesisOptions:  nemesis.DefaultOptions(),
+		DBWorkloads:     map[string][]string{},
+	}
+	for name, t := range c.Targets {
+		if t.Options != nil {
+			k.DBOptions[name] = t.Options()
+		}
+		k.DBWorkloads[name] = slices.Clone(t.Workloads)
+	}
+	for name, w := range c.Workloads {
+		k.WorkloadOptions[name] = w.Options()
+	}
+	return k
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// target is a scenario's db, made for one run, with its workload and the
+// client that goes with it.
+type target struct {
+	db       db.Instance
+	workload workload.Workload
+	wopts    any
+	opener   workload.Opener
+}
+
+// build makes the scenario's db, workload and client opener.
+func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*target, error) {
+	t, ok := c.Targets[s.DB.Name]
+	if !ok {
+		return nil, inputf("%s: db.name: unknown db %q (known: %v)", s.File, s.DB.Name, sortedKeys(c.Targets))
+	}
+	var opts any
+	if t.Options != nil {
+		opts = t.Options()
+		if err := s.DB.Options.Decode(opts); err != nil {
+			return nil, InputError{err}
+		}
+	}
+	inst, err := t.New(db.Env{Options: opts, BinDir: binDir, Log: log})
+	if err != nil {
+		return nil, InputError{fmt.Errorf("%s: db.options: %w", s.File, err)}
+	}
+	w, wopts, err := c.workload(s)
+	if err != nil {
+		return nil, err
+	}
+	o, err := inst.Opener(s.Workload.Name, wopts)
+	if err != nil {
+		return nil, InputError{fmt.Errorf("%s: %w", s.File, err)}
+	}
+	return &target{db: inst, workload: w, wopts: wopts, opener: o}, nil
+}
+
+// workload makes the scenario's workload and returns its decoded options.
+func (c Catalog) workload(s *scenario.Scenario) (workload.Workload, any, error) {
+	k, ok := c.Workloads[s.Workload.Name]
+	if !ok {
+		return nil, nil, inputf("%s: workload.name: unknown workload %q (known: %v)", s.File, s.Workload.Name, sortedKeys(c.Workloads))
+	}
+	opts := k.Options()
+	if err := s.Workload.Options.Decode(opts); err != nil {
+		return nil, nil, InputError{err}
+	}
+	w, err := k.New(opts)
+	if err != nil {
+		return nil, nil, InputError{fmt.Errorf("%s: workload.options: %w", s.File, err)}
+	}
+	return w, opts, nil
+}
+
+// Checkers returns the checkers that judge a run of s: its workload's own
+// and those the scenario adds. `chaos check` on a run folder uses the same
+// list as the run did.
+func (c Catalog) Checkers(s *scenario.Scenario) ([]checker.Checker, error) {
+	w, _, err := c.workload(s)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := extraCheckers(s, w.Checkers())
+	if err != nil {
+		return nil, err
+	}
+	return append(w.Checkers(), extra...), nil
+}
+
+// extraCheckerNames are the checkers a scenario may add to its workload's.
+var extraCheckerNames = []string{"stats", "history", "log-patterns"}
+
+// extraCheckers makes the checkers the scenario adds to the workload's own:
+// the log-pattern checker whenever log_patterns is not empty, and those
+// named in checker.checkers that the workload does not already run.
+func extraCheckers(s *scenario.Scenario, have []checker.Checker) ([]checker.Checker, error) {
+	names := map[string]bool{}
+	for _, c := range have {
+		names[c.Name()] = true
+	}
+	var out []checker.Checker
+	add := func(c checker.Checker) {
+		if !names[c.Name()] {
+			names[c.Name()] = true
+			out = append(out, c)
+		}
+	}
+	if len(s.Checker.LogPatterns) > 0 {
+		c, err := logscan.New(logscan.Options{Patterns: s.Checker.LogPatterns})
+		if err != nil {
+			return nil, inputf("%s: checker.log_patterns: %w", s.File, err)
+		}
+		add(c)
+	}
+	for _, n := range s.Checker.Checkers {
+		switch n {
+		case "stats":
+			add(checker.Stats{})
+		case "history":
+			add(checker.HistoryValid{})
+		case "log-patterns":
+			// Added above from log_patterns (default patterns unless
+			// the file sets an empty list).
+		default:
+			return nil, inputf("%s: checker.checkers: unknown checker %q (known: %v)", s.File, n, extraCheckerNames)
+		}
+	}
+	return out, nil
+}
+
+// InputError marks an error as the user's input being wrong (a scenario
+// that cannot run as written): the command line exits 254 for it.
+type InputError struct{ Err error }
+
+// Error returns the wrapped error's text.
+func (e InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e InputError) Unwrap() error { return e.Err }
+
+func inputf(format string, args ...any) error { return InputError{fmt.Errorf(format, args...)} }

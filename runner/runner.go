@@ -1,0 +1,244 @@
+// Package runner turns a scenario into a running test: it makes the
+// scenario's db, workload and client from a Catalog, brings up the cluster
+// on the scenario's runtime, hands the nemesis the fault executors that
+// runtime supplies, arms the crash guard before the first fault, runs the
+// controller, heals whatever is left, and writes the run folder with its
+// reports. The command line (cmd/chaos) only parses flags, prints and maps
+// verdicts to exit codes; a Go program runs a scenario the same way:
+//
+//	s, err := scenario.Load("scenarios/etcd-register.yaml", builtin.Catalog().Known())
+//	...
+//	res, err := runner.Run(ctx, s, runner.Options{Catalog: builtin.Catalog()})
+//	...
+//	fmt.Println(res.Results.Valid, res.Dir)
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/cluster"
+	"github.com/chaos-testing/chaos/controller"
+	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/nemesis"
+	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/reports"
+	"github.com/chaos-testing/chaos/scenario"
+	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/watchdog"
+)
+
+// Options are what a caller adds to a scenario to run it.
+type Options struct {
+	// Catalog names the runtimes, dbs and workloads the scenario may use.
+	Catalog Catalog
+	// Attach, if set, is the id of a kept cluster (chaos cluster up) to
+	// run on instead of bringing one up.
+	Attach string
+	// BinDir is where the binaries `make` built are, for a db whose
+	// options name none (default "bin").
+	BinDir string
+	// Log receives the run's log records besides the run folder's
+	// chaos.log (default: discard).
+	Log *slog.Logger
+	// Scope confines the runtime to clusters it labels so (tests).
+	Scope string
+	// Watchdog is the argv, without flags, of the crash guard's watchdog
+	// process (default watchdog.Command(): this program's `internal
+	// watchdog`, see watchdog.Main).
+	Watchdog []string
+	// Progress, if set, is called about once a second with the run's
+	// progress.
+	Progress func(controller.Snapshot)
+	// Started, if set, is called once the run folder exists, with its
+	// path, before the cluster comes up.
+	Started func(dir string)
+}
+
+func (o *Options) defaults() {
+	if o.BinDir == "" {
+		o.BinDir = "bin"
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Result is a finished run.
+type Result struct {
+	// Dir is the run folder.
+	Dir string
+	// Results are the verdict and what was checked, as in results.json.
+	Results *store.Results
+}
+
+// Run runs scenario s. It returns a Result whenever the run got as far as
+// a verdict, even a verdict of unknown (the cluster never came up); the
+// error then says what could not be written. Without a Result the error
+// says why nothing ran: an InputError if the scenario cannot run as
+// written.
+func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) {
+	o.defaults()
+	tgt, err := o.Catalog.build(s, o.BinDir, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	checkers, err := o.Catalog.Checkers(s)
+	if err != nil {
+		return nil, err
+	}
+	rtFactory, ok := o.Catalog.Runtimes[s.Cluster.Runtime]
+	if !ok {
+		return nil, inputf("%s: cluster.runtime: unknown runtime %q (known: %v)", s.File, s.Cluster.Runtime, sortedKeys(o.Catalog.Runtimes))
+	}
+	run, err := store.Create(s.Store, s.Name, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	// The run's own log goes to the run folder as well as to o.Log.
+	logFile, err := os.Create(run.Path(store.LogFile))
+	if err != nil {
+		return nil, fmt.Errorf("create run log: %w", err)
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewMultiHandler(o.Log.Handler(), slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	resolved, err := s.Resolved()
+	if err != nil {
+		return nil, fmt.Errorf("resolve scenario: %w", err)
+	}
+	if err := store.WriteFileAtomic(run.Path(store.ScenarioFile), resolved); err != nil {
+		return nil, err
+	}
+	if o.Started != nil {
+		o.Started(run.Dir)
+	}
+
+	rt, err := rtFactory(cluster.Config{Log: log, Scope: o.Scope})
+	if err != nil {
+		return nil, fmt.Errorf("runtime %s: %w", s.Cluster.Runtime, err)
+	}
+	defer rt.Close()
+	// Cluster ids name runtime objects (at most 48 characters; the
+	// scenario is recorded beside them): the run folder's stamp makes
+	// them unique per store, the pid across stores.
+	id := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
+	journal := run.Path(store.JournalFile)
+	var (
+		execs fault.Executors
+		guard *watchdog.Guard
+	)
+	t := controller.Test{
+		Name:         s.Name,
+		Seed:         s.Seed,
+		Keep:         s.Cluster.Keep || o.Attach != "",
+		DB:           tgt.db,
+		Workload:     tgt.workload,
+		Opener:       tgt.opener,
+		Concurrency:  s.Client.Concurrency,
+		Rate:         s.Client.Rate,
+		OpTimeout:    s.Client.OpTimeout,
+		TimeLimit:    s.TimeLimit,
+		Quiet:        nonZeroQuiet(s.Final.Quiet),
+		FinalTimeout: s.Final.Timeout,
+		CheckTimeout: s.Checker.Timeout,
+		ClientNodes:  s.Client.Nodes,
+		Run:          run,
+		Log:          log,
+		Checkers:     checkers,
+		Progress:     o.Progress,
+		Up: func(ctx context.Context) (controller.Cluster, error) {
+			c, err := upCluster(ctx, rt, s, tgt, id, o.Attach, false)
+			if err != nil {
+				return nil, err
+			}
+			execs, err = c.Faults(fault.ExecConfig{Journal: journal, Seed: s.Seed, Log: log})
+			if err != nil {
+				return nil, fmt.Errorf("fault executors: %w", err)
+			}
+			return c, nil
+		},
+		OnFaults: func([]node.Node) error {
+			g, err := watchdog.Arm(o.Watchdog, journal, log)
+			guard = g
+			return err
+		},
+	}
+	if len(s.Nemesis.Faults) > 0 {
+		t.Nemesis = func(nodes []node.Node) (nemesis.Nemesis, error) {
+			opts := nemesis.DefaultOptions()
+			if err := s.Nemesis.Options.Decode(&opts); err != nil {
+				return nil, err
+			}
+			return nemesis.New(nodes, tgt.db, execs.Net, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts}, log)
+		}
+	}
+	res, runErr := controller.Run(ctx, t)
+	healErr := healAll(ctx, execs)
+	if healErr != nil {
+		log.Error("healing network faults failed; the watchdog will heal the journal when this process exits", "journal", journal, "err", healErr)
+	} else {
+		// Only once everything is healed is the watchdog let go (else it
+		// heals the journal once this process exits).
+		guard.Stop()
+	}
+	if res == nil {
+		return nil, runErr
+	}
+	out := &Result{Dir: run.Dir, Results: res}
+	if healErr != nil {
+		why := fmt.Sprintf("healing network faults failed: %v", healErr)
+		res.RunReasons = append(res.RunReasons, why)
+		res.Valid, res.Reasons = checker.Merge(res.Valid, checker.Unknown), append([]string{why}, res.Reasons...)
+		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
+	}
+	if runErr == nil {
+		if err := reports.Write(run.Dir); err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("reports: %v", err))
+			log.Error("writing reports failed", "err", err)
+			runErr = store.WriteResults(run.Dir, res)
+		}
+	}
+	return out, runErr
+}
+
+// healAll heals every node the network executor touched, whatever
+// happened to the run, with a context of its own.
+func healAll(ctx context.Context, execs fault.Executors) error {
+	if execs.Net == nil {
+		return nil
+	}
+	defer execs.Net.Close()
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	return execs.Net.HealAll(hctx)
+}
+
+// upCluster attaches to the kept cluster named by attach, or brings up a
+// new cluster for s on rt.
+func upCluster(ctx context.Context, rt cluster.Runtime, s *scenario.Scenario, tgt *target, id, attach string, kept bool) (cluster.Cluster, error) {
+	if attach != "" {
+		return rt.Attach(ctx, attach)
+	}
+	spec := cluster.Spec{ID: id, Scenario: s.Name, Kept: kept, Nodes: s.Cluster.Nodes, Image: s.Cluster.Image}
+	if l, ok := tgt.db.(db.Launcher); ok {
+		spec.Files, spec.Command = l.Files(), l.Command
+	}
+	return rt.Up(ctx, spec)
+}
+
+// nonZeroQuiet maps the scenario's 0 (no quiet period) to the controller's
+// "none" (negative); the controller's zero means its default.
+func nonZeroQuiet(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
