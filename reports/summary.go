@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/store"
 )
 
 const (
@@ -37,6 +38,16 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	default:
 		b.WriteString("**Verdict: UNKNOWN.** The history could not be fully checked; this is not a pass.\n\n")
 	}
+	switch res.Status {
+	case store.Interrupted:
+		by := ""
+		if res.Signal != "" {
+			by = " by " + mdText(res.Signal)
+		}
+		fmt.Fprintf(&b, "The run was **interrupted**%s: the main phase ended early.\n\n", by)
+	case store.Crashed:
+		b.WriteString("The run **crashed**: the controller died before it finished.\n\n")
+	}
 	b.WriteString("| history ops | client ops | ok | fail | info | duration | seed | faults |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %s | %d | %d |\n\n",
 		len(r.Ops), r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info, r.Duration().Round(time.Millisecond), res.Seed, len(r.Faults))
@@ -49,6 +60,21 @@ func (r *Report) WriteSummary(w io.Writer) error {
 				break
 			}
 			fmt.Fprintf(&b, "- %s\n", mdText(clip(reason, 600)))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(res.Warnings) > 0 {
+		b.WriteString("### Warnings\n\n")
+		if res.Strict {
+			b.WriteString("Strict mode: each warning makes a valid verdict unknown.\n\n")
+		}
+		for i, w := range res.Warnings {
+			if i == maxSummaryReasons {
+				fmt.Fprintf(&b, "- … and %d more (see report.html)\n", len(res.Warnings)-maxSummaryReasons)
+				break
+			}
+			fmt.Fprintf(&b, "- %s\n", mdText(clip(w, 600)))
 		}
 		b.WriteString("\n")
 	}

@@ -133,6 +133,17 @@ func makeWorkload[O any, W workload.Workload](s *scenario.Scenario, o O, mk func
 	return w, o, nil
 }
 
+// scenarioCheckers is the one list of checkers a scenario's history is
+// judged by, live or re-checked: the workload's checkers, the scenario's
+// extra ones, and the baseline (history validity, stats, ops-succeeded).
+func scenarioCheckers(s *scenario.Scenario, w workload.Workload) ([]checker.Checker, error) {
+	extra, err := extraCheckers(s, w.Checkers())
+	if err != nil {
+		return nil, err
+	}
+	return checker.WithBaseline(append(w.Checkers(), extra...)), nil
+}
+
 // extraCheckerNames are the checkers a scenario may add to its workload's.
 var extraCheckerNames = []string{"stats", "history", "log-patterns"}
 

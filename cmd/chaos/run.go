@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
@@ -34,6 +33,7 @@ type runFlags struct {
 	cluster     string
 	binDir      string
 	progress    time.Duration
+	strict      bool
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -73,6 +73,9 @@ every fault, checks what was recorded and exits with the verdict.`,
 			if fl.Changed("keep") {
 				o.Keep = &f.keep
 			}
+			if fl.Changed("strict") {
+				o.Strict = &f.strict
+			}
 			if err := s.Override(o); err != nil {
 				return badInput{err}
 			}
@@ -89,6 +92,7 @@ every fault, checks what was recorded and exits with the verdict.`,
 	fl.StringVar(&f.cluster, "cluster", "", "use the kept cluster with this run id (from 'chaos cluster up') instead of bringing one up")
 	fl.StringVar(&f.binDir, "bin", defaultBinDir(), "folder with the etcd binary, when the scenario names none")
 	fl.DurationVar(&f.progress, "progress-every", 10*time.Second, "interval of progress lines when stdout is not a terminal")
+	fl.BoolVar(&f.strict, "strict", false, "override checker.strict: any checker warning makes a valid verdict unknown")
 	return cmd
 }
 
@@ -108,7 +112,7 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 	if err != nil {
 		return err
 	}
-	extra, err := extraCheckers(s, tgt.workload.Checkers())
+	checkers, err := scenarioCheckers(s, tgt.workload)
 	if err != nil {
 		return err
 	}
@@ -166,7 +170,8 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		ClientNodes:  s.Client.Nodes,
 		Run:          run,
 		Log:          log,
-		Checkers:     append(tgt.workload.Checkers(), extra...),
+		Checkers:     checkers,
+		Strict:       s.Checker.Strict,
 		Up: func(ctx context.Context) (controller.Cluster, error) {
 			c, err := upCluster(ctx, rt, s, tgt, runID, f.cluster)
 			if err != nil {
@@ -207,9 +212,7 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 		return runErr
 	}
 	if healErr != nil {
-		why := fmt.Sprintf("healing network faults failed: %v", healErr)
-		res.RunReasons = append(res.RunReasons, why)
-		res.Valid, res.Reasons = checker.Merge(res.Valid, checker.Unknown), append([]string{why}, res.Reasons...)
+		res.AddRunReason(fmt.Sprintf("healing network faults failed: %v", healErr))
 		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
 	}
 	if runErr == nil {
@@ -257,9 +260,12 @@ func nonZeroQuiet(d time.Duration) time.Duration {
 
 func printVerdict(out io.Writer, res *store.Results, dir string) {
 	fmt.Fprintf(out, "\nverdict: %s", verdictWord(res.Valid))
-	fmt.Fprintf(out, "   (%d ops, seed %d)\n", res.Ops, res.Seed)
+	fmt.Fprintf(out, "   (%s)\n", runFacts(res))
 	for _, r := range res.Reasons {
 		fmt.Fprintf(out, "  - %s\n", firstLines(r, 6))
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", firstLines(w, 6))
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(out, "  note: %s\n", n)
