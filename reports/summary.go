@@ -54,14 +54,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 
 	if len(res.Reasons) > 0 {
 		b.WriteString("### Why\n\n")
-		for i, reason := range res.Reasons {
-			if i == maxSummaryReasons {
-				fmt.Fprintf(&b, "- … and %d more (see report.html)\n", len(res.Reasons)-maxSummaryReasons)
-				break
-			}
-			fmt.Fprintf(&b, "- %s\n", mdText(clip(reason, 600)))
-		}
-		b.WriteString("\n")
+		writeList(&b, res.Reasons)
 	}
 
 	if len(res.Warnings) > 0 {
@@ -69,14 +62,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		if res.Strict {
 			b.WriteString("Strict mode: each warning makes a valid verdict unknown.\n\n")
 		}
-		for i, w := range res.Warnings {
-			if i == maxSummaryReasons {
-				fmt.Fprintf(&b, "- … and %d more (see report.html)\n", len(res.Warnings)-maxSummaryReasons)
-				break
-			}
-			fmt.Fprintf(&b, "- %s\n", mdText(clip(w, 600)))
-		}
-		b.WriteString("\n")
+		writeList(&b, res.Warnings)
 	}
 
 	for _, c := range res.Checkers {
@@ -145,6 +131,19 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		return fmt.Errorf("write %s: %w", SummaryFile, err)
 	}
 	return nil
+}
+
+// writeList writes items as a Markdown list, each clipped and escaped, at
+// most maxSummaryReasons of them.
+func writeList(b *strings.Builder, items []string) {
+	for i, item := range items {
+		if i == maxSummaryReasons {
+			fmt.Fprintf(b, "- … and %d more (see report.html)\n", len(items)-maxSummaryReasons)
+			break
+		}
+		fmt.Fprintf(b, "- %s\n", mdText(clip(item, 600)))
+	}
+	b.WriteString("\n")
 }
 
 // mdReplacer makes text safe as Markdown inline text or a table cell: no
