@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -262,5 +265,24 @@ func TestTheScenarioStrictFieldHoldsInARecheck(t *testing.T) {
 		if code != want || !strings.Contains(out.String(), "cas never succeeded") {
 			t.Errorf("strict %v: exit %d, want %d, with the cas warning:\n%s", strict, code, want, out.String())
 		}
+	}
+}
+
+// A SIGTERM cancels chaos's context with a cause naming it, which the
+// controller records as the run's signal.
+func TestASignalCancelsTheRunNamingIt(t *testing.T) {
+	ctx, stop := signalContext()
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGTERM did not cancel the context")
+	}
+	var in *store.Interrupt
+	if !errors.As(context.Cause(ctx), &in) || in.Signal != "SIGTERM" {
+		t.Fatalf("cause %v, want an interrupt by SIGTERM", context.Cause(ctx))
 	}
 }
