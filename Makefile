@@ -34,7 +34,7 @@ test-short:
 
 ## bench: the benchmarks behind docs/BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./history/ ./controller/ ./checker/... ./reports/...
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./history/ ./controller/ ./checker/... ./reports/... ./cmd/chaos/
 
 ## lint: formatting and vet
 lint:

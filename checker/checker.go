@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/chaos-testing/chaos/history"
@@ -88,6 +89,15 @@ type Result struct {
 	// anomaly, the key, the ops involved; or what could not be checked.
 	// A valid result may carry notes too.
 	Reasons []string `json:"reasons,omitempty"`
+	// Warnings are doubts that do not decide the verdict (a kind of op
+	// that never succeeded in a history that tested the rest): Judge
+	// reports them next to it, and makes them reasons for unknown only in
+	// strict mode.
+	Warnings []string `json:"warnings,omitempty"`
+	// Gate is set by Run when the checker is a Gate: if its result is not
+	// valid, no anomaly found by another checker is trusted (see Judge).
+	// It is kept in the result so that Judge needs the results alone.
+	Gate bool `json:"gate,omitempty"`
 	// Ops are the indexes of the ops that matter to the verdict (the
 	// anomaly's witnesses), for reports to show.
 	Ops []int64 `json:"ops,omitempty"`
@@ -99,13 +109,52 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 }
 
-// Input is what a checker reads.
+// Input is what a checker reads: the history, paired once for every
+// checker. Make one with NewInput; a literal Input{Ops: ...} works too (it
+// is paired on first use).
 type Input struct {
 	// Ops is the whole history, nemesis ops included, in index order.
 	Ops []history.Op
 	// Dir is the run folder, where a checker may write artifacts (such as
 	// a visualisation of a failing key). Empty means write nothing.
 	Dir string
+
+	paired     bool
+	pairs      []history.Pair
+	violations []history.ValidationError
+}
+
+// NewInput pairs ops (history.Pairs) once, so that no checker has to.
+func NewInput(ops []history.Op, dir string) *Input {
+	in := &Input{Ops: ops, Dir: dir}
+	in.pair()
+	return in
+}
+
+func (in *Input) pair() {
+	if !in.paired {
+		in.pairs, in.violations = history.Pairs(in.Ops)
+		in.paired = true
+	}
+}
+
+// Pairs are the history's invocations with their completions, in
+// invocation order (history.Pairs). Checkers read these instead of pairing
+// the history again. Where the history breaks the op rules the pairs are
+// what could be formed; the violations are in Violations, and the history
+// checker (a Gate that Run always runs on such a history) makes the
+// verdict unknown. Not safe for concurrent first use: Run pairs the input
+// before any checker sees it.
+func (in *Input) Pairs() []history.Pair {
+	in.pair()
+	return in.pairs
+}
+
+// Violations are the ways the history breaks the op rules, found while
+// pairing it, in the order met.
+func (in *Input) Violations() []history.ValidationError {
+	in.pair()
+	return in.violations
 }
 
 // Checker judges a history.
@@ -117,58 +166,48 @@ type Checker interface {
 	Check(ctx context.Context, in *Input) Result
 }
 
-// Summary is the merged verdict of several checkers.
+// Summary is what Run returns: each checker's result, and the verdict of
+// those results alone (Judge with no run facts). A run's verdict also
+// depends on how the run went: see store.Results.Judge, which every run
+// and re-check uses.
 type Summary struct {
-	// Valid is the merged verdict.
-	Valid Verdict `json:"valid"`
-	// Reasons collects every invalid or unknown checker's reasons, each
-	// prefixed with the checker's name.
-	Reasons []string `json:"reasons,omitempty"`
+	Judgement
 	// Results holds each checker's result, in the order they ran.
 	Results []Result `json:"results"`
 }
 
 // Gate is implemented by a checker whose failure means no other verdict on
 // the history can be trusted (HistoryValid: a malformed history). When a
-// gate is not valid, Run caps the merged verdict at Unknown: an anomaly
+// gate is not valid, Judge caps the merged verdict at Unknown: an anomaly
 // found in a history that breaks the op rules may be an artefact of it.
 type Gate interface {
 	Gates() bool
 }
 
 // Run runs each checker with its own deadline (timeout, if positive) and
-// merges the verdicts. A checker that panics, or returns after its
-// deadline, yields Unknown with the reason. With no checkers the verdict is
-// Unknown: nothing was checked.
+// judges their results (see Judge). A checker that panics, or returns
+// after its deadline, yields Unknown with the reason. The history is
+// paired once, before any checker runs; if it breaks the op rules and no
+// gate is among checkers, HistoryValid runs too, so a malformed history
+// always reaches the verdict.
 func Run(ctx context.Context, in *Input, timeout time.Duration, checkers ...Checker) Summary {
-	var s Summary
-	if len(checkers) == 0 {
-		s.Valid = Unknown
-		s.Reasons = []string{"no checkers were configured, so nothing was checked"}
-		return s
+	in.pair()
+	if len(in.violations) > 0 && !slices.ContainsFunc(checkers, isGate) {
+		checkers = append(slices.Clip(checkers), HistoryValid{})
 	}
-	gated := false
+	var s Summary
 	for _, c := range checkers {
 		r := runOne(ctx, in, timeout, c)
-		if g, ok := c.(Gate); ok && g.Gates() && r.Valid != Valid {
-			gated = true
-		}
+		r.Gate = isGate(c)
 		s.Results = append(s.Results, r)
-		s.Valid = Merge(s.Valid, r.Valid)
-		if r.Valid != Valid {
-			for _, reason := range r.Reasons {
-				s.Reasons = append(s.Reasons, r.Checker+": "+reason)
-			}
-			if len(r.Reasons) == 0 {
-				s.Reasons = append(s.Reasons, fmt.Sprintf("%s: %s with no reason given", r.Checker, r.Valid))
-			}
-		}
 	}
-	if gated && s.Valid == Invalid {
-		s.Valid = Unknown
-		s.Reasons = append([]string{"the history breaks the op rules, so the anomalies reported below cannot be trusted: the verdict is unknown"}, s.Reasons...)
-	}
+	s.Judgement = Judge(s.Results, Facts{})
 	return s
+}
+
+func isGate(c Checker) bool {
+	g, ok := c.(Gate)
+	return ok && g.Gates()
 }
 
 func runOne(ctx context.Context, in *Input, timeout time.Duration, c Checker) (r Result) {

@@ -44,12 +44,14 @@ func (c *Counts) add(t history.Type) {
 
 // Stats counts client ops per f and outcome (Jepsen's stats checker). It
 // is honest about runs that tested nothing: the verdict is Unknown when no
-// client op succeeded at all, or when some f never succeeded (a read that
-// never succeeds means nothing was observed). Nemesis ops are not counted.
+// client op succeeded at all. An f that never succeeded while others did
+// is a warning ("cas never succeeded"), not Unknown: the rest of the
+// history was tested, and whether it checked anything is for the
+// workload's checker to say (a linearizability check with no ok read or
+// cas is unknown by its own rule). Nemesis ops are not counted.
 // Details: "by_f" (map f → Counts) and "total" (Counts).
 type Stats struct {
-	// Optional lists fs that may never succeed without making the
-	// verdict unknown.
+	// Optional lists fs that may never succeed without a warning.
 	Optional []string
 }
 
@@ -59,7 +61,7 @@ func (Stats) Name() string { return "stats" }
 // Check counts in's client ops.
 func (s Stats) Check(_ context.Context, in *Input) Result {
 	res := Result{Checker: s.Name()}
-	pairs, _ := history.Pairs(in.Ops)
+	pairs := in.Pairs()
 	byF := make(map[string]*Counts)
 	var total Counts
 	for _, p := range pairs {
@@ -97,10 +99,39 @@ func (s Stats) Check(_ context.Context, in *Input) Result {
 	default:
 		for _, f := range fs {
 			if c := byF[f]; c.OK == 0 && !slices.Contains(s.Optional, f) {
-				res.Valid = Unknown
-				res.Reasons = append(res.Reasons, fmt.Sprintf("no %s ever succeeded: %v", f, c))
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s never succeeded (%v)", f, c))
 			}
 		}
+	}
+	return res
+}
+
+// OpsSucceeded makes a history in which no client op succeeded unknown:
+// nothing was really tested, whatever the other checkers say. It is part
+// of every run's checkers (Baseline), so that a run whose workload's
+// checkers are lenient about empty histories is still honest.
+type OpsSucceeded struct{}
+
+// Name returns "ops-succeeded".
+func (OpsSucceeded) Name() string { return "ops-succeeded" }
+
+// Check counts in's completed client ops and the ok ones among them.
+func (OpsSucceeded) Check(_ context.Context, in *Input) Result {
+	var ok, total int
+	for i := range in.Ops {
+		op := &in.Ops[i]
+		if !op.IsClient() || op.Type == history.Invoke {
+			continue
+		}
+		total++
+		if op.Type == history.OK {
+			ok++
+		}
+	}
+	res := Result{Details: map[string]any{"ok": ok, "completed": total}}
+	if ok == 0 {
+		res.Valid = Unknown
+		res.Reasons = []string{fmt.Sprintf("no client op succeeded (%d completed, none ok), so nothing could be checked", total)}
 	}
 	return res
 }

@@ -26,7 +26,7 @@ func (HistoryValid) Name() string { return "history" }
 // Check validates in.Ops.
 func (h HistoryValid) Check(_ context.Context, in *Input) Result {
 	res := Result{Checker: h.Name()}
-	pairs, errs := history.Pairs(in.Ops)
+	pairs, errs := in.Pairs(), slices.Clone(in.Violations())
 	for i := 1; i < len(in.Ops); i++ {
 		if in.Ops[i].Time < in.Ops[i-1].Time {
 			errs = append(errs, history.ValidationError{Index: in.Ops[i].Index, Msg: fmt.Sprintf(

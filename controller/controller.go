@@ -78,7 +78,11 @@ type Test struct {
 	// cluster's nodes once they are up.
 	Nemesis func(nodes []node.Node) (nemesis.Nemesis, error)
 	// Checkers judge the history; nil means the workload's checkers.
+	// The baseline checkers (checker.Baseline) are added to them if not
+	// there already.
 	Checkers []checker.Checker
+	// Strict makes any checker warning a reason for unknown.
+	Strict bool
 
 	// Concurrency is the number of client workers (default 10).
 	Concurrency int
@@ -495,6 +499,8 @@ func (r *runner) finish(ctx context.Context) (*store.Results, error) {
 	r.down(ctx)
 	r.res.End = time.Now()
 	r.res.Notes = append(r.res.Notes, r.notes...)
+	// The one place a run's verdict is set (checker.Judge).
+	r.res.Judge()
 	if err := store.WriteResults(r.t.Run.Dir, r.res); err != nil {
 		return r.res, err
 	}
@@ -519,14 +525,22 @@ func (r *runner) check(ctx context.Context) {
 		checkers = r.t.Workload.Checkers()
 	}
 	// The checkers run even if the run broke down: they judge what was
-	// recorded, and the reasons above keep the verdict from being valid.
+	// recorded, and the run reasons keep the verdict from being valid.
 	cctx := context.WithoutCancel(ctx)
-	sum := checker.Run(cctx, &checker.Input{Ops: ops, Dir: r.t.Run.Dir}, r.t.CheckTimeout, append([]checker.Checker{okOps{}}, checkers...)...)
-	r.res.Valid, r.res.Reasons, r.res.Checkers = sum.Valid, sum.Reasons, sum.Results
+	sum := checker.Run(cctx, checker.NewInput(ops, r.t.Run.Dir), r.t.CheckTimeout, checker.WithBaseline(checkers)...)
+	r.res.Checkers = sum.Results
+	r.res.Strict = r.t.Strict
+	r.res.Status = store.Complete
+	if ctx.Err() != nil {
+		r.res.Status = store.Interrupted
+		var sig *store.Interrupt
+		if errors.As(context.Cause(ctx), &sig) {
+			r.res.Signal = sig.Signal
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.RunReasons = append([]string(nil), r.unknown...)
-	r.res.Valid, r.res.Reasons = r.res.MergeRunReasons(r.res.Valid, r.res.Reasons)
 }
 
 // collectLogs copies every node's logs into the run folder.
@@ -723,30 +737,4 @@ func (w *worker) open(ctx context.Context) bool {
 		case <-time.After(backoff):
 		}
 	}
-}
-
-// okOps makes a run in which no client op succeeded unknown: nothing was
-// really tested, whatever the other checkers say.
-type okOps struct{}
-
-func (okOps) Name() string { return "ops-succeeded" }
-
-func (okOps) Check(_ context.Context, in *checker.Input) checker.Result {
-	var ok, total int
-	for i := range in.Ops {
-		op := &in.Ops[i]
-		if !op.IsClient() || op.Type == history.Invoke {
-			continue
-		}
-		total++
-		if op.Type == history.OK {
-			ok++
-		}
-	}
-	res := checker.Result{Details: map[string]any{"ok": ok, "completed": total}}
-	if ok == 0 {
-		res.Valid = checker.Unknown
-		res.Reasons = []string{fmt.Sprintf("no client op succeeded (%d completed, none ok), so nothing could be checked", total)}
-	}
-	return res
 }

@@ -301,8 +301,8 @@ func TestInterruptHealsAndStillChecks(t *testing.T) {
 	tt.TimeLimit = time.Minute
 	nem := &recNemesis{}
 	tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return nem, nil }
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(100*time.Millisecond, func() { cancel(&store.Interrupt{Signal: "SIGTERM"}) })
 	start := time.Now()
 	res, err := Run(ctx, tt)
 	if err != nil {
@@ -323,6 +323,36 @@ func TestInterruptHealsAndStillChecks(t *testing.T) {
 	}
 	if !heal || res.Ops != len(ops) || !strings.Contains(fmt.Sprint(res.Notes), "interrupted") {
 		t.Fatalf("heal recorded %v, ops %d/%d, notes %v", heal, res.Ops, len(ops), res.Notes)
+	}
+	if res.Status != store.Interrupted || res.Signal != "SIGTERM" {
+		t.Fatalf("status %q signal %q, want interrupted by SIGTERM", res.Status, res.Signal)
+	}
+	stored, err := store.ReadResults(tt.Run.Dir)
+	if err != nil || stored.Status != store.Interrupted || stored.Signal != "SIGTERM" || stored.Schema != store.SchemaVersion {
+		t.Fatalf("results.json: %+v, %v", stored, err)
+	}
+}
+
+func TestEveryRunHasTheBaselineCheckersAndItsStatus(t *testing.T) {
+	tt := newTest(t, testtarget.New(3, testtarget.Bugs{}, 1))
+	// Only writes and a final read ever succeed here: stats warns about
+	// nothing, and the run is complete.
+	tt.Strict = true
+	res, err := Run(context.Background(), tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range res.Checkers {
+		names = append(names, c.Checker)
+	}
+	for _, want := range []string{"history", "stats", "ops-succeeded"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("checkers %q lack %s", names, want)
+		}
+	}
+	if res.Status != store.Complete || !res.Strict || res.Signal != "" {
+		t.Fatalf("status %q strict %v signal %q", res.Status, res.Strict, res.Signal)
 	}
 }
 

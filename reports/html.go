@@ -65,6 +65,7 @@ type fileLink struct {
 type htmlData struct {
 	Title, Verdict      string
 	Reasons, Notes      []string
+	Warnings            []string
 	Facts               []fact
 	Checkers            []checkerView
 	Latency, Throughput template.HTML
@@ -97,11 +98,12 @@ func (r *Report) WriteHTML(w io.Writer) error {
 func (r *Report) htmlData() (*htmlData, error) {
 	res := r.Results
 	d := &htmlData{
-		Title:   res.Scenario,
-		Verdict: res.Valid.String(),
-		Reasons: res.Reasons,
-		PerF:    r.PerF,
-		Total:   r.Total,
+		Title:    res.Scenario,
+		Verdict:  res.Valid.String(),
+		Reasons:  res.Reasons,
+		Warnings: res.Warnings,
+		PerF:     r.PerF,
+		Total:    r.Total,
 	}
 	if d.Title == "" {
 		d.Title = "chaos run"
@@ -174,6 +176,16 @@ func (r *Report) facts() []fact {
 		{"Scenario", orDash(res.Scenario)},
 		{"Verdict", res.Valid.String()},
 		{"Seed", strconv.FormatUint(res.Seed, 10)},
+	}
+	if res.Status != "" {
+		st := string(res.Status)
+		if res.Signal != "" {
+			st += " (" + res.Signal + ")"
+		}
+		fs = append(fs, fact{"Status", st})
+	}
+	if res.Strict {
+		fs = append(fs, fact{"Strict", "yes: every warning makes a valid verdict unknown"})
 	}
 	if !res.Start.IsZero() {
 		fs = append(fs, fact{"Start", res.Start.UTC().Format(time.RFC3339)})
@@ -451,6 +463,7 @@ figcaption{color:#656d76;font-size:.85em}
 <div class="verdict v-{{.Verdict}}">
 <div class="word">{{.Verdict}}</div>
 {{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Warnings}}<p class="warn">Warnings (they change the verdict only in strict mode):</p><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </div>
 
 <h2>Run</h2>

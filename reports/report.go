@@ -75,13 +75,20 @@ type Report struct {
 }
 
 // Build digests a run. res may be nil (a run that was never checked): the
-// verdict is then unknown, with that reason.
+// verdict is then unknown (store.Results.Judge), with that reason and, for
+// a run folder, how the run ended (store.Inspect).
 func Build(dir string, ops []history.Op, res *store.Results, opts Options) *Report {
 	if opts.MaxPoints <= 0 {
 		opts.MaxPoints = DefaultMaxPoints
 	}
 	if res == nil {
-		res = &store.Results{Valid: checker.Unknown, Reasons: []string{"results.json is missing: the run was not checked (run chaos check on the run folder)"}}
+		// Judged like any other results: a run that was not checked
+		// is unknown, and one that never finished says where it stops.
+		res = &store.Results{RunReasons: []string{"results.json is missing: the run was not checked (run chaos check on the run folder)"}}
+		if dir != "" {
+			res.SetEnding(store.Inspect(dir, nil, checker.NewInput(ops, "")))
+		}
+		res.Judge()
 	}
 	r := &Report{Dir: dir, Ops: ops, Results: res, opts: opts}
 	witnesses := map[int64]bool{}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -462,9 +463,10 @@ func TestWriteRebuildsReportsFromRunFolder(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, store.ResultsFile), []byte(b), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		line := 1 + strings.Count(b[:strings.Index(b, `"seed"`)], "\n")
 		err := reports.Write(dir)
-		if err == nil || !strings.Contains(err.Error(), "results.json:8") || !strings.Contains(err.Error(), `field "seed"`) {
-			t.Errorf("Write = %v, want an error naming results.json:8 and field seed", err)
+		if want := "results.json:" + strconv.Itoa(line) + ":"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `field "seed"`) {
+			t.Errorf("Write = %v, want an error naming %s and field seed", err, want)
 		}
 	})
 	t.Run("no history: error", func(t *testing.T) {
@@ -580,5 +582,45 @@ func TestThroughputPlotHasNoSpikeAtTheEnd(t *testing.T) {
 	}
 	if top < 10 || top > 20 {
 		t.Errorf("highest throughput tick %v, want 10..20 for a steady 10 ops/s", top)
+	}
+}
+
+func TestSummaryAndPageShowRunStatusAndWarnings(t *testing.T) {
+	ops := genHistory(200, 3)
+	res := genResults(ops)
+	res.Checkers[1].Warnings = []string{"cas never succeeded (0 ok, 4 fail, 1 info)"}
+	res.Status, res.Signal = store.Interrupted, "SIGINT"
+	res.Judge()
+	if len(res.Warnings) != 1 {
+		t.Fatalf("warnings %q", res.Warnings)
+	}
+	dir := writeRun(t, ops, res)
+	if err := reports.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	md := readFile(t, filepath.Join(dir, reports.SummaryFile))
+	for _, want := range []string{"interrupted** by SIGINT", "### Warnings", `- stats\: cas never succeeded (0 ok, 4 fail, 1 info)`} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	page := readFile(t, filepath.Join(dir, reports.HTMLFile))
+	for _, want := range []string{"<li>stats: cas never succeeded (0 ok, 4 fail, 1 info)</li>", "<td>interrupted (SIGINT)</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	// A run folder whose controller died: no results.json. The report
+	// says unknown, and where the record stops.
+	open := append(slices.Clone(ops), history.Op{Index: int64(len(ops)), Process: 99, Type: history.Invoke, F: "read", Key: "k1", Time: ops[len(ops)-1].Time + 1})
+	crashed := writeRun(t, open, nil)
+	if err := reports.Write(crashed); err != nil {
+		t.Fatal(err)
+	}
+	md = readFile(t, filepath.Join(crashed, reports.SummaryFile))
+	for _, want := range []string{"UNKNOWN", "The run **crashed**", "the record stops at"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md of a crashed run lacks %q:\n%s", want, md)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/store"
 )
 
 const (
@@ -37,20 +38,31 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	default:
 		b.WriteString("**Verdict: UNKNOWN.** The history could not be fully checked; this is not a pass.\n\n")
 	}
+	switch res.Status {
+	case store.Interrupted:
+		by := ""
+		if res.Signal != "" {
+			by = " by " + mdText(res.Signal)
+		}
+		fmt.Fprintf(&b, "The run was **interrupted**%s: the main phase ended early.\n\n", by)
+	case store.Crashed:
+		b.WriteString("The run **crashed**: the controller died before it finished.\n\n")
+	}
 	b.WriteString("| history ops | client ops | ok | fail | info | duration | seed | faults |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %s | %d | %d |\n\n",
 		len(r.Ops), r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info, r.Duration().Round(time.Millisecond), res.Seed, len(r.Faults))
 
 	if len(res.Reasons) > 0 {
 		b.WriteString("### Why\n\n")
-		for i, reason := range res.Reasons {
-			if i == maxSummaryReasons {
-				fmt.Fprintf(&b, "- … and %d more (see report.html)\n", len(res.Reasons)-maxSummaryReasons)
-				break
-			}
-			fmt.Fprintf(&b, "- %s\n", mdText(clip(reason, 600)))
+		writeList(&b, res.Reasons)
+	}
+
+	if len(res.Warnings) > 0 {
+		b.WriteString("### Warnings\n\n")
+		if res.Strict {
+			b.WriteString("Strict mode: each warning makes a valid verdict unknown.\n\n")
 		}
-		b.WriteString("\n")
+		writeList(&b, res.Warnings)
 	}
 
 	for _, c := range res.Checkers {
@@ -119,6 +131,19 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		return fmt.Errorf("write %s: %w", SummaryFile, err)
 	}
 	return nil
+}
+
+// writeList writes items as a Markdown list, each clipped and escaped, at
+// most maxSummaryReasons of them.
+func writeList(b *strings.Builder, items []string) {
+	for i, item := range items {
+		if i == maxSummaryReasons {
+			fmt.Fprintf(b, "- … and %d more (see report.html)\n", len(items)-maxSummaryReasons)
+			break
+		}
+		fmt.Fprintf(b, "- %s\n", mdText(clip(item, 600)))
+	}
+	b.WriteString("\n")
 }
 
 // mdReplacer makes text safe as Markdown inline text or a table cell: no

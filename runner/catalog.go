@@ -89,7 +89,7 @@ func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*
 	if err != nil {
 		return nil, InputError{fmt.Errorf("%s: db.options: %w", s.File, err)}
 	}
-	w, wopts, err := c.workload(s)
+	w, wopts, err := c.Workload(s)
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +100,8 @@ func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*
 	return &target{db: inst, workload: w, wopts: wopts, opener: o}, nil
 }
 
-// workload makes the scenario's workload and returns its decoded options.
-func (c Catalog) workload(s *scenario.Scenario) (workload.Workload, any, error) {
+// Workload makes the scenario's workload and returns its decoded options.
+func (c Catalog) Workload(s *scenario.Scenario) (workload.Workload, any, error) {
 	k, ok := c.Workloads[s.Workload.Name]
 	if !ok {
 		return nil, nil, inputf("%s: workload.name: unknown workload %q (known: %v)", s.File, s.Workload.Name, sortedKeys(c.Workloads))
@@ -117,11 +117,12 @@ func (c Catalog) workload(s *scenario.Scenario) (workload.Workload, any, error) 
 	return w, opts, nil
 }
 
-// Checkers returns the checkers that judge a run of s: its workload's own
-// and those the scenario adds. `chaos check` on a run folder uses the same
-// list as the run did.
+// Checkers is the one list of checkers a scenario's history is judged by,
+// live or re-checked (`chaos check` on a run folder): the workload's
+// checkers, the scenario's extra ones, and the baseline (history
+// validity, stats, ops-succeeded; see checker.WithBaseline).
 func (c Catalog) Checkers(s *scenario.Scenario) ([]checker.Checker, error) {
-	w, _, err := c.workload(s)
+	w, _, err := c.Workload(s)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func (c Catalog) Checkers(s *scenario.Scenario) ([]checker.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(w.Checkers(), extra...), nil
+	return checker.WithBaseline(append(w.Checkers(), extra...)), nil
 }
 
 // extraCheckerNames are the checkers a scenario may add to its workload's.

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/db"
@@ -153,6 +152,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		Run:          run,
 		Log:          log,
 		Checkers:     checkers,
+		Strict:       s.Checker.Strict,
 		Progress:     o.Progress,
 		Up: func(ctx context.Context) (controller.Cluster, error) {
 			c, err := upCluster(ctx, rt, s, tgt, id, o.Attach, false)
@@ -194,9 +194,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	}
 	out := &Result{Dir: run.Dir, Results: res}
 	if healErr != nil {
-		why := fmt.Sprintf("healing network faults failed: %v", healErr)
-		res.RunReasons = append(res.RunReasons, why)
-		res.Valid, res.Reasons = checker.Merge(res.Valid, checker.Unknown), append([]string{why}, res.Reasons...)
+		res.AddRunReason(fmt.Sprintf("healing network faults failed: %v", healErr))
 		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
 	}
 	if runErr == nil {

@@ -131,6 +131,8 @@ type Checker struct {
 	// LogPatterns are regular expressions (RE2) that fail the run when a
 	// line of a node's log matches.
 	LogPatterns []string `yaml:"log_patterns" default:"panic:|fatal error:|DATA RACE|data corruption" chaos:"nonzero" doc:"Regular expressions (Go RE2 syntax) searched in every node's log, line by line; any match makes the run invalid. An empty list disables the log check."`
+	// Strict makes every checker warning a reason for unknown.
+	Strict bool `yaml:"strict" doc:"Judge strictly: any checker warning (such as a kind of op that never succeeded) makes a valid verdict unknown, with the warning as the reason."`
 }
 
 // Known lists the names a scenario may use. It is supplied by the caller
@@ -391,6 +393,8 @@ type Overrides struct {
 	Store *string
 	// Keep replaces cluster.keep (--keep).
 	Keep *bool
+	// Strict replaces checker.strict (--strict).
+	Strict *bool
 }
 
 // Override replaces fields with command-line values, after checking them
@@ -419,6 +423,9 @@ func (s *Scenario) Override(o Overrides) error {
 	}
 	if o.Keep != nil {
 		sets = append(sets, set{"cluster.keep", *o.Keep})
+	}
+	if o.Strict != nil {
+		sets = append(sets, set{"checker.strict", *o.Strict})
 	}
 	errs := &Errors{}
 	targets := make([]reflect.Value, len(sets))

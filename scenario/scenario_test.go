@@ -314,6 +314,7 @@ func TestOverride(t *testing.T) {
 	f := func(x float64) *float64 { return &x }
 	u := func(x uint64) *uint64 { return &x }
 	str := func(x string) *string { return &x }
+	b := func(x bool) *bool { return &x }
 	tests := []struct {
 		name string
 		o    Overrides
@@ -332,6 +333,7 @@ func TestOverride(t *testing.T) {
 		{"time limit shorter than interval", Overrides{TimeLimit: d(5 * time.Second)},
 			"flags: time_limit: time limit 5s is not longer than nemesis.interval 5s: no fault would ever start", nil},
 		{"empty store", Overrides{Store: str("")}, "flags: store: must not be empty", nil},
+		{"strict", Overrides{Strict: b(true)}, "", func(s *Scenario) bool { return s.Checker.Strict }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,12 +30,38 @@ const (
 // TimeFormat names run folders: sortable, no colons.
 const TimeFormat = "20060102T150405.000Z"
 
+// SchemaVersion is the version of results.json this code writes. Version
+// 1 is every results.json written before versions were recorded (no
+// "schema" field): it has no status, warnings or gates, and reads as it
+// is. Version 2 added "schema", "status", "signal", "warnings", "strict"
+// and each checker's "warnings" and "gate". ReadResults refuses a newer
+// version rather than misread it.
+const SchemaVersion = 2
+
 // Results is results.json: the verdict, why, and what ran.
+//
+// Valid, Reasons and Warnings are derived: Judge sets them from Checkers,
+// RunReasons and Strict with checker.Judge, the one function that assembles
+// a verdict. Whoever changes the other fields calls Judge again.
 type Results struct {
+	// Schema is the results.json version (SchemaVersion when written by
+	// this code; 1 when absent).
+	Schema int `json:"schema,omitempty"`
 	// Valid is the merged verdict: true, false or "unknown".
 	Valid checker.Verdict `json:"valid"`
 	// Reasons say why the verdict is invalid or unknown.
 	Reasons []string `json:"reasons,omitempty"`
+	// Warnings are doubts that do not change the verdict (unless Strict):
+	// each checker's warnings, prefixed with its name.
+	Warnings []string `json:"warnings,omitempty"`
+	// Status says how the run ended: complete, interrupted or crashed.
+	// Empty in results written before schema 2.
+	Status Status `json:"status,omitempty"`
+	// Signal names the signal that interrupted the run ("SIGINT",
+	// "SIGTERM"), if one did.
+	Signal string `json:"signal,omitempty"`
+	// Strict records that warnings were judged as reasons for unknown.
+	Strict bool `json:"strict,omitempty"`
 	// Scenario is the scenario's name.
 	Scenario string `json:"scenario,omitempty"`
 	// Seed drove every random choice of the run.
@@ -47,8 +73,9 @@ type Results struct {
 	Ops int `json:"ops"`
 	// RunReasons say why the run itself cannot be trusted, whatever its
 	// history shows (the cluster never came up, the history could not be
-	// written, healing failed, ...). They make the verdict unknown, and
-	// `chaos check` keeps them when it re-checks the run.
+	// written, healing failed, the controller died, ...). They make the
+	// verdict unknown, and `chaos check` keeps them when it re-checks the
+	// run.
 	RunReasons []string `json:"run_reasons,omitempty"`
 	// Notes are things worth knowing that do not change the verdict (a
 	// torn last history line, the fault mechanism used, ...).
@@ -57,14 +84,39 @@ type Results struct {
 	Checkers []checker.Result `json:"checkers"`
 }
 
-// MergeRunReasons folds RunReasons into a checkers' verdict and reasons:
-// any run reason makes the verdict at best unknown, and comes first.
-func (r *Results) MergeRunReasons(v checker.Verdict, reasons []string) (checker.Verdict, []string) {
-	if len(r.RunReasons) == 0 {
-		return v, reasons
+// Judge sets Valid, Reasons and Warnings from the checkers' results and
+// the run's facts (RunReasons, Status, Strict), with checker.Judge. A
+// crashed run is unknown even if no run reason says why (SetEnding adds
+// one that does).
+func (r *Results) Judge() {
+	runReasons := r.RunReasons
+	if r.Status == Crashed && len(runReasons) == 0 {
+		runReasons = []string{"the controller died before the run finished"}
 	}
-	return checker.Merge(v, checker.Unknown), append(append([]string(nil), r.RunReasons...), reasons...)
+	j := checker.Judge(r.Checkers, checker.Facts{RunReasons: runReasons, Strict: r.Strict})
+	r.Valid, r.Reasons, r.Warnings = j.Valid, j.Reasons, j.Warnings
 }
+
+// AddRunReason records a reason the run cannot be trusted, found after
+// the verdict was judged (healing failed at the very end), and judges
+// again.
+func (r *Results) AddRunReason(reason string) {
+	r.RunReasons = append(r.RunReasons, reason)
+	r.Judge()
+}
+
+// SetEnding records how the run ended (see Inspect): its status, signal,
+// and for a crashed run the reason, as a run reason. Call Judge after.
+func (r *Results) SetEnding(e Ending) {
+	r.Status, r.Signal = e.Status, e.Signal
+	if e.Reason != "" {
+		r.RunReasons = append(r.RunReasons, e.Reason)
+	}
+}
+
+// ErrNewerSchema is returned by ReadResults for a results.json written by a
+// newer chaos.
+var ErrNewerSchema = errors.New("results.json from a newer chaos")
 
 // Run is one run folder.
 type Run struct {
@@ -123,9 +175,12 @@ func (r *Run) Path(name ...string) string {
 	return filepath.Join(append([]string{r.Dir}, name...)...)
 }
 
-// WriteResults writes results.json into dir, atomically.
+// WriteResults writes results.json into dir, atomically, as
+// SchemaVersion.
 func WriteResults(dir string, res *Results) error {
-	b, err := json.MarshalIndent(res, "", "  ")
+	out := *res
+	out.Schema = SchemaVersion
+	b, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
 	}
@@ -142,6 +197,12 @@ func ReadResults(dir string) (*Results, error) {
 	var res Results
 	if err := json.Unmarshal(b, &res); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if res.Schema == 0 {
+		res.Schema = 1
+	}
+	if res.Schema > SchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d is newer than this chaos reads (%d): %w", path, res.Schema, SchemaVersion, ErrNewerSchema)
 	}
 	return &res, nil
 }

@@ -43,7 +43,7 @@ func (c *Checker) Name() string { return "bank" }
 // Check judges in.
 func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name()}
-	pairs, _ := history.Pairs(in.Ops)
+	pairs := in.Pairs()
 	total, haveTotal := c.o.Total, c.o.Total != 0
 	var accounts []string
 	if c.o.Accounts > 0 {

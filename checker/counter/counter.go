@@ -56,7 +56,7 @@ type counterOps struct {
 // Check judges in.
 func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name()}
-	pairs, _ := history.Pairs(in.Ops)
+	pairs := in.Pairs()
 	byKey := map[string]*counterOps{}
 	var keys []string
 	get := func(k string) *counterOps {

@@ -120,7 +120,7 @@ func unitName(key string) string {
 // counts of ops that were left out. It is what Check does before calling
 // porcupine, exposed for benchmarks and tools.
 func Split(m Model, ops []history.Op) (map[string][]porcupine.Operation, SplitStats, error) {
-	units, st, err := split(m, ops)
+	units, st, err := split(m, checker.NewInput(ops, "").Pairs())
 	if err != nil {
 		return nil, st, err
 	}
@@ -155,9 +155,8 @@ type SplitStats struct {
 	Observed int `json:"observed"`
 }
 
-func split(m Model, ops []history.Op) ([]*unit, SplitStats, error) {
+func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 	var st SplitStats
-	pairs, _ := history.Pairs(ops)
 	fs := make(map[string]bool, len(m.Fs))
 	for _, f := range m.Fs {
 		fs[f] = true
@@ -244,7 +243,7 @@ func split(m Model, ops []history.Op) ([]*unit, SplitStats, error) {
 func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Result) {
 	start := time.Now()
 	res = checker.Result{Checker: c.o.Name, Details: map[string]any{"model": c.o.Model.Name}}
-	units, st, err := split(c.o.Model, in.Ops)
+	units, st, err := split(c.o.Model, in.Pairs())
 	res.Details["ops"] = st
 	if err != nil {
 		res.Valid = checker.Unknown

@@ -126,7 +126,7 @@ type set struct {
 // Check judges in.
 func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name(), Details: map[string]any{}}
-	sets, err := collect(in.Ops)
+	sets, err := collect(in.Pairs())
 	if err != nil {
 		res.Valid = checker.Unknown
 		res.Reasons = []string{fmt.Sprintf("cannot check: %v", err)}
@@ -176,8 +176,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	return res
 }
 
-func collect(ops []history.Op) ([]*set, error) {
-	pairs, _ := history.Pairs(ops)
+func collect(pairs []history.Pair) ([]*set, error) {
 	byKey := map[string]*set{}
 	var sets []*set
 	get := func(k string) *set {

@@ -40,7 +40,7 @@ func (c *Checker) Name() string { return "unique-ids" }
 // Check judges in.
 func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name()}
-	pairs, _ := history.Pairs(in.Ops)
+	pairs := in.Pairs()
 	seen := map[string][]int64{} // canonical id -> completion indexes
 	var order []string
 	attempted, ok := 0, 0

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,26 +63,41 @@ type checkFlags struct {
 	timeout     time.Duration
 	jsonOut     bool
 	artifacts   string
+	checkers    []string
+	strict      bool
 }
 
 func (a *app) checkCmd() *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
-		Use:   "check PATH",
-		Short: "Check a stored run, a history file, or a Jepsen/Knossos EDN history",
-		Long: `Check a history without running anything.
+		Use:   "check PATH...",
+		Short: "Check stored runs, history files, or Jepsen/Knossos EDN histories",
+		Long: `Check histories without running anything.
 
-PATH is a run folder (its scenario's checkers are run again on its
+Each PATH is a run folder (its scenario's checkers are run again on its
 history.jsonl, unless --model is given) or a history file: JSON Lines as chaos
 writes them, or EDN as Jepsen and Knossos write them (the format is sniffed
 unless --format is given). A history file needs --model.
 
+A run folder keeps what made its run untrustworthy (run reasons), and a run
+that never finished (its controller died: no results.json) is unknown, saying
+where its record stops.
+
 Jepsen's meanings hold: a fail op did not take effect and is left out; an
 info op may or may not have; a register starts empty, and a read of nil saw
-it empty. The exit code is the verdict's: 0 valid, 1 invalid, 2 unknown.`,
-		Args: args(cobra.ExactArgs(1)),
+it empty.
+
+With one PATH the checkers' results and the verdict are printed; with
+several, one line per PATH. The exit code is the verdict's: 0 valid, 1
+invalid, 2 unknown; for several PATHs the merged verdict (1 if any is
+invalid, else 2 if any is unknown, else 0), or 254 if any PATH could not be
+read, after checking the others.`,
+		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.check(cmd, argv[0], f)
+			if len(argv) == 1 {
+				return a.checkOneCmd(cmd, argv[0], f)
+			}
+			return a.checkMany(cmd, argv, f)
 		},
 	}
 	fl := cmd.Flags()
@@ -88,71 +105,24 @@ it empty. The exit code is the verdict's: 0 valid, 1 invalid, 2 unknown.`,
 	fl.StringVar(&f.model, "model", "", "what to check the history against: "+strings.Join(modelNames(), ", "))
 	fl.Var(&f.independent, "independent", "EDN [key value] tuples: auto (split if every client value is one), on, off")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "bound on each checker; past it the verdict is unknown")
-	fl.BoolVar(&f.jsonOut, "json", false, "print the results as JSON")
-	fl.StringVar(&f.artifacts, "artifacts", "", "folder for visualisations of failing keys (default: the run folder, or none for a file)")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the results as JSON (one object per line for several PATHs)")
+	fl.StringVar(&f.artifacts, "artifacts", "", "folder for visualisations of failing keys (default: the run folder, or none for a file; one subfolder per PATH for several)")
+	fl.StringSliceVar(&f.checkers, "checkers", nil, "run only these checkers (comma-separated names, as printed by a check); the history checker always runs")
+	fl.BoolVar(&f.strict, "strict", false, "any checker warning makes a valid verdict unknown (a run folder's checker.strict applies too)")
 	_ = cmd.RegisterFlagCompletionFunc("model", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return modelNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
 }
 
-func (a *app) check(cmd *cobra.Command, path string, f checkFlags) error {
+// checkOneCmd checks one path and prints each checker's result and the
+// verdict.
+func (a *app) checkOneCmd(cmd *cobra.Command, path string, f checkFlags) error {
 	out := cmd.OutOrStdout()
-	info, err := os.Stat(path)
+	res, _, err := a.checkPath(cmd.Context(), path, f, f.artifacts)
 	if err != nil {
-		return badInput{fmt.Errorf("check: %w", err)}
+		return err
 	}
-	var checkers []checker.Checker
-	if f.model != "" {
-		mk, ok := models[f.model]
-		if !ok {
-			return badInputf("--model: unknown model %q (known: %s)", f.model, strings.Join(modelNames(), ", "))
-		}
-		checkers = []checker.Checker{mk(f.timeout)}
-	}
-	dir := f.artifacts
-	histPath := path
-	var seed uint64
-	var scenarioName string
-	var runReasons []string
-	if info.IsDir() {
-		histPath = filepath.Join(path, store.HistoryFile)
-		if dir == "" {
-			dir = path
-		}
-		// What made the run itself untrustworthy still holds.
-		if prev, err := store.ReadResults(path); err == nil {
-			seed, scenarioName, runReasons = prev.Seed, prev.Scenario, prev.RunReasons
-		}
-		if checkers == nil {
-			s, err := a.loadScenario(filepath.Join(path, store.ScenarioFile))
-			if err != nil {
-				return fmt.Errorf("%w (give --model to check the history without its scenario)", err)
-			}
-			if checkers, err = a.catalog.Checkers(s); err != nil {
-				return inputError(err)
-			}
-		}
-	} else if checkers == nil {
-		return badInputf("%s is a history file: give --model (%s)", path, strings.Join(modelNames(), ", "))
-	}
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("artifacts folder: %w", err)
-		}
-	}
-	file, notes, err := readHistory(histPath, f)
-	if err != nil {
-		return badInput{err}
-	}
-	// Every check is honest about the history itself and about ops that
-	// never succeeded, whatever the model.
-	checkers = withBaseline(checkers)
-	start := time.Now()
-	sum := checker.Run(cmd.Context(), &checker.Input{Ops: file.Ops, Dir: dir}, f.timeout, checkers...)
-	res := &store.Results{Checkers: sum.Results, Ops: len(file.Ops), RunReasons: runReasons,
-		Seed: seed, Scenario: scenarioName, Start: start, End: time.Now(), Notes: notes}
-	res.Valid, res.Reasons = res.MergeRunReasons(sum.Valid, sum.Reasons)
 	if f.jsonOut {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -168,18 +138,180 @@ func (a *app) check(cmd *cobra.Command, path string, f checkFlags) error {
 	return verdictError{res.Valid}
 }
 
-// withBaseline adds the history-validity and stats checkers unless present.
-func withBaseline(cs []checker.Checker) []checker.Checker {
-	have := map[string]bool{}
-	for _, c := range cs {
-		have[c.Name()] = true
+// checkMany checks every path, printing one line (or one JSON object) per
+// path, and returns the merged verdict; a path that could not be checked
+// is reported on its line and, after the others, makes the exit code bad
+// input (or internal error, if chaos itself failed).
+func (a *app) checkMany(cmd *cobra.Command, paths []string, f checkFlags) error {
+	out := cmd.OutOrStdout()
+	enc := json.NewEncoder(out)
+	merged := checker.Valid
+	var failed []error
+	for i, path := range paths {
+		artifacts := f.artifacts
+		if artifacts != "" {
+			artifacts = filepath.Join(artifacts, fmt.Sprintf("%d-%s", i+1, filepath.Base(path)))
+		}
+		res, _, err := a.checkPath(cmd.Context(), path, f, artifacts)
+		if err != nil {
+			failed = append(failed, err)
+			if f.jsonOut {
+				_ = enc.Encode(struct {
+					Path  string `json:"path"`
+					Error string `json:"error"`
+				}{path, err.Error()})
+			} else {
+				fmt.Fprintf(out, "%-8s %s: %s\n", "ERROR", path, firstLines(err.Error(), 1))
+			}
+			continue
+		}
+		merged = checker.Merge(merged, res.Valid)
+		if f.jsonOut {
+			if err := enc.Encode(struct {
+				Path    string         `json:"path"`
+				Results *store.Results `json:"results"`
+			}{path, res}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(out, "%-8s %s  (%s)%s\n", verdictWord(res.Valid), path, runFacts(res), firstReason(res))
 	}
-	for _, c := range []checker.Checker{checker.HistoryValid{}, checker.Stats{}} {
-		if !have[c.Name()] {
-			cs = append(cs, c)
+	if len(failed) > 0 {
+		err := fmt.Errorf("%d of %d paths could not be checked", len(failed), len(paths))
+		for _, e := range failed {
+			var bi badInput
+			if !errors.As(e, &bi) {
+				return errors.Join(err, e)
+			}
+		}
+		return badInput{err}
+	}
+	return verdictError{merged}
+}
+
+// checkPath checks one run folder or history file and returns its
+// results, judged as a live run's are (store.Results.Judge), and the
+// history. artifacts is where visualisations go ("": the run folder, or
+// none for a file).
+func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifacts string) (*store.Results, []history.Op, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, badInput{fmt.Errorf("check: %w", err)}
+	}
+	var checkers []checker.Checker
+	if f.model != "" {
+		mk, ok := models[f.model]
+		if !ok {
+			return nil, nil, badInputf("--model: unknown model %q (known: %s)", f.model, strings.Join(modelNames(), ", "))
+		}
+		checkers = checker.WithBaseline([]checker.Checker{mk(f.timeout)})
+	}
+	res := &store.Results{Schema: store.SchemaVersion, Strict: f.strict}
+	dir := artifacts
+	histPath := path
+	var prev *store.Results
+	if info.IsDir() {
+		histPath = filepath.Join(path, store.HistoryFile)
+		if dir == "" {
+			dir = path
+		}
+		// What made the run itself untrustworthy still holds.
+		prev, err = store.ReadResults(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			prev = nil // the run never finished: Inspect says so
+		} else if err != nil {
+			return nil, nil, badInput{err}
+		}
+		if prev != nil {
+			res.Seed, res.Scenario, res.RunReasons = prev.Seed, prev.Scenario, slices.Clone(prev.RunReasons)
+			res.Strict = res.Strict || prev.Strict
+		}
+		s, err := a.loadScenario(filepath.Join(path, store.ScenarioFile))
+		switch {
+		case err == nil:
+			res.Seed, res.Scenario = s.Seed, s.Name
+			res.Strict = res.Strict || s.Checker.Strict
+			if checkers == nil {
+				if checkers, err = a.catalog.Checkers(s); err != nil {
+					return nil, nil, inputError(err)
+				}
+			}
+		case checkers == nil:
+			return nil, nil, fmt.Errorf("%w (give --model to check the history without its scenario)", err)
+		default:
+			res.Notes = append(res.Notes, fmt.Sprintf("the run's scenario was not read (--model was given): %v", err))
+		}
+	} else if checkers == nil {
+		return nil, nil, badInputf("%s is a history file: give --model (%s)", path, strings.Join(modelNames(), ", "))
+	}
+	if len(f.checkers) > 0 {
+		if checkers, err = checker.Select(checkers, f.checkers); err != nil {
+			return nil, nil, badInput{fmt.Errorf("--checkers: %w", err)}
 		}
 	}
-	return cs
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("artifacts folder: %w", err)
+		}
+	}
+	file, notes, err := readHistory(histPath, f)
+	if err != nil {
+		return nil, nil, badInput{err}
+	}
+	res.Notes = append(res.Notes, notes...)
+	res.Start = time.Now()
+	in := checker.NewInput(file.Ops, dir)
+	res.Checkers = checker.Run(ctx, in, f.timeout, checkers...).Results
+	res.End, res.Ops = time.Now(), len(file.Ops)
+	if info.IsDir() {
+		res.SetEnding(store.Inspect(path, prev, in))
+	}
+	res.Judge()
+	return res, file.Ops, nil
+}
+
+// runFacts says in a few words what a verdict is about: the ops, the
+// seed (of a run), how the run ended if not completely, strict mode.
+func runFacts(res *store.Results) string {
+	facts := []string{fmt.Sprintf("%d ops", res.Ops)}
+	if res.Scenario != "" || res.Seed != 0 {
+		facts = append(facts, fmt.Sprintf("seed %d", res.Seed))
+	}
+	switch res.Status {
+	case store.Interrupted:
+		by := ""
+		if res.Signal != "" {
+			by = " by " + res.Signal
+		}
+		facts = append(facts, "run interrupted"+by)
+	case store.Crashed:
+		facts = append(facts, "run crashed")
+	}
+	if res.Strict {
+		facts = append(facts, "strict")
+	}
+	switch n := len(res.Warnings); n {
+	case 0:
+	case 1:
+		facts = append(facts, "1 warning")
+	default:
+		facts = append(facts, fmt.Sprintf("%d warnings", n))
+	}
+	return strings.Join(facts, ", ")
+}
+
+// firstReason is ": " and the first line of the verdict's first reason,
+// clipped, or "" for a valid verdict.
+func firstReason(res *store.Results) string {
+	if res.Valid == checker.Valid || len(res.Reasons) == 0 {
+		return ""
+	}
+	r, _, _ := strings.Cut(res.Reasons[0], "\n")
+	if len(r) > 300 {
+		r = strings.ToValidUTF8(r[:300], "") + "…"
+	}
+	return ": " + r
 }
 
 // readHistory reads a JSONL or EDN history, sniffing the format unless

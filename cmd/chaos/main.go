@@ -7,7 +7,11 @@
 //	1    invalid: a checker found an anomaly
 //	2    unknown: the run could not be checked (the reasons are printed)
 //	254  bad input: a flag, a scenario or a history file is malformed
+//	     (`chaos check FILE...` checks every other file first)
 //	255  internal error: chaos itself failed
+//
+// `chaos check` of several files exits with their merged verdict: 1 if
+// any is invalid, else 2 if any is unknown, else 0.
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"github.com/chaos-testing/chaos/builtin"
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/runner"
+	"github.com/chaos-testing/chaos/store"
 )
 
 // Exit codes, as documented in the package comment and the README.
@@ -94,7 +99,7 @@ func run(args []string) int { return runWith(args, os.Stdout) }
 // runWith executes the CLI with args, writing its output (errors too) to
 // out, and returns the exit code.
 func runWith(args []string, out io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	// After the first Ctrl-C chaos heals, checks and reports; a second one
 	// stops it at once (the watchdog still heals the network faults).
@@ -122,6 +127,40 @@ func newApp() *app {
 		log:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		catalog: builtin.Catalog(),
 	}
+}
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, with a
+// *store.Interrupt naming it as the cause, so the run records which signal
+// stopped it. After that first signal chaos heals, checks and reports; a
+// second one stops it at once (signal handling is given back to the
+// runtime; the watchdog still heals the network faults).
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			cancel(&store.Interrupt{Signal: signalName(s)})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(context.Canceled)
+	}
+}
+
+// signalName names the signals chaos stops on as the kernel does.
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 // app holds what the commands share.

@@ -16,7 +16,6 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/store"
-	"github.com/chaos-testing/chaos/workload/register"
 )
 
 // childEnv makes the test binary act as a controller that runs until it
@@ -35,22 +34,39 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runChildController runs the register workload against the in-process
-// target for a minute, writing its history under dir.
+// killedScenario is the scenario the killed controller runs.
+const killedScenario = "testdata/killed-register.yaml"
+
+// runChildController runs killedScenario's register workload against the
+// in-process target for a minute, with the checkers a live run has,
+// writing its run folder (scenario.yaml included) under dir.
 func runChildController(dir string) int {
+	a := testApp()
+	s, err := a.loadScenario(killedScenario)
+	if err != nil {
+		return 3
+	}
+	w, _, err := a.catalog.Workload(s)
+	if err != nil {
+		return 3
+	}
+	checkers, err := a.catalog.Checkers(s)
+	if err != nil {
+		return 3
+	}
+	run, err := store.Create(dir, s.Name, time.Now())
+	if err != nil {
+		return 3
+	}
+	resolved, err := s.Resolved()
+	if err != nil || store.WriteFileAtomic(run.Path(store.ScenarioFile), resolved) != nil {
+		return 3
+	}
 	tgt := testtarget.New(3, testtarget.Bugs{}, 1)
-	w, err := register.New(register.DefaultOptions())
-	if err != nil {
-		return 3
-	}
-	run, err := store.Create(dir, "killed", time.Now())
-	if err != nil {
-		return 3
-	}
 	_, err = controller.Run(context.Background(), controller.Test{
-		Name: "killed", Seed: 1, Run: run, Workload: w, Opener: tgt,
+		Name: s.Name, Seed: s.Seed, Run: run, Workload: w, Opener: tgt, Checkers: checkers,
 		Up:          func(context.Context) (controller.Cluster, error) { return tgt, nil },
-		Concurrency: 6, Rate: 5000, TimeLimit: time.Minute,
+		Concurrency: s.Client.Concurrency, Rate: 5000, TimeLimit: s.TimeLimit,
 	})
 	if err != nil {
 		return 3
@@ -58,7 +74,10 @@ func runChildController(dir string) int {
 	return 0
 }
 
-func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
+// killController starts a controller in a child process, SIGKILLs it
+// after a random moment, and returns its run folder.
+func killController(t *testing.T) string {
+	t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	dir := t.TempDir()
@@ -74,8 +93,16 @@ func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+	run, err := filepath.EvalSymlinks(filepath.Join(dir, store.LatestLink))
+	if err != nil {
+		t.Fatalf("the killed controller left no run folder: %v", err)
+	}
+	return run
+}
 
-	path := filepath.Join(dir, store.LatestLink, store.HistoryFile)
+func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
+	run := killController(t)
+	path := filepath.Join(run, store.HistoryFile)
 	f, err := history.ReadFile(path)
 	if err != nil {
 		t.Fatalf("history of a killed controller does not read: %v", err)
@@ -83,6 +110,7 @@ func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
 	if len(f.Ops) == 0 {
 		t.Fatal("a killed controller left an empty history")
 	}
+	// The history file alone is a valid prefix of a correct run.
 	var out bytes.Buffer
 	code := runWith([]string{"check", "--model", "cas-register", path}, &out)
 	if code != exitValid {
@@ -90,6 +118,43 @@ func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "VALID") {
 		t.Fatalf("no verdict printed:\n%s", out.String())
+	}
+}
+
+// The run folder of a killed controller, though, shows the run never
+// finished: re-checked, it is unknown, says where the record stops, and
+// gives the run's own seed.
+func TestKilledControllerRunRechecksUnknown(t *testing.T) {
+	run := killController(t)
+	if _, err := os.Stat(filepath.Join(run, store.ResultsFile)); err == nil {
+		t.Fatal("the killed controller wrote results.json: it was not killed mid-run")
+	}
+	var out bytes.Buffer
+	code := runWith([]string{"check", run}, &out)
+	if code != exitUnknown {
+		t.Fatalf("chaos check of the killed run's folder exited %d, want %d (unknown):\n%s", code, exitUnknown, out.String())
+	}
+	for _, want := range []string{"verdict: UNKNOWN", "seed 20261130", "run crashed", "the run never finished", "there is no results.json", "the record stops at"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// chaos report judges it the same way.
+	out.Reset()
+	if code := runWith([]string{"report", run}, &out); code != 0 {
+		t.Fatalf("chaos report exited %d:\n%s", code, out.String())
+	}
+	md, err := os.ReadFile(filepath.Join(run, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"UNKNOWN", "The run **crashed**", "the record stops at"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(run, store.ResultsFile)); err == nil {
+		t.Error("chaos report wrote results.json into a crashed run's folder")
 	}
 }
 
@@ -142,7 +207,9 @@ func TestExitCodes(t *testing.T) {
 	if b, err := os.ReadFile(valid); err != nil || os.WriteFile(filepath.Join(brokenRun, store.HistoryFile), b, 0o644) != nil {
 		t.Fatal(err)
 	}
-	if err := store.WriteResults(brokenRun, &store.Results{RunReasons: []string{"healing the faults failed"}}); err != nil {
+	finished := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	if err := store.WriteResults(brokenRun, &store.Results{RunReasons: []string{"healing the faults failed"}, Status: store.Complete,
+		Start: finished.Add(-time.Minute), End: finished}); err != nil {
 		t.Fatal(err)
 	}
 	bad := write("bad.jsonl", `{"index":0,"process":"zero","type":"invoke","f":"write","time":1}`+"\n")

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"time"
@@ -14,21 +16,52 @@ import (
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/progress"
 	"github.com/chaos-testing/chaos/reports"
+	"github.com/chaos-testing/chaos/store"
 )
 
 func (a *app) reportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "report RUN_DIR",
 		Short: "Rebuild report.html, junit.xml and summary.md of a run folder from its history and results",
-		Args:  args(cobra.ExactArgs(1)),
+		Long: `Rebuild the reports of a run folder from its history.jsonl and results.json.
+
+A run that never finished (its controller died, so there is no results.json)
+is checked first, as 'chaos check RUN_DIR' does, and reported with that
+verdict: unknown, saying where the record stops. results.json is not written.`,
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			if err := reports.WriteWith(argv[0], reports.Options{Logger: a.log}); err != nil {
-				return badInput{err}
+			if err := a.report(cmd.Context(), argv[0]); err != nil {
+				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/{%s,%s,%s}\n", argv[0], reports.HTMLFile, reports.JUnitFile, reports.SummaryFile)
 			return nil
 		},
 	}
+}
+
+// report rebuilds dir's reports: from results.json for a run that
+// finished, else from a re-check of its history (checkPath), so that the
+// report shows the verdict `chaos check` gives.
+func (a *app) report(ctx context.Context, dir string) error {
+	opts := reports.Options{Logger: a.log}
+	prev, err := store.ReadResults(dir)
+	switch {
+	case err == nil && !prev.End.IsZero():
+		if err := reports.WriteWith(dir, opts); err != nil {
+			return badInput{err}
+		}
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return badInput{err}
+	}
+	res, ops, err := a.checkPath(ctx, dir, checkFlags{format: "auto", timeout: 5 * time.Minute}, "")
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteFiles(dir, ops, res, opts); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
 }
 
 func (a *app) serveCmd() *cobra.Command {

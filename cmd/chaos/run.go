@@ -27,6 +27,7 @@ type runFlags struct {
 	cluster     string
 	binDir      string
 	progress    time.Duration
+	strict      bool
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -66,6 +67,9 @@ every fault, checks what was recorded and exits with the verdict.`,
 			if fl.Changed("keep") {
 				o.Keep = &f.keep
 			}
+			if fl.Changed("strict") {
+				o.Strict = &f.strict
+			}
 			if err := s.Override(o); err != nil {
 				return badInput{err}
 			}
@@ -82,6 +86,7 @@ every fault, checks what was recorded and exits with the verdict.`,
 	fl.StringVar(&f.cluster, "cluster", "", "use the kept cluster with this run id (from 'chaos cluster up') instead of bringing one up")
 	fl.StringVar(&f.binDir, "bin", defaultBinDir(), "folder with the db binaries make built, for a db whose options name none")
 	fl.DurationVar(&f.progress, "progress-every", 10*time.Second, "interval of progress lines when stdout is not a terminal")
+	fl.BoolVar(&f.strict, "strict", false, "override checker.strict: any checker warning makes a valid verdict unknown")
 	return cmd
 }
 
@@ -124,9 +129,12 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 
 func printVerdict(out io.Writer, res *store.Results, dir string) {
 	fmt.Fprintf(out, "\nverdict: %s", verdictWord(res.Valid))
-	fmt.Fprintf(out, "   (%d ops, seed %d)\n", res.Ops, res.Seed)
+	fmt.Fprintf(out, "   (%s)\n", runFacts(res))
 	for _, r := range res.Reasons {
 		fmt.Fprintf(out, "  - %s\n", firstLines(r, 6))
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", firstLines(w, 6))
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(out, "  note: %s\n", n)
