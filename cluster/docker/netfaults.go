@@ -74,13 +74,19 @@ func target(ctx context.Context, n node.Node) (netfault.Target, error) {
 	return netfault.Target{Name: n.Name(), NetNS: path, Incarnation: inc}, nil
 }
 
-// Partition implements fault.Net.
-func (a *netFaults) Partition(ctx context.Context, n node.Node, drop []netip.Addr) error {
+// apply makes the executor if need be and finds n's namespace.
+func (a *netFaults) apply(ctx context.Context, n node.Node) (*netfault.Executor, netfault.Target, error) {
 	e, err := a.executor()
 	if err != nil {
-		return err
+		return nil, netfault.Target{}, err
 	}
 	t, err := target(ctx, n)
+	return e, t, err
+}
+
+// Partition implements fault.Net.
+func (a *netFaults) Partition(ctx context.Context, n node.Node, drop []netip.Addr) error {
+	e, t, err := a.apply(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -89,11 +95,7 @@ func (a *netFaults) Partition(ctx context.Context, n node.Node, drop []netip.Add
 
 // Shape implements fault.Net.
 func (a *netFaults) Shape(ctx context.Context, n node.Node, s fault.Shape) error {
-	e, err := a.executor()
-	if err != nil {
-		return err
-	}
-	t, err := target(ctx, n)
+	e, t, err := a.apply(ctx, n)
 	if err != nil {
 		return err
 	}
