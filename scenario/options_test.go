@@ -3,6 +3,7 @@ package scenario
 import (
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,35 @@ k.yaml:11:16: client.concurrency: want at least 1, got -1
 k.yaml:14:20: nemesis.options.packet.loss: want at most 100, got 120`
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// TestChecksArePlacedAtTheirFields: a catalog's rule names a field path;
+// Parse places it at that field's line and column, or its nearest given
+// parent when the field was left to its default.
+func TestChecksArePlacedAtTheirFields(t *testing.T) {
+	src := "name: t\ndb:\n  name: etcd\n  options:\n    reads: serialisable\nworkload: {name: set}\nnemesis:\n  faults: [kill, partition-one]\n"
+	type dbOpts struct {
+		Reads string `yaml:"reads"`
+	}
+	k := Known{DBOptions: map[string]any{"etcd": dbOpts{}}, Checks: []Check{func(s *Scenario) []*FieldError {
+		return []*FieldError{
+			{Path: "db.options.reads", Msg: "want linearizable or serializable"},
+			{Path: "nemesis.faults[1]", Msg: "needs 2 nodes"},
+			{Path: "nemesis.options.loss", Msg: "not given, placed at its parent"},
+		}
+	}}}
+	_, err := Parse([]byte(src), "c.yaml", k)
+	var got []string
+	for _, fe := range fieldErrors(t, err) {
+		got = append(got, fe.Error())
+	}
+	want := []string{
+		"c.yaml:5:12: db.options.reads: want linearizable or serializable",
+		"c.yaml:8:3: nemesis.options.loss: not given, placed at its parent",
+		"c.yaml:8:18: nemesis.faults[1]: needs 2 nodes",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -157,7 +157,20 @@ type Known struct {
 	// NemesisOptions is a value of the nemesis's options struct, used the
 	// same way. Optional.
 	NemesisOptions any
+	// Checks are the rules of the catalog's runtimes, dbs, workloads and
+	// fault kinds that struct tags cannot say (an option that depends on
+	// another, or on the cluster's size). Parse runs them once the file
+	// decoded without a problem and places each problem they return at
+	// its field's line and column.
+	Checks []Check
 }
+
+// Check is a rule about a whole scenario. It returns every problem it
+// finds, each with Path set to the field at fault as the file names it
+// ("db.options.reads", "nemesis.faults[2]", "nemesis.options.loss") and
+// Msg; Parse fills in the file, line and column. A path the file does not
+// give (a default) is placed at its nearest given parent.
+type Check func(s *Scenario) []*FieldError
 
 // Load reads and parses the scenario file at path. A problem with the
 // file's content is an *Errors; one reading it is a wrapped os error.
@@ -207,6 +220,15 @@ func Parse(data []byte, file string, known Known) (*Scenario, error) {
 		return nil, err
 	}
 	s.File = file
+	for _, c := range known.Checks {
+		for _, fe := range c(s) {
+			n := d.locate(fe.Path)
+			d.fail(n, fe.Path, "%s", fe.Msg)
+		}
+	}
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -70,6 +70,31 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	d.failedAt[path] = true
 }
 
+// locate finds the node of the field at path ("a.b", "a.b[2]"), or of its
+// nearest parent the file gives; nil if none.
+func (d *decoder) locate(path string) *yaml.Node {
+	for path != "" {
+		if n, ok := d.present[path]; ok {
+			return n
+		}
+		if i := strings.LastIndexByte(path, '['); i > 0 && strings.HasSuffix(path, "]") {
+			if k, err := strconv.Atoi(path[i+1 : len(path)-1]); err == nil {
+				if seq, ok := d.present[path[:i]]; ok && seq.Kind == yaml.SequenceNode && k >= 0 && k < len(seq.Content) {
+					return seq.Content[k]
+				}
+			}
+			path = path[:i]
+			continue
+		}
+		i := strings.LastIndexByte(path, '.')
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return nil
+}
+
 // failed reports whether a problem was already recorded at path or below.
 func (d *decoder) failed(path string) bool { return d.failedAt[path] }
 
