@@ -106,7 +106,7 @@ type procNode struct {
 	done chan struct{}
 }
 
-var _ node.Node = (*procNode)(nil)
+var _ node.Process = (*procNode)(nil)
 
 func (p *procNode) Name() string     { return p.name }
 func (p *procNode) Addr() netip.Addr { return p.addr }
@@ -120,8 +120,25 @@ func (p *procNode) CopyTo(context.Context, io.Reader, string, int64) error {
 func (p *procNode) CopyFrom(context.Context, string) (io.ReadCloser, error) {
 	return nil, errors.ErrUnsupported
 }
-func (p *procNode) NetNS(context.Context) (string, string, error) {
-	return "", "", errors.ErrUnsupported
+
+// Incarnation is the pid of the running process.
+func (p *procNode) Incarnation(context.Context) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return "", fmt.Errorf("%s: %w", p.name, node.ErrNotRunning)
+	}
+	return strconv.Itoa(p.cmd.Process.Pid), nil
+}
+
+// Pids is the running process's pid.
+func (p *procNode) Pids(context.Context) ([]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return nil, fmt.Errorf("%s: %w", p.name, node.ErrNotRunning)
+	}
+	return []int{p.cmd.Process.Pid}, nil
 }
 
 func (p *procNode) running() bool {
