@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -23,43 +23,38 @@ import (
 // compared in order: [1,2] and [2,1] are different ids (a vector [node,
 // counter] is an ordered pair).
 func canonical(raw []byte) (string, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return "", err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return "", fmt.Errorf("more than one JSON value")
+	if !json.Valid(raw) {
+		return "", fmt.Errorf("not a JSON value")
 	}
 	var b strings.Builder
-	if err := writeCanonical(&b, v); err != nil {
+	b.Grow(len(raw))
+	if err := writeCanonical(&b, raw); err != nil {
 		return "", err
 	}
 	return b.String(), nil
 }
 
-func writeCanonical(b *strings.Builder, v any) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		fmt.Fprint(b, x)
-	case json.Number:
-		n, err := canonicalNumber(string(x))
-		if err != nil {
+// writeCanonical writes the canonical form of raw, a valid JSON value. It
+// decodes one level at a time with json.Unmarshal, keeping numbers as their
+// text, so a 50 MB string costs one pass, not a streaming decoder's copies.
+func writeCanonical(b *strings.Builder, raw []byte) error {
+	raw = bytes.TrimSpace(raw)
+	switch raw[0] {
+	case 'n', 't', 'f': // null, true, false
+		b.Write(raw)
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
 			return err
 		}
-		b.WriteString(n)
-	case string:
-		s, err := json.Marshal(x)
-		if err != nil {
+		return writeString(b, s)
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
 			return err
 		}
-		b.Write(s)
-	case []any:
 		b.WriteByte('[')
-		for i, e := range x {
+		for i, e := range items {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -68,29 +63,43 @@ func writeCanonical(b *strings.Builder, v any) error {
 			}
 		}
 		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+	case '{':
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return err
 		}
-		slices.Sort(keys)
+		keys := slices.Sorted(maps.Keys(m))
 		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if err := writeCanonical(b, k); err != nil {
+			if err := writeString(b, k); err != nil {
 				return err
 			}
 			b.WriteByte(':')
-			if err := writeCanonical(b, x[k]); err != nil {
+			if err := writeCanonical(b, m[k]); err != nil {
 				return err
 			}
 		}
 		b.WriteByte('}')
 	default:
-		return fmt.Errorf("unexpected JSON value %T", v)
+		n, err := canonicalNumber(string(raw))
+		if err != nil {
+			return err
+		}
+		b.WriteString(n)
 	}
+	return nil
+}
+
+// writeString writes s as a JSON string (one spelling for each string).
+func writeString(b *strings.Builder, s string) error {
+	q, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	b.Write(q)
 	return nil
 }
 
