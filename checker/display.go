@@ -43,3 +43,12 @@ func Plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// Agree returns one if n is 1, and many otherwise: a verb or phrase that
+// agrees with a count ("is" / "are", "it was" / "they were").
+func Agree(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

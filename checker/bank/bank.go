@@ -101,10 +101,10 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		if missing, extra := diff(accounts, bal); len(missing)+len(extra) > 0 {
 			wrongAccounts++
 			if len(missing) > 0 {
-				problems = append(problems, pick(len(missing), "lacks account ", "lacks accounts ")+nameList(missing))
+				problems = append(problems, checker.Agree(len(missing), "lacks account ", "lacks accounts ")+nameList(missing))
 			}
 			if len(extra) > 0 {
-				problems = append(problems, pick(len(extra), "has unknown account ", "has unknown accounts ")+nameList(extra))
+				problems = append(problems, checker.Agree(len(extra), "has unknown account ", "has unknown accounts ")+nameList(extra))
 			}
 		}
 		if !c.o.AllowNegative {
@@ -116,7 +116,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			}
 			if len(neg) > 0 {
 				negative++
-				problems = append(problems, pick(len(neg), "has a negative balance: ", "has negative balances: ")+nameList(neg))
+				problems = append(problems, checker.Agree(len(neg), "has a negative balance: ", "has negative balances: ")+nameList(neg))
 			}
 		}
 		if len(problems) > 0 {
@@ -140,7 +140,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	if bad > 0 {
 		res.Valid = checker.Invalid
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %s %s wrong: %s", bad, checker.Plural(reads, "read", "reads"),
-			pick(bad, "is", "are"), strings.Join(described, "; ")))
+			checker.Agree(bad, "is", "are"), strings.Join(described, "; ")))
 		if bad > len(described) {
 			res.Reasons[0] += fmt.Sprintf("; and %d more", bad-len(described))
 		}
@@ -202,14 +202,6 @@ func nameList(items []string) string {
 		fmt.Fprintf(&b, " and %d more", len(items)-len(shown))
 	}
 	return b.String()
-}
-
-// pick is one if n is 1, else many.
-func pick(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // diff returns the expected accounts missing from bal, and bal's accounts

@@ -135,11 +135,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	}
 	if bad > 0 {
 		res.Valid = checker.Invalid
-		verb := "are"
-		if bad == 1 {
-			verb = "is"
-		}
-		s := fmt.Sprintf("%d of %s %s out of bounds: %s", bad, checker.Plural(reads, "read", "reads"), verb, strings.Join(described, "; "))
+		s := fmt.Sprintf("%d of %s %s out of bounds: %s", bad, checker.Plural(reads, "read", "reads"), checker.Agree(bad, "is", "are"), strings.Join(described, "; "))
 		if bad > len(described) {
 			s += fmt.Sprintf("; and %d more", bad-len(described))
 		}

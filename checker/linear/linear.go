@@ -344,7 +344,7 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 	defer func() {
 		if n := len(keysWithoutOK); n > 0 {
 			res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %s had no ok op, so %s nothing: %s",
-				n, checker.Plural(st.Keys, "key", "keys"), pick(n, "it tells", "they tell"), nameList(keysWithoutOK, 5)))
+				n, checker.Plural(st.Keys, "key", "keys"), checker.Agree(n, "it tells", "they tell"), nameList(keysWithoutOK, 5)))
 		}
 	}()
 
@@ -429,8 +429,8 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 		n := len(overBudget)
 		res.Reasons = append(res.Reasons, fmt.Sprintf(
 			"%s undecided (%s): %s passed the memory budget of %s (the live heap reached %s), so %s stopped: %d of %s left unchecked",
-			checker.Plural(n, "key", "keys"), keyList(overBudget, 10), pick(n, "its search", "their searches"),
-			mib(mem.limit), mib(mem.stoppedAt.Load()), pick(n, "it was", "they were"),
+			checker.Plural(n, "key", "keys"), keyList(overBudget, 10), checker.Agree(n, "its search", "their searches"),
+			mib(mem.limit), mib(mem.stoppedAt.Load()), checker.Agree(n, "it was", "they were"),
 			overBudgetOps, checker.Plural(st.OK+st.Unknown, "op", "ops")))
 		res.Details["over_budget_ops"] = overBudgetOps
 	}
@@ -481,15 +481,6 @@ func unitModel(m porcupine.Model, step func(s, i, o any) (bool, any), u *unit, s
 		return ok, next
 	}
 	return m
-}
-
-// pick is one if n is 1, else many: a verb or phrase that agrees with a
-// count.
-func pick(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // mib renders bytes in MiB.

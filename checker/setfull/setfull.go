@@ -176,7 +176,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 					checker.Plural(k.Acknowledged, "acknowledged element was", "acknowledged elements were")))
 			case k.NeverRead > 0 && k.Stable+k.Stale+k.Lost == 0:
 				unknown(fmt.Sprintf("no read%s began after any element was known: %s never-read", where,
-					pick(k.NeverRead, "its 1 known element is", fmt.Sprintf("all %d known elements are", k.NeverRead))))
+					checker.Agree(k.NeverRead, "its 1 known element is", fmt.Sprintf("all %d known elements are", k.NeverRead))))
 			}
 		}
 	}
@@ -430,14 +430,6 @@ func appendCapped(l []int64, e int64) []int64 {
 		l = append(l, e)
 	}
 	return l
-}
-
-// pick is one if n is 1, else many.
-func pick(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func joinCapped(items []string) string {
