@@ -51,9 +51,7 @@ func TestTimesGoingBackwardsDoNotChangeCounterVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range ops {
-			ops[i].Time = int64(100 - i)
-		}
+		histgen.ReverseTimes(ops)
 		if r := checkOps(ops); r.Valid != tc.want {
 			t.Errorf("%s: %v, want %v: %q", tc.name, r.Valid, tc.want, r.Reasons)
 		}

@@ -70,9 +70,7 @@ func TestTimesGoingBackwardsDoNotChangeTheVerdict(t *testing.T) {
 		want  checker.Verdict
 	}{{"stale read", stale, checker.Invalid}, {"concurrent read", fine, checker.Valid}} {
 		ops := hist(t, tc.lines...)
-		for i := range ops {
-			ops[i].Time = int64(1000 - 10*i) // every op before the last
-		}
+		histgen.ReverseTimes(ops)
 		if r := check(t, CASRegister(), Options{}, ops); r.Valid != tc.want {
 			t.Errorf("%s, times reversed: %v, want %v: %q", tc.name, r.Valid, tc.want, r.Reasons)
 		}
@@ -139,19 +137,25 @@ func hardKey(t testing.TB) []history.Op {
 	return ops
 }
 
+// hardKeyAnd is hardKey followed by the ops of lines (see hist).
+func hardKeyAnd(t testing.TB, lines ...string) []history.Op {
+	t.Helper()
+	ops := hardKey(t)
+	n := int64(len(ops))
+	more := hist(t, lines...)
+	for i := range more {
+		more[i].Index = n + int64(i)
+	}
+	return append(ops, more...)
+}
+
 // An invalid key keeps its explanation and witnesses when another key runs
 // out of time and takes the whole deadline with it.
 func TestAnInvalidKeyIsExplainedWhenAnotherTimesOut(t *testing.T) {
-	ops := hardKey(t)
-	n := int64(len(ops))
-	bad := hist(t,
+	ops := hardKeyAnd(t,
 		"9000 invoke write k=bad 1 @0", "9000 ok write k=bad 1 @1",
 		"9001 invoke read k=bad @2", "9001 ok read k=bad 2 @3",
 	)
-	for i := range bad {
-		bad[i].Index = n + int64(i)
-	}
-	ops = append(ops, bad...)
 	s := checker.Run(context.Background(), &checker.Input{Ops: ops}, 300*time.Millisecond, New(Options{}))
 	r := s.Results[0]
 	joined := strings.Join(r.Reasons, "\n")
@@ -168,16 +172,10 @@ func TestAnInvalidKeyIsExplainedWhenAnotherTimesOut(t *testing.T) {
 // it: it is unknown, saying why, long before its timeout, and the other
 // keys are still judged.
 func TestAKeyPastTheMemoryBudgetIsUnknown(t *testing.T) {
-	ops := hardKey(t)
-	n := int64(len(ops))
-	easy := hist(t,
+	ops := hardKeyAnd(t,
 		"9000 invoke write k=easy 1 @0", "9000 ok write k=easy 1 @1",
 		"9001 invoke read k=easy @2", "9001 ok read k=easy 1 @3",
 	)
-	for i := range easy {
-		easy[i].Index = n + int64(i)
-	}
-	ops = append(ops, easy...)
 	start := time.Now()
 	r := check(t, CASRegister(), Options{Timeout: time.Minute, MemoryBudget: 32 << 20}, ops)
 	took := time.Since(start)

@@ -62,9 +62,7 @@ func TestTimesGoingBackwardsDoNotChangeSetVerdicts(t *testing.T) {
 		{"concurrent miss", []string{"0 invoke add 1 @0", "1 invoke read @1", "1 ok read [] @2", "0 ok add 1 @3", "1 invoke read @4", "1 ok read [1] @5"}, checker.Valid},
 	} {
 		ops := lines(t, tc.lines...)
-		for i := range ops {
-			ops[i].Time = int64(100 - i)
-		}
+		histgen.ReverseTimes(ops)
 		if r := check(t, Options{}, ops); r.Valid != tc.want {
 			t.Errorf("%s: %v, want %v: %q", tc.name, r.Valid, tc.want, r.Reasons)
 		}
