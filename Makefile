@@ -7,7 +7,7 @@ ETCD_PKG  := go.etcd.io/etcd/server/v3
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED := 0
 
-.PHONY: all build test test-short bench lint demo validate fuzz clean
+.PHONY: all build test test-short bench lint demo validate validate-checkers fuzz clean
 
 all: build
 
@@ -45,9 +45,14 @@ lint:
 demo: build
 	$(BIN)/chaos run scenarios/etcd-register.yaml
 
-## validate: run the invalid scenario several times and print the detection rate
-validate: build
+## validate: run the invalid scenario several times and print the detection rate;
+## then check the linearizability checker against a brute-force one
+validate: build validate-checkers
 	./scripts/detection-rate.sh scenarios/etcd-serializable-reads.yaml 5
+
+## validate-checkers: 100,000 random histories, chaos vs a brute-force checker (docs/VALIDATION.md §4)
+validate-checkers:
+	$(GO) test -count=1 -run TestDifferentialAgainstBruteForce -v ./checker/linear/ -args -differential 100000
 
 ## fuzz: run each fuzzer for FUZZTIME (default 1m)
 FUZZTIME ?= 1m

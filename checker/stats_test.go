@@ -97,48 +97,6 @@ func TestStats(t *testing.T) {
 	}
 }
 
-func TestHistoryValid(t *testing.T) {
-	good := ops(0, inv, "read", 1, inv, "write", 0, ok, "read", 1, info, "write", 2, inv, "read")
-	twoInFlight := ops(0, inv, "read", 0, inv, "read", 0, ok, "read")
-	reused := ops(0, inv, "write", 0, info, "write", 0, inv, "read", 0, ok, "read")
-	backwards := ops(0, inv, "read", 0, ok, "read")
-	backwards[1].Time = -5
-	tests := []struct {
-		name    string
-		ops     []history.Op
-		want    Verdict
-		reasons []string
-		witness []int64
-	}{
-		{"well formed, one op never completed", good, Valid, nil, nil},
-		{"empty", nil, Unknown, []string{"the history is empty"}, nil},
-		{"two ops in flight on one process", twoInFlight, Unknown, []string{
-			"the history breaks the op rules in 1 places, so no verdict on it can be trusted",
-			"op 1: process 0 invoked while op 0 is still in flight"}, []int64{1}},
-		{"a retired process invoked again", reused, Unknown, []string{
-			"the history breaks the op rules in 1 places, so no verdict on it can be trusted",
-			"op 2: process 0 invoked again after its op 1 ended as info; it should have a new process id"}, []int64{2}},
-		{"time goes backwards", backwards, Unknown, []string{
-			"the history breaks the op rules in 2 places, so no verdict on it can be trusted",
-			"op 1: completes at -5, before its invocation 0 at 0",
-			"op 1: time -5 is before op 0's time 0: times must not go backwards"}, []int64{1, 1}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := HistoryValid{}.Check(context.Background(), &Input{Ops: tt.ops})
-			if r.Valid != tt.want {
-				t.Fatalf("verdict %v, want %v: %q", r.Valid, tt.want, r.Reasons)
-			}
-			if !reflect.DeepEqual(r.Reasons, tt.reasons) {
-				t.Errorf("reasons %q, want %q", r.Reasons, tt.reasons)
-			}
-			if !reflect.DeepEqual(r.Ops, tt.witness) {
-				t.Errorf("ops %v, want %v", r.Ops, tt.witness)
-			}
-		})
-	}
-}
-
 func TestRunCrashAndDeadlineAreUnknown(t *testing.T) {
 	crash := Func{N: "crashes", F: func(context.Context, *Input) Result { panic("boom") }}
 	slow := Func{N: "slow", F: func(ctx context.Context, _ *Input) Result {

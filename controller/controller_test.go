@@ -255,6 +255,8 @@ func TestSameSeedSameOpsAndFaults(t *testing.T) {
 	}
 	run := func() trace {
 		tt := newTest(t, testtarget.New(3, testtarget.Bugs{}, 1))
+		// Long enough for several nemesis ops even on a loaded machine.
+		tt.TimeLimit = time.Second
 		tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return &recNemesis{}, nil }
 		if _, err := Run(context.Background(), tt); err != nil {
 			t.Fatal(err)

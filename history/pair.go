@@ -69,9 +69,6 @@ func Pairs(ops []Op) ([]Pair, []ValidationError) {
 		if op.Key != inv.Key {
 			errs = append(errs, ValidationError{op.Index, fmt.Sprintf("completion key %q does not match invocation %d's key %q", op.Key, inv.Index, inv.Key)})
 		}
-		if op.Time < inv.Time {
-			errs = append(errs, ValidationError{op.Index, fmt.Sprintf("completes at %d, before its invocation %d at %d", op.Time, inv.Index, inv.Time)})
-		}
 		pairs[j].Complete = op
 		if op.Type == Info {
 			retired[op.Process] = op.Index

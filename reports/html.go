@@ -16,14 +16,15 @@ import (
 
 // Limits that keep report.html small and readable whatever the history.
 const (
-	maxWitnesses   = 40   // witness ops shown per checker
-	maxOpRows      = 300  // op rows per checker, context included
-	contextOps     = 2    // same-key ops shown before and after a witness
-	contextScan    = 5000 // how far to look for them
-	maxFaultRows   = 500  // rows of the fault table
-	maxProblems    = 20   // history rule violations listed
-	maxValueChars  = 300  // an op value is cut after this
-	maxDetailChars = 8000 // a checker detail is cut after this
+	maxWitnesses   = 40               // witness ops shown per checker
+	maxOpRows      = 300              // op rows per checker, context included
+	contextOps     = 2                // same-key ops shown before and after a witness
+	contextScan    = 5000             // how far to look for them
+	maxFaultRows   = 500              // rows of the fault table
+	maxProblems    = 20               // history rule violations listed
+	maxValueChars  = checker.MaxShown // an op's value, key, f, node or error is cut after this
+	maxReasonChars = 2000             // a reason is cut after this
+	maxDetailChars = 8000             // a checker detail is cut after this
 )
 
 type fact struct{ K, V string }
@@ -100,8 +101,8 @@ func (r *Report) htmlData() (*htmlData, error) {
 	d := &htmlData{
 		Title:    res.Scenario,
 		Verdict:  res.Valid.String(),
-		Reasons:  res.Reasons,
-		Warnings: res.Warnings,
+		Reasons:  clipAll(res.Reasons, maxReasonChars),
+		Warnings: clipAll(res.Warnings, maxReasonChars),
 		PerF:     r.PerF,
 		Total:    r.Total,
 	}
@@ -118,7 +119,7 @@ func (r *Report) htmlData() (*htmlData, error) {
 			d.ProblemsMore = len(r.st.problems) - maxProblems
 			break
 		}
-		d.Problems = append(d.Problems, p.Error())
+		d.Problems = append(d.Problems, clip(p.Error(), maxReasonChars))
 	}
 	for _, c := range res.Checkers {
 		d.Checkers = append(d.Checkers, r.checkerView(c))
@@ -210,7 +211,7 @@ func (r *Report) facts() []fact {
 func (r *Report) checkerView(c checker.Result) checkerView {
 	v := checkerView{
 		Name: c.Checker, Verdict: c.Valid.String(), Duration: c.Duration.Round(time.Microsecond).String(),
-		Reasons: c.Reasons, Artifacts: c.Artifacts,
+		Reasons: clipAll(c.Reasons, maxReasonChars), Artifacts: c.Artifacts,
 	}
 	keys := make([]string, 0, len(c.Details))
 	for k := range c.Details {
@@ -328,7 +329,8 @@ func makeOpRow(op *history.Op, witness bool) opRow {
 	}
 	return opRow{
 		Witness: witness, Index: op.Index, T: secs(op.Time), Proc: proc, Type: string(op.Type),
-		F: op.F, Key: op.Key, Value: clip(string(op.Value), maxValueChars), Node: op.Node, Error: op.Error,
+		F: clip(op.F, maxValueChars), Key: clip(op.Key, maxValueChars), Value: clip(string(op.Value), maxValueChars),
+		Node: clip(op.Node, maxValueChars), Error: clip(op.Error, maxValueChars),
 	}
 }
 
@@ -369,15 +371,28 @@ func endedBy(f Fault) string {
 // secs renders nanoseconds as seconds with millisecond precision.
 func secs(ns int64) string { return strconv.FormatFloat(float64(ns)/1e9, 'f', 3, 64) }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// clip cuts s after n bytes, saying how long it was (checker.ClipTo):
+// values from the history are shown bounded, never whole.
+func clip(s string, n int) string { return checker.ClipTo(s, n) }
+
+// clipAll clips each of ss.
+func clipAll(ss []string, n int) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = clip(s, n)
 	}
-	cut := n
-	for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
-		cut--
+	return out
+}
+
+// opText renders an op as history.Op.String does, with its value, key, f,
+// node and error clipped (and the whole value never copied).
+func opText(op *history.Op) string {
+	c := *op
+	c.F, c.Key, c.Node, c.Error = clip(op.F, maxValueChars), clip(op.Key, maxValueChars), clip(op.Node, maxValueChars), clip(op.Error, maxValueChars)
+	if len(op.Value) > maxValueChars {
+		c.Value = []byte(clip(string(op.Value), maxValueChars))
 	}
-	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
+	return c.String()
 }
 
 func orDash(s string) string {

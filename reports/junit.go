@@ -131,7 +131,7 @@ func setProblem(tc *junitCase, v checker.Verdict, reasons []string, extra string
 	if len(reasons) > 0 {
 		msg = reasons[0]
 	}
-	text := strings.Join(reasons, "\n")
+	text := strings.Join(clipAll(reasons, maxReasonChars), "\n")
 	if extra != "" {
 		text += "\n\n" + extra
 	}
@@ -156,7 +156,7 @@ func (r *Report) witnessText(idx []int64) string {
 			break
 		}
 		if p, ok := r.pos(x); ok {
-			b.WriteString(clip(r.Ops[p].String(), 2*maxValueChars) + "\n")
+			b.WriteString(opText(&r.Ops[p]) + "\n")
 		} else {
 			fmt.Fprintf(&b, "#%d (not in the history)\n", x)
 		}

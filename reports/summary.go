@@ -84,7 +84,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					break
 				}
 				if p, ok := r.pos(x); ok {
-					lines = append(lines, clip(r.Ops[p].String(), 200))
+					lines = append(lines, clip(opText(&r.Ops[p]), 2*maxValueChars))
 				}
 			}
 			b.WriteString(codeBlock(strings.Join(lines, "\n")))

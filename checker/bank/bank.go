@@ -7,8 +7,10 @@ package bank
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -40,11 +42,17 @@ func New(o Options) *Checker { return &Checker{o: o} }
 // Name returns "bank".
 func (c *Checker) Name() string { return "bank" }
 
-// Check judges in.
+// maxDigits bounds the balances the bank parses: converting a decimal of
+// n digits takes time that grows faster than n, and no bank holds a
+// balance of 1,000 digits.
+const maxDigits = 1000
+
+// Check judges in. Sums are exact (math/big): balances of MaxInt64,
+// MaxInt64 and 12 total 18446744073709551626, never a wrapped-around 10.
 func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name()}
 	pairs := in.Pairs()
-	total, haveTotal := c.o.Total, c.o.Total != 0
+	total, haveTotal := big.NewInt(c.o.Total), c.o.Total != 0
 	var accounts []string
 	if c.o.Accounts > 0 {
 		for i := range c.o.Accounts {
@@ -52,21 +60,22 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		}
 	}
 	reads, bad, wrongTotal, negative, wrongAccounts := 0, 0, 0, 0, 0
-	var minSum, maxSum int64
+	var minSum, maxSum *big.Int
 	var described []string
 	for _, p := range pairs {
 		if !p.Invoke.IsClient() || p.Invoke.F != "read" || p.Outcome() != history.OK {
 			continue
 		}
-		var bal map[string]int64
-		if err := p.Complete.DecodeValue(&bal); err != nil {
+		bal, err := balances(p.Complete.Value)
+		if err != nil {
 			res.Valid = checker.Unknown
-			res.Reasons = []string{fmt.Sprintf("cannot check: read op %d field \"value\": want {\"account\": balance, ...}: %v", p.Complete.Index, err)}
+			res.Reasons = []string{fmt.Sprintf("cannot check: read op %d field \"value\" %s: want {\"account\": balance, ...}: %v",
+				p.Complete.Index, checker.Quote(string(p.Complete.Value)), err)}
 			return res
 		}
-		var sum int64
+		sum := new(big.Int)
 		for _, v := range bal {
-			sum += v
+			sum.Add(sum, v)
 		}
 		if reads == 0 {
 			minSum, maxSum = sum, sum
@@ -78,31 +87,36 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			}
 		}
 		reads++
-		minSum, maxSum = min(minSum, sum), max(maxSum, sum)
+		if sum.Cmp(minSum) < 0 {
+			minSum = sum
+		}
+		if sum.Cmp(maxSum) > 0 {
+			maxSum = sum
+		}
 		var problems []string
-		if sum != total {
+		if sum.Cmp(total) != 0 {
 			wrongTotal++
-			problems = append(problems, fmt.Sprintf("totals %d, not %d", sum, total))
+			problems = append(problems, fmt.Sprintf("totals %s, not %s", checker.Clip(sum.String()), checker.Clip(total.String())))
 		}
 		if missing, extra := diff(accounts, bal); len(missing)+len(extra) > 0 {
 			wrongAccounts++
 			if len(missing) > 0 {
-				problems = append(problems, "lacks account "+strings.Join(missing, ", "))
+				problems = append(problems, checker.Agree(len(missing), "lacks account ", "lacks accounts ")+nameList(missing))
 			}
 			if len(extra) > 0 {
-				problems = append(problems, "has unknown account "+strings.Join(extra, ", "))
+				problems = append(problems, checker.Agree(len(extra), "has unknown account ", "has unknown accounts ")+nameList(extra))
 			}
 		}
 		if !c.o.AllowNegative {
 			var neg []string
 			for _, a := range slices.Sorted(maps.Keys(bal)) {
-				if bal[a] < 0 {
-					neg = append(neg, fmt.Sprintf("%s at %d", a, bal[a]))
+				if bal[a].Sign() < 0 {
+					neg = append(neg, fmt.Sprintf("%s at %s", checker.Clip(a), checker.Clip(bal[a].String())))
 				}
 			}
 			if len(neg) > 0 {
 				negative++
-				problems = append(problems, "has negative balances: "+strings.Join(neg, ", "))
+				problems = append(problems, checker.Agree(len(neg), "has a negative balance: ", "has negative balances: ")+nameList(neg))
 			}
 		}
 		if len(problems) > 0 {
@@ -115,30 +129,84 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	}
 	res.Details = map[string]any{
 		"reads": reads, "bad_reads": bad, "wrong_total": wrongTotal, "negative": negative,
-		"wrong_accounts": wrongAccounts, "expected_total": total, "accounts": len(accounts),
+		"wrong_accounts": wrongAccounts, "expected_total": number(total), "accounts": len(accounts),
 	}
 	if reads == 0 {
 		res.Valid = checker.Unknown
 		res.Reasons = []string{"no read succeeded, so no balance was observed"}
 		return res
 	}
-	res.Details["min_total"], res.Details["max_total"] = minSum, maxSum
+	res.Details["min_total"], res.Details["max_total"] = number(minSum), number(maxSum)
 	if bad > 0 {
 		res.Valid = checker.Invalid
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d reads are wrong: %s", bad, reads, strings.Join(described, "; ")))
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %s %s wrong: %s", bad, checker.Plural(reads, "read", "reads"),
+			checker.Agree(bad, "is", "are"), strings.Join(described, "; ")))
 		if bad > len(described) {
 			res.Reasons[0] += fmt.Sprintf("; and %d more", bad-len(described))
 		}
 	}
 	if c.o.Total == 0 {
-		res.Reasons = append(res.Reasons, fmt.Sprintf("note: no expected total was given; the first read's total, %d, was taken", total))
+		res.Reasons = append(res.Reasons, fmt.Sprintf("note: no expected total was given; the first read's total, %s, was taken", checker.Clip(total.String())))
 	}
 	return res
 }
 
+// balances decodes a read's {"account": balance} object, balances as
+// integers of up to maxDigits digits.
+func balances(raw []byte) (map[string]*big.Int, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("not an object")
+	}
+	out := make(map[string]*big.Int, len(m))
+	for a, v := range m {
+		text := strings.TrimSpace(string(v))
+		if len(text) > maxDigits+1 {
+			return nil, fmt.Errorf("account %s: a balance of more than %d digits", checker.Quote(a), maxDigits)
+		}
+		n, ok := new(big.Int).SetString(text, 10)
+		if !ok {
+			return nil, fmt.Errorf("account %s: balance %s is not an integer", checker.Quote(a), checker.Quote(text))
+		}
+		out[a] = n
+	}
+	return out, nil
+}
+
+// number is n for results.json: an int64 if it fits, else its decimal
+// text (a JSON number beyond float64 could not be read back).
+func number(n *big.Int) any {
+	if n.IsInt64() {
+		return n.Int64()
+	}
+	return checker.Clip(n.String())
+}
+
+// nameList joins up to maxNamed items, each clipped.
+func nameList(items []string) string {
+	shown := items
+	if len(shown) > maxNamed {
+		shown = shown[:maxNamed]
+	}
+	var b strings.Builder
+	for i, it := range shown {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(checker.Clip(it))
+	}
+	if len(items) > len(shown) {
+		fmt.Fprintf(&b, " and %d more", len(items)-len(shown))
+	}
+	return b.String()
+}
+
 // diff returns the expected accounts missing from bal, and bal's accounts
 // that are not expected, sorted.
-func diff(accounts []string, bal map[string]int64) (missing, extra []string) {
+func diff(accounts []string, bal map[string]*big.Int) (missing, extra []string) {
 	for _, a := range accounts {
 		if _, ok := bal[a]; !ok {
 			missing = append(missing, a)

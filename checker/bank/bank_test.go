@@ -34,7 +34,7 @@ func TestBank(t *testing.T) {
 			opts:    Options{Total: 20, Accounts: 2},
 			ops:     append(slices.Clone(transfer), `2 invoke read @4`, `2 ok read {"0":5,"1":15} @5`, `2 invoke read @6`, `2 ok read {"0":10,"1":15} @7`),
 			want:    checker.Invalid,
-			reasons: []string{"1 of 2 reads are wrong: read #6–#7 (p2) totals 25, not 20"},
+			reasons: []string{"1 of 2 reads is wrong: read #6–#7 (p2) totals 25, not 20"},
 			witness: []int64{6, 7},
 		},
 		{
@@ -42,7 +42,7 @@ func TestBank(t *testing.T) {
 			opts:    Options{Total: 20, Accounts: 2},
 			ops:     []string{`2 invoke read @4`, `2 ok read {"0":-5,"1":25} @5`},
 			want:    checker.Invalid,
-			reasons: []string{"read #0–#1 (p2) has negative balances: 0 at -5"},
+			reasons: []string{"read #0–#1 (p2) has a negative balance: 0 at -5"},
 		},
 		{
 			name: "negative balance allowed",

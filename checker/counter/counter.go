@@ -10,12 +10,20 @@
 // With positive increments the bounds are [sum(certain), sum(possible)];
 // a negative increment lowers the lower bound if it is merely possible.
 // Ops with different keys (history.Op.Key) are independent counters.
+//
+// Order is the history's order: "before" compares history indexes, never
+// times, so an add that completed just before a read was invoked counts as
+// certain even if both were stamped with the same time. Values are
+// integers of up to 1,000 digits and sums are exact (math/big): they never
+// wrap around.
 package counter
 
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -36,19 +44,19 @@ func New() *Checker { return &Checker{} }
 func (c *Checker) Name() string { return "counter" }
 
 type add struct {
-	n        int64
-	invoke   int64 // time
-	complete int64 // time; only for certain adds
+	n        *big.Int
+	invoke   int64 // history index
+	complete int64 // history index; only for certain adds
 }
 
 type read struct {
 	inv, comp *history.Op
-	v         int64
+	v         *big.Int
 }
 
 type counterOps struct {
-	certain  []add // ok adds, by completion time
-	possible []add // ok/info/incomplete adds, by invocation time
+	certain  []add // ok adds, by completion
+	possible []add // ok/info/incomplete adds, by invocation
 	reads    []read
 	badReads []read
 }
@@ -75,30 +83,30 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		}
 		switch inv.F {
 		case "add":
-			var n int64
-			if err := inv.DecodeValue(&n); err != nil {
-				return unknown(res, fmt.Sprintf("cannot check: add op %d field \"value\": want an integer: %v", inv.Index, err))
+			n, err := integer(inv.Value)
+			if err != nil {
+				return unknown(res, fmt.Sprintf("cannot check: add op %d field \"value\" %s: want an integer: %v", inv.Index, checker.Quote(string(inv.Value)), err))
 			}
 			co := get(inv.Key)
 			switch p.Outcome() {
 			case history.OK:
-				co.certain = append(co.certain, add{n: n, invoke: inv.Time, complete: p.Complete.Time})
-				co.possible = append(co.possible, add{n: n, invoke: inv.Time})
+				co.certain = append(co.certain, add{n: n, invoke: inv.Index, complete: p.Complete.Index})
+				co.possible = append(co.possible, add{n: n, invoke: inv.Index})
 			case history.Info:
-				co.possible = append(co.possible, add{n: n, invoke: inv.Time})
+				co.possible = append(co.possible, add{n: n, invoke: inv.Index})
 			}
 		case "read":
 			co := get(inv.Key)
 			if p.Outcome() != history.OK {
 				continue
 			}
-			var v int64
-			if err := p.Complete.DecodeValue(&v); err != nil {
-				return unknown(res, fmt.Sprintf("cannot check: read op %d field \"value\": want an integer: %v", p.Complete.Index, err))
+			v, err := integer(p.Complete.Value)
+			if err != nil {
+				return unknown(res, fmt.Sprintf("cannot check: read op %d field \"value\" %s: want an integer: %v", p.Complete.Index, checker.Quote(string(p.Complete.Value)), err))
 			}
 			co.reads = append(co.reads, read{inv: inv, comp: p.Complete, v: v})
 		default:
-			return unknown(res, fmt.Sprintf("cannot check: op %d has f %q: a counter history has only add and read", inv.Index, inv.F))
+			return unknown(res, fmt.Sprintf("cannot check: op %d has f %s: a counter history has only add and read", inv.Index, checker.Quote(inv.F)))
 		}
 	}
 	slices.Sort(keys)
@@ -112,7 +120,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			if len(described) < maxNamed {
 				where := ""
 				if k != "" {
-					where = fmt.Sprintf("key %q: ", k)
+					where = "key " + checker.Quote(k) + ": "
 				}
 				described = append(described, where+r)
 			}
@@ -127,7 +135,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	}
 	if bad > 0 {
 		res.Valid = checker.Invalid
-		s := fmt.Sprintf("%d of %d reads are out of bounds: %s", bad, reads, strings.Join(described, "; "))
+		s := fmt.Sprintf("%d of %s %s out of bounds: %s", bad, checker.Plural(reads, "read", "reads"), checker.Agree(bad, "is", "are"), strings.Join(described, "; "))
 		if bad > len(described) {
 			s += fmt.Sprintf("; and %d more", bad-len(described))
 		}
@@ -136,24 +144,46 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	return res
 }
 
+// maxDigits bounds the integers the counter parses: converting a decimal
+// of n digits takes time that grows faster than n, and no counter holds a
+// number of 1,000 digits.
+const maxDigits = 1000
+
+// integer parses a JSON integer of up to maxDigits digits.
+func integer(raw json.RawMessage) (*big.Int, error) {
+	text := strings.TrimSpace(string(raw))
+	if text == "" {
+		return nil, fmt.Errorf("the value is absent")
+	}
+	if len(text) > maxDigits+1 {
+		return nil, fmt.Errorf("more than %d digits", maxDigits)
+	}
+	n, ok := new(big.Int).SetString(text, 10)
+	if !ok {
+		return nil, fmt.Errorf("%s is not an integer", checker.Quote(text))
+	}
+	return n, nil
+}
+
 func unknown(res checker.Result, why string) checker.Result {
 	res.Valid = checker.Unknown
 	res.Reasons = append(res.Reasons, why)
 	return res
 }
 
-// prefix sums: total, positive part, negative part.
-type sums struct{ all, pos, neg []int64 }
+// prefix sums of the positive and of the negative increments: pos[i] and
+// neg[i] sum adds[:i].
+type sums struct{ pos, neg []big.Int }
 
 func prefix(adds []add) sums {
-	s := sums{all: make([]int64, len(adds)+1), pos: make([]int64, len(adds)+1), neg: make([]int64, len(adds)+1)}
+	s := sums{pos: make([]big.Int, len(adds)+1), neg: make([]big.Int, len(adds)+1)}
 	for i, a := range adds {
-		s.all[i+1] = s.all[i] + a.n
-		s.pos[i+1], s.neg[i+1] = s.pos[i], s.neg[i]
-		if a.n > 0 {
-			s.pos[i+1] += a.n
+		s.pos[i+1].Set(&s.pos[i])
+		s.neg[i+1].Set(&s.neg[i])
+		if a.n.Sign() > 0 {
+			s.pos[i+1].Add(&s.pos[i+1], a.n)
 		} else {
-			s.neg[i+1] += a.n
+			s.neg[i+1].Add(&s.neg[i+1], a.n)
 		}
 	}
 	return s
@@ -166,17 +196,20 @@ func (co *counterOps) check() []string {
 	slices.SortFunc(co.possible, func(a, b add) int { return cmp.Compare(a.invoke, b.invoke) })
 	cs, ps := prefix(co.certain), prefix(co.possible)
 	var out []string
+	var lo, hi big.Int
 	for _, r := range co.reads {
-		// Certain: ok adds completed strictly before the read began.
-		nc := sort.Search(len(co.certain), func(i int) bool { return co.certain[i].complete >= r.inv.Time })
-		// Possible: adds invoked no later than the read completed.
-		np := sort.Search(len(co.possible), func(i int) bool { return co.possible[i].invoke > r.comp.Time })
-		// Possible but not certain adds may or may not count.
-		lo := cs.all[nc] + (ps.neg[np] - cs.neg[nc])
-		hi := cs.all[nc] + (ps.pos[np] - cs.pos[nc])
-		if r.v < lo || r.v > hi {
-			out = append(out, fmt.Sprintf("read #%d–#%d (p%d) saw %d, but the counter was between %d (ok adds completed before it began) and %d (adds invoked before it ended)",
-				r.inv.Index, r.comp.Index, r.inv.Process, r.v, lo, hi))
+		// Certain: ok adds completed before the read began.
+		nc := sort.Search(len(co.certain), func(i int) bool { return co.certain[i].complete > r.inv.Index })
+		// Possible: adds invoked before the read completed.
+		np := sort.Search(len(co.possible), func(i int) bool { return co.possible[i].invoke > r.comp.Index })
+		// Every certain add is possible too. The certain ones count; of
+		// the merely possible ones, any subset may: the lowest total
+		// takes every negative one, the highest every positive one.
+		lo.Add(&cs.pos[nc], &ps.neg[np])
+		hi.Add(&cs.neg[nc], &ps.pos[np])
+		if r.v.Cmp(&lo) < 0 || r.v.Cmp(&hi) > 0 {
+			out = append(out, fmt.Sprintf("read #%d–#%d (p%d) saw %s, but the counter was between %s (ok adds completed before it began) and %s (adds invoked before it ended)",
+				r.inv.Index, r.comp.Index, r.inv.Process, checker.Clip(r.v.String()), checker.Clip(lo.String()), checker.Clip(hi.String())))
 			if len(co.badReads) < maxNamed {
 				co.badReads = append(co.badReads, r)
 			}

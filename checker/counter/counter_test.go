@@ -33,7 +33,7 @@ func TestCounter(t *testing.T) {
 				"1 invoke read @4", "1 ok read 1 @5",
 			},
 			want:    checker.Invalid,
-			reasons: []string{"1 of 1 reads are out of bounds: read #4–#5 (p1) saw 1, but the counter was between 3 (ok adds completed before it began) and 3 (adds invoked before it ended)"},
+			reasons: []string{"1 of 1 read is out of bounds: read #4–#5 (p1) saw 1, but the counter was between 3 (ok adds completed before it began) and 3 (adds invoked before it ended)"},
 			witness: []int64{4, 5},
 		},
 		{

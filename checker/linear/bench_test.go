@@ -2,7 +2,11 @@ package linear
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,4 +186,48 @@ func BenchmarkRatio(b *testing.B) {
 			b.ReportMetric(best[0].Seconds()/best[1].Seconds(), "ratio")
 		})
 	}
+}
+
+// BenchmarkMemoryBudget checks one key porcupine cannot decide (hardKey)
+// under a memory budget, and reports how long the budget took to stop it
+// and the process's peak RSS (VmHWM, which only grows: the budgets run
+// smallest first). docs/BENCHMARKS.md records the figures.
+func BenchmarkMemoryBudget(b *testing.B) {
+	ops := hardKey(b)
+	for _, budget := range []int64{256 << 20, DefaultMemoryBudget} {
+		b.Run(fmt.Sprintf("%dMiB", budget>>20), func(b *testing.B) {
+			c := New(Options{Timeout: 10 * time.Minute, MemoryBudget: budget})
+			var took time.Duration
+			for b.Loop() {
+				start := time.Now()
+				r := c.Check(context.Background(), &checker.Input{Ops: ops})
+				took = time.Since(start)
+				if r.Valid != checker.Unknown || !strings.Contains(strings.Join(r.Reasons, " "), "memory budget") {
+					b.Fatalf("verdict %v: %q", r.Valid, r.Reasons)
+				}
+				b.ReportMetric(float64(r.Details["memory_peak_bytes"].(int64))/(1<<20), "peak-heap-MiB")
+			}
+			b.ReportMetric(took.Seconds(), "s-to-stop")
+			b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-RSS-MiB")
+		})
+	}
+}
+
+// peakRSS is the process's peak resident set (VmHWM) in bytes.
+func peakRSS(tb testing.TB) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		tb.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }

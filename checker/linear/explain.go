@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -20,7 +21,8 @@ const maxExplained = 10
 
 // Failure explains one key that is not linearizable.
 type Failure struct {
-	// Key is the key (empty when the history has no keys).
+	// Key is the key (empty when the history has no keys), clipped
+	// (checker.Clip).
 	Key string `json:"key"`
 	// Ops is the number of ops checked for the key.
 	Ops int `json:"ops"`
@@ -34,32 +36,44 @@ type Failure struct {
 	Visualization string `json:"visualization,omitempty"`
 }
 
+// minExplain is the least time given to explaining the first failing key,
+// even when the check's deadline has already passed because another key
+// ran out of time: an invalid verdict keeps its explanation and witnesses.
+const minExplain = 2 * time.Second
+
 // explainFailures re-checks the failing keys, smallest first, with
 // porcupine's verbose mode to explain them, and visualises them.
 func (c *Checker) explainFailures(ctx context.Context, in *checker.Input, model porcupine.Model,
-	failed []*unit, deadline time.Time, res *checker.Result) {
+	failed []*unit, deadline time.Time, mem *budget, res *checker.Result) {
 	slices.SortStableFunc(failed, func(a, b *unit) int {
 		if n := cmp.Compare(len(a.ops), len(b.ops)); n != 0 {
 			return n
 		}
 		return cmp.Compare(a.key, b.key)
 	})
-	// Re-check with the plain Step: the context's stop flag could make an
-	// aborted search look like a failure; porcupine's timeout bounds this.
-	model.StepContext = nil
+	// Re-check without the context's stop flag (a cancelled check could
+	// make an aborted search look like a failure); porcupine's timeout and
+	// the memory budget bound this.
+	step := plainStep(model)
+	model.Step, model.StepContext = step, nil
+	var never atomic.Bool
 	var failures []Failure
 	used := make(map[string]bool)
+explaining:
 	for _, u := range failed {
-		if len(failures) == maxExplained {
-			break
-		}
 		parts := [][]porcupine.Operation{u.ops}
 		if model.Partition != nil {
 			parts = model.Partition(u.ops)
 		}
 		for _, part := range parts {
-			if len(failures) == maxExplained || ctx.Err() != nil {
-				break
+			if len(failures) == maxExplained {
+				break explaining
+			}
+			left := time.Until(deadline)
+			if len(failures) == 0 {
+				left = max(left, minExplain)
+			} else if left <= 0 || ctx.Err() != nil {
+				break explaining
 			}
 			key := u.key
 			if !c.o.Model.Keyed && len(part) > 0 {
@@ -68,19 +82,27 @@ func (c *Checker) explainFailures(ctx context.Context, in *checker.Input, model 
 				}
 			}
 			part = denseClients(part)
-			left := time.Until(deadline)
-			if left <= 0 {
-				left = time.Second // explaining a known failure is worth a moment
-			}
-			r, info := porcupine.CheckOperationsVerbose(model, part, left)
-			if r == porcupine.Ok {
-				continue // another partition of the same unit failed
-			}
-			f := Failure{Key: key, Ops: len(part)}
-			if r == porcupine.Unknown {
-				f.Explanation = fmt.Sprintf("key %s (%d ops) is not linearizable, but re-checking it to explain why ran out of time",
-					unitName(key), len(part))
+			u.stop.Store(false)
+			u.steps.Store(0)
+			var r porcupine.CheckResult
+			var info porcupine.LinearizationInfo
+			if mem.admit(u, time.Now().Add(left), &never) {
+				r, info = porcupine.CheckOperationsVerbose(unitModel(model, step, u, &never), part, left)
+				mem.release(u)
 			} else {
+				r = porcupine.Unknown
+			}
+			f := Failure{Key: checker.Clip(key), Ops: len(part)}
+			switch {
+			case u.stop.Load():
+				f.Explanation = fmt.Sprintf("key %s (%s) is not linearizable, but re-checking it to explain why passed the memory budget of %s",
+					unitName(key), checker.Plural(len(part), "op", "ops"), mib(mem.limit))
+			case r == porcupine.Ok:
+				continue // another partition of the same unit failed
+			case r == porcupine.Unknown:
+				f.Explanation = fmt.Sprintf("key %s (%s) is not linearizable, but re-checking it to explain why ran out of time",
+					unitName(key), checker.Plural(len(part), "op", "ops"))
+			default:
 				var blocked *porcupine.Operation
 				f.Explanation, f.Witnesses, blocked = explain(model, key, part, info)
 				if blocked != nil {
@@ -95,13 +117,14 @@ func (c *Checker) explainFailures(ctx context.Context, in *checker.Input, model 
 			failures = append(failures, f)
 		}
 	}
+	n := len(failed)
 	if len(failures) == 0 {
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%d keys are not linearizable: %s", len(failed), keyList(failed, 10)))
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%s not linearizable: %s", checker.Plural(n, "key is", "keys are"), keyList(failed, 10)))
 		return
 	}
 	res.Reasons = append(res.Reasons, failures[0].Explanation)
-	if len(failed) > 1 {
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%d keys are not linearizable in all: %s", len(failed), keyList(failed, 10)))
+	if n > 1 {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%d keys are not linearizable in all: %s", n, keyList(failed, 10)))
 	}
 	res.Ops = append(res.Ops, failures[0].Witnesses...)
 	res.Details["failures"] = failures
@@ -192,7 +215,7 @@ func explain(model porcupine.Model, key string, part []porcupine.Operation, info
 	} else {
 		n := countPending(part, inPrefix, blocked)
 		fmt.Fprintf(&s, ", and no order of it and the %s still pending (%s) makes its result possible",
-			plural(n, "op"), strings.Join(pending, "; "))
+			checker.Plural(n, "op", "ops"), strings.Join(pending, "; "))
 	}
 	slices.Sort(witnesses)
 	return s.String(), slices.Compact(witnesses), b
@@ -224,8 +247,8 @@ func (c *Checker) visualize(in *checker.Input, model porcupine.Model, key string
 		return ""
 	}
 	if ops > c.o.MaxVisualizeOps {
-		res.Reasons = append(res.Reasons, fmt.Sprintf("key %s was not visualised: %d ops is more than the limit of %d",
-			unitName(key), ops, c.o.MaxVisualizeOps))
+		res.Reasons = append(res.Reasons, fmt.Sprintf("key %s was not visualised: %s is more than the limit of %d",
+			unitName(key), checker.Plural(ops, "op", "ops"), c.o.MaxVisualizeOps))
 		return ""
 	}
 	name := "linear-" + sanitize(key)
@@ -259,12 +282,4 @@ func sanitize(key string) string {
 		b = b[:100]
 	}
 	return string(b)
-}
-
-// plural renders "1 op" or "2 ops".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -1,19 +1,47 @@
 // Package linear checks histories for linearizability with porcupine
 // (github.com/anishathalye/porcupine), key by key.
 //
-// Ops are turned into porcupine operations: an ok op keeps its interval
-// [invoke time, completion time]; a fail op is left out (it did not happen);
-// a write or cas whose outcome is unknown (info, or never completed) gets
-// the return time math.MaxInt64 and an unknown output, which the model
-// accepts whether or not the op took effect; a read with an unknown outcome
-// is left out. The process id is porcupine's client id.
+// # Order
 //
-// Every check has a deadline. A key that could not be decided in time is
-// reported by name, with how many ops were left unchecked, and makes the
-// verdict unknown. A key that is not linearizable is explained in words
-// (which op could not be linearized, after which prefix, in which state),
-// and, if the run folder is known, visualised with porcupine's HTML viewer
-// as linear-<key>.html. Passing keys are never visualised.
+// Order is the history's order. Op a precedes op b in real time exactly
+// when a's completion comes before b's invocation in the history; times
+// play no part in the verdict. Porcupine works on intervals, so each op
+// gets the interval [index of its invocation, index of its completion]:
+// indexes are distinct, so no two ops tie, and a read invoked right after
+// a write completed (even at the same recorded time, as Jepsen's and
+// Knossos's histories often show) comes after it. Times are shown in
+// explanations only.
+//
+// # Outcomes
+//
+// An ok op keeps its interval; a fail op is left out (it did not happen);
+// a write or cas whose outcome is unknown (info, or never completed) gets
+// no end (math.MaxInt64) and an unknown output, which the model accepts
+// whether or not the op took effect, at any point after its invocation; a
+// read with an unknown outcome is left out. The process id is porcupine's
+// client id.
+//
+// # Bounds
+//
+// Every check has a deadline (Options.Timeout) and a memory budget
+// (Options.MemoryBudget, default DefaultMemoryBudget). Porcupine's search
+// of a key that is hard to decide keeps a cache of every state it visited,
+// which grows for as long as it runs (tens of MB a second). While keys are
+// checked, the checker watches the heap: past half the budget it starts no
+// new key while another is running, and past the whole budget (measured
+// after a garbage collection) it stops the key whose search has taken the
+// most steps. That key is undecided, with the reason. The budget bounds
+// the search's live heap beyond what the process held when the check
+// began; the process's peak RSS adds the garbage collector's headroom
+// (docs/BENCHMARKS.md gives the figures measured).
+//
+// A key that could not be decided in time or within the budget is reported
+// by name, with how many ops were left unchecked, and makes the verdict
+// unknown. A key that is not linearizable is explained in words (which op
+// could not be linearized, after which prefix, in which state), even when
+// other keys ran out of time, and, if the run folder is known, visualised
+// with porcupine's HTML viewer as linear-<key>.html. Passing keys are never
+// visualised.
 package linear
 
 import (
@@ -45,6 +73,10 @@ const DefaultTimeout = 5 * time.Minute
 // key's ops and its partial linearizations.
 const DefaultMaxVisualizeOps = 10_000
 
+// DefaultMemoryBudget bounds the heap that porcupine's searches may hold
+// at once, across keys, when Options.MemoryBudget is zero: 1 GiB.
+const DefaultMemoryBudget = 1 << 30
+
 // Options configure a linearizability checker.
 type Options struct {
 	// Model is the sequential specification. Default CASRegister().
@@ -57,6 +89,10 @@ type Options struct {
 	// Parallelism is how many keys are checked at once. Default
 	// GOMAXPROCS.
 	Parallelism int
+	// MemoryBudget is how many bytes of heap the searches may hold at
+	// once, across keys (see the package documentation). Default
+	// DefaultMemoryBudget; negative: no budget.
+	MemoryBudget int64
 	// MaxVisualizeOps: failing keys with more ops are explained but not
 	// visualised. Default DefaultMaxVisualizeOps; negative: never
 	// visualise.
@@ -84,6 +120,9 @@ func New(opts Options) *Checker {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
+	if opts.MemoryBudget == 0 {
+		opts.MemoryBudget = DefaultMemoryBudget
+	}
 	if opts.MaxVisualizeOps == 0 {
 		opts.MaxVisualizeOps = DefaultMaxVisualizeOps
 	}
@@ -102,9 +141,14 @@ type unit struct {
 	key   string
 	ops   []porcupine.Operation
 	okOps int
+	// stop aborts the unit's search (the memory budget); steps counts the
+	// model steps that succeeded, the size of the search so far.
+	stop  atomic.Bool
+	steps atomic.Int64
 	// outcome
-	result porcupine.CheckResult
-	done   bool
+	result     porcupine.CheckResult
+	done       bool
+	overBudget bool // stopped by the memory budget
 }
 
 // unitName is the key as shown in messages.
@@ -112,13 +156,14 @@ func unitName(key string) string {
 	if key == "" {
 		return "(no key)"
 	}
-	return fmt.Sprintf("%q", key)
+	return checker.Quote(key)
 }
 
 // Split turns a history into porcupine operations, one list per key (or a
 // single list under key "" for a model that is not keyed), with the
 // counts of ops that were left out. It is what Check does before calling
-// porcupine, exposed for benchmarks and tools.
+// porcupine, exposed for benchmarks and tools. An operation's Call and
+// Return are history indexes (see the package documentation).
 func Split(m Model, ops []history.Op) (map[string][]porcupine.Operation, SplitStats, error) {
 	units, st, err := split(m, checker.NewInput(ops, "").Pairs())
 	if err != nil {
@@ -145,8 +190,11 @@ type SplitStats struct {
 	// UnknownReads are reads with no result, left out.
 	UnknownReads int `json:"unknown_reads"`
 	// KeysWithoutOK lists the keys (history.Op.Key) of the model's ops
-	// none of which completed ok: they tell nothing.
-	KeysWithoutOK []string `json:"keys_without_ok,omitempty"`
+	// none of which completed ok: they tell nothing. At most
+	// maxKeysListed are listed, each clipped (checker.Clip);
+	// KeysWithoutOKCount counts them all.
+	KeysWithoutOK      []string `json:"keys_without_ok,omitempty"`
+	KeysWithoutOKCount int      `json:"keys_without_ok_count,omitempty"`
 	// Keys is the number of distinct keys.
 	Keys int `json:"keys"`
 	// Observed is the number of ok ops that observed the state (every
@@ -154,6 +202,9 @@ type SplitStats struct {
 	// checked.
 	Observed int `json:"observed"`
 }
+
+// maxKeysListed bounds SplitStats.KeysWithoutOK.
+const maxKeysListed = 20
 
 func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 	var st SplitStats
@@ -172,8 +223,8 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 			continue
 		}
 		if !fs[inv.F] {
-			return nil, st, fmt.Errorf("op %d has f %q, which the %s model does not know (it knows %s)",
-				inv.Index, inv.F, m.Name, strings.Join(m.Fs, ", "))
+			return nil, st, fmt.Errorf("op %d has f %s, which the %s model does not know (it knows %s)",
+				inv.Index, checker.Quote(inv.F), m.Name, strings.Join(m.Fs, ", "))
 		}
 		st.Ops++
 		if _, seen := okByKey[inv.Key]; !seen {
@@ -203,10 +254,11 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 			byKey[key] = u
 			units = append(units, u)
 		}
+		// Order is the history's order: the interval is the indexes.
 		ret := int64(math.MaxInt64)
-		complete := int64(-1)
+		meta := opMeta{invoke: inv.Index, complete: -1, process: inv.Process, invokeTime: inv.Time}
 		if p.Complete != nil {
-			complete = p.Complete.Index
+			meta.complete, meta.completeTime = p.Complete.Index, p.Complete.Time
 		}
 		if unknown {
 			st.Unknown++
@@ -217,13 +269,13 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 			}
 			u.okOps++
 			okByKey[inv.Key]++
-			ret = p.Complete.Time
+			ret = p.Complete.Index
 		}
-		metas = append(metas, opMeta{invoke: inv.Index, complete: complete, process: inv.Process})
+		metas = append(metas, meta)
 		u.ops = append(u.ops, porcupine.Operation{
 			ClientId: inv.Process,
 			Input:    in,
-			Call:     inv.Time,
+			Call:     inv.Index,
 			Output:   out,
 			Return:   ret,
 			Metadata: &metas[len(metas)-1],
@@ -236,6 +288,7 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 		}
 	}
 	slices.Sort(st.KeysWithoutOK)
+	st.KeysWithoutOKCount = len(st.KeysWithoutOK)
 	return units, st, nil
 }
 
@@ -244,7 +297,18 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 	start := time.Now()
 	res = checker.Result{Checker: c.o.Name, Details: map[string]any{"model": c.o.Model.Name}}
 	units, st, err := split(c.o.Model, in.Pairs())
-	res.Details["ops"] = st
+	// The full list of keys without an ok op is for the note below; the
+	// details keep a bounded, clipped one.
+	keysWithoutOK := st.KeysWithoutOK
+	shown := st
+	shown.KeysWithoutOK = nil
+	for i, k := range keysWithoutOK {
+		if i == maxKeysListed {
+			break
+		}
+		shown.KeysWithoutOK = append(shown.KeysWithoutOK, checker.Clip(k))
+	}
+	res.Details["ops"] = shown
 	if err != nil {
 		res.Valid = checker.Unknown
 		res.Reasons = []string{fmt.Sprintf("cannot check: %v", err)}
@@ -259,21 +323,27 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 	if len(checkable) == 0 {
 		res.Valid = checker.Unknown
 		res.Reasons = []string{fmt.Sprintf(
-			"nothing to check: no %s op (%s) completed ok (%d ops: %d failed, %d unknown writes, %d unknown reads)",
-			c.o.Model.Name, strings.Join(c.o.Model.Fs, ", "), st.Ops, st.Failed, st.Unknown, st.UnknownReads)}
+			"nothing to check: no %s op (%s) completed ok (%s: %d failed, %s, %s)",
+			c.o.Model.Name, strings.Join(c.o.Model.Fs, ", "), checker.Plural(st.Ops, "op", "ops"), st.Failed,
+			checker.Plural(st.Unknown, "unknown write", "unknown writes"),
+			checker.Plural(st.UnknownReads, "unknown read", "unknown reads"))}
 		return res
 	}
 	if st.Observed == 0 {
+		// Only blind writes (or adds) succeeded: every order of them is
+		// linearizable, so a valid verdict would claim a test that did not
+		// happen. A single ok read or cas anywhere is enough to judge.
 		res.Valid = checker.Unknown
 		res.Reasons = []string{fmt.Sprintf(
-			"nothing observed the state: no read or cas completed ok (%d ok writes alone cannot contradict anything)", st.OK)}
+			"nothing observed the state: no read or cas completed ok (%s alone cannot contradict anything)",
+			checker.Plural(st.OK, "ok write", "ok writes"))}
 		return res
 	}
 	// Keys without an ok op are a note, said after the anomalies.
 	defer func() {
-		if n := len(st.KeysWithoutOK); n > 0 {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d keys had no ok op and tell nothing: %s",
-				n, st.Keys, nameList(st.KeysWithoutOK, 5)))
+		if n := len(keysWithoutOK); n > 0 {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %s had no ok op, so %s nothing: %s",
+				n, checker.Plural(st.Keys, "key", "keys"), checker.Agree(n, "it tells", "they tell"), nameList(keysWithoutOK, 5)))
 		}
 	}()
 
@@ -281,24 +351,16 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	// Porcupine knows only its own timeout; a cancelled context stops it
-	// through the model's StepContext (an aborted search may look illegal,
-	// so a key checked while stopping counts as undecided).
+	// Porcupine knows only its own timeout; a cancelled context, or the
+	// memory budget, stops it through the model's StepContext (an aborted
+	// search may look illegal, so a key stopped this way counts as
+	// undecided).
 	var stop atomic.Bool
 	defer context.AfterFunc(ctx, func() { stop.Store(true) })()
-	model := c.o.Model.Porcupine
-	step := model.Step
-	if step == nil {
-		sc := model.StepContext
-		step = func(s, i, o any) (bool, any) { return sc(context.Background(), s, i, o) }
-		model.Step = step
-	}
-	model.StepContext = func(_ context.Context, s, i, o any) (bool, any) {
-		if stop.Load() {
-			return false, nil
-		}
-		return step(s, i, o)
-	}
+	mem := newBudget(c.o.MemoryBudget)
+	watchDone := mem.watch()
+	defer watchDone()
+	step := plainStep(c.o.Model.Porcupine)
 
 	// Largest keys first, for a better spread over the workers.
 	order := slices.Clone(checkable)
@@ -310,15 +372,20 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 		go func() {
 			defer wg.Done()
 			for u := range work {
-				left := time.Until(deadline)
-				if left <= 0 || stop.Load() {
+				if !mem.admit(u, deadline, &stop) {
 					continue
 				}
-				r := porcupine.CheckOperationsTimeout(model, u.ops, left)
-				if stop.Load() && r != porcupine.Ok {
+				left := time.Until(deadline)
+				if left <= 0 || stop.Load() {
+					mem.release(u)
+					continue
+				}
+				r := porcupine.CheckOperationsTimeout(unitModel(c.o.Model.Porcupine, step, u, &stop), u.ops, left)
+				mem.release(u)
+				if (stop.Load() || u.stop.Load()) && r != porcupine.Ok {
 					r = porcupine.Unknown
 				}
-				u.result, u.done = r, true
+				u.result, u.done, u.overBudget = r, true, u.stop.Load() && r == porcupine.Unknown
 			}
 		}()
 	}
@@ -328,10 +395,13 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 	close(work)
 	wg.Wait()
 
-	var failed, undecided []*unit
-	undecidedOps := 0
+	var failed, undecided, overBudget []*unit
+	undecidedOps, overBudgetOps := 0, 0
 	for _, u := range checkable {
 		switch {
+		case u.overBudget:
+			overBudget = append(overBudget, u)
+			overBudgetOps += len(u.ops)
 		case !u.done || u.result == porcupine.Unknown:
 			undecided = append(undecided, u)
 			undecidedOps += len(u.ops)
@@ -339,15 +409,29 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 			failed = append(failed, u)
 		}
 	}
-	res.Details["keys_checked"] = len(checkable) - len(undecided)
+	res.Details["keys_checked"] = len(checkable) - len(undecided) - len(overBudget)
 	res.Details["keys_invalid"] = len(failed)
-	res.Details["keys_undecided"] = len(undecided)
+	res.Details["keys_undecided"] = len(undecided) + len(overBudget)
+	if mem.limit > 0 {
+		res.Details["memory_budget_bytes"] = mem.limit
+		res.Details["memory_peak_bytes"] = mem.peak.Load()
+	}
 	c.o.Logger.Info("linearizability checked", "keys", len(units), "invalid", len(failed),
-		"undecided", len(undecided), "took", time.Since(start))
+		"undecided", len(undecided), "over_memory_budget", len(overBudget), "took", time.Since(start))
 
 	if len(failed) > 0 {
 		res.Valid = checker.Invalid
-		c.explainFailures(ctx, in, model, failed, deadline, &res)
+		c.explainFailures(ctx, in, c.o.Model.Porcupine, failed, deadline, mem, &res)
+	}
+	if len(overBudget) > 0 {
+		res.Valid = checker.Merge(res.Valid, checker.Unknown)
+		n := len(overBudget)
+		res.Reasons = append(res.Reasons, fmt.Sprintf(
+			"%s undecided (%s): %s passed the memory budget of %s (the live heap reached %s), so %s stopped: %d of %s left unchecked",
+			checker.Plural(n, "key", "keys"), keyList(overBudget, 10), checker.Agree(n, "its search", "their searches"),
+			mib(mem.limit), mib(mem.stoppedAt.Load()), checker.Agree(n, "it was", "they were"),
+			overBudgetOps, checker.Plural(st.OK+st.Unknown, "op", "ops")))
+		res.Details["over_budget_ops"] = overBudgetOps
 	}
 	if len(undecided) > 0 {
 		res.Valid = checker.Merge(res.Valid, checker.Unknown)
@@ -359,16 +443,47 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 			why = fmt.Sprintf("stopped (%v)", ctx.Err())
 		}
 		if !c.o.Model.Keyed {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("%s before the %s model could decide: all %d ops left unchecked",
-				why, c.o.Model.Name, undecidedOps))
+			res.Reasons = append(res.Reasons, fmt.Sprintf("%s before the %s model could decide: all %s left unchecked",
+				why, c.o.Model.Name, checker.Plural(undecidedOps, "op", "ops")))
 		} else {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("%s with %d of %d keys undecided (%s): %d of %d ops left unchecked",
-				why, len(undecided), len(checkable), keyList(undecided, 10), undecidedOps, st.OK+st.Unknown))
+			res.Reasons = append(res.Reasons, fmt.Sprintf("%s with %d of %s undecided (%s): %d of %s left unchecked",
+				why, len(undecided), checker.Plural(len(checkable), "key", "keys"), keyList(undecided, 10),
+				undecidedOps, checker.Plural(st.OK+st.Unknown, "op", "ops")))
 		}
 		res.Details["undecided_ops"] = undecidedOps
 	}
 	return res
 }
+
+// plainStep is the model's Step, or its StepContext without a context.
+func plainStep(m porcupine.Model) func(s, i, o any) (bool, any) {
+	if m.Step != nil {
+		return m.Step
+	}
+	sc := m.StepContext
+	return func(s, i, o any) (bool, any) { return sc(context.Background(), s, i, o) }
+}
+
+// unitModel is m for one unit's search: every step fails once the check
+// is stopped or the unit is stopped (which makes porcupine give up
+// quickly), and successful steps are counted.
+func unitModel(m porcupine.Model, step func(s, i, o any) (bool, any), u *unit, stopAll *atomic.Bool) porcupine.Model {
+	m.Step = step
+	m.StepContext = func(_ context.Context, s, i, o any) (bool, any) {
+		if stopAll.Load() || u.stop.Load() {
+			return false, nil
+		}
+		ok, next := step(s, i, o)
+		if ok {
+			u.steps.Add(1)
+		}
+		return ok, next
+	}
+	return m
+}
+
+// mib renders bytes in MiB.
+func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
 
 // keyList names up to n units' keys, smallest key first.
 func keyList(us []*unit, n int) string {

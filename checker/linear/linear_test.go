@@ -210,7 +210,7 @@ func TestCASRegisterVerdicts(t *testing.T) {
 				"1 invoke read @2", "1 info read @3",
 				"2 invoke cas [1,2] @4", "2 fail cas [1,2] @5",
 			},
-			want: checker.Unknown, reasons: []string{"nothing to check", "1 failed, 1 unknown writes, 1 unknown reads"},
+			want: checker.Unknown, reasons: []string{"nothing to check", "(3 ops: 1 failed, 1 unknown write, 1 unknown read)"},
 		},
 		{
 			name: "empty history",
@@ -233,7 +233,7 @@ func TestCASRegisterVerdicts(t *testing.T) {
 				"2 invoke read k=a @8", "2 ok read k=a 1 @9",
 				"1 invoke write k=b 5 @2", "1 info write k=b @3",
 			},
-			want: checker.Valid, reasons: []string{`1 of 2 keys had no ok op and tell nothing: "b"`},
+			want: checker.Valid, reasons: []string{`1 of 2 keys had no ok op, so it tells nothing: "b"`},
 		},
 		{
 			name: "the anomaly comes before the note on keys without ok ops",
@@ -397,7 +397,7 @@ func TestCancelStopsALongCheck(t *testing.T) {
 	if r.Valid != checker.Unknown || took > 5*time.Second {
 		t.Fatalf("got %v after %v: %q", r.Valid, took, r.Reasons)
 	}
-	if j := strings.Join(r.Reasons, " "); !strings.Contains(j, "timed out after ") || !strings.Contains(j, `with 1 of 1 keys undecided ("r-0")`) {
+	if j := strings.Join(r.Reasons, " "); !strings.Contains(j, "timed out after ") || !strings.Contains(j, `with 1 of 1 key undecided ("r-0")`) {
 		t.Fatalf("reasons %q", r.Reasons)
 	}
 }
@@ -489,14 +489,18 @@ func TestSplitCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SplitStats{Ops: 5, OK: 1, Unknown: 2, Failed: 1, UnknownReads: 1, Keys: 2, KeysWithoutOK: []string{"y"}}
+	want := SplitStats{Ops: 5, OK: 1, Unknown: 2, Failed: 1, UnknownReads: 1, Keys: 2, KeysWithoutOK: []string{"y"}, KeysWithoutOKCount: 1}
 	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("stats %+v, want %+v", st, want)
 	}
 	if len(parts["x"]) != 2 || len(parts["y"]) != 1 {
 		t.Fatalf("parts %v", parts)
 	}
-	if y := parts["y"][0]; y.Return != 1<<63-1 || y.Call != 10 {
+	// Calls and returns are history indexes, never times.
+	if y := parts["y"][0]; y.Return != 1<<63-1 || y.Call != 8 {
 		t.Fatalf("never-completed write: call %d return %d", y.Call, y.Return)
+	}
+	if x := parts["x"][0]; x.Call != 0 || x.Return != 1 {
+		t.Fatalf("ok write: call %d return %d", x.Call, x.Return)
 	}
 }

@@ -2,6 +2,7 @@ package linear
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 )
 
@@ -254,10 +256,11 @@ func convertRegister(p history.Pair, unknown bool) (regIn, regOut, bool, error) 
 		}
 		return regIn{kind: regCAS, a: a, b: b}, out, true, nil
 	}
-	return regIn{}, out, false, fmt.Errorf("op %d: f %q is not read, write or cas", inv.Index, inv.F)
+	return regIn{}, out, false, fmt.Errorf("op %d: f %s is not read, write or cas", inv.Index, checker.Quote(inv.F))
 }
 
 func valueErr(op *history.Op, err error) error {
+	// err names the value clipped (see parseIntOrNull), never whole.
 	return fmt.Errorf("op %d (%s %s) field \"value\": %w", op.Index, op.Type, op.F, err)
 }
 
@@ -270,7 +273,7 @@ func parseIntOrNull(b []byte) (int64, error) {
 	}
 	v, ok := parseInt(b)
 	if !ok {
-		return 0, fmt.Errorf("%q is not an integer or null", b)
+		return 0, fmt.Errorf("%s is not an integer or null", checker.Quote(string(b)))
 	}
 	if v == noValue {
 		return 0, fmt.Errorf("%d is reserved", v)
@@ -312,7 +315,7 @@ func parseInt(b []byte) (int64, bool) {
 // parsePair parses a JSON array of two integers, [from, to].
 func parsePair(b []byte) (int64, int64, error) {
 	s := strings.TrimSpace(string(b))
-	bad := fmt.Errorf("%q is not [from, to] with integers", s)
+	bad := fmt.Errorf("%s is not [from, to] with integers", checker.Quote(s))
 	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
 		return 0, 0, bad
 	}
@@ -415,15 +418,25 @@ func Set() Model {
 					return nil, nil, false, nil
 				}
 				var elems []int64
-				if err := p.Complete.DecodeValue(&elems); err != nil {
-					return nil, nil, false, fmt.Errorf("op %d (ok read) field \"value\": want a list of integers: %w", p.Complete.Index, err)
+				if err := unmarshalOrNull(p.Complete.Value, &elems); err != nil {
+					return nil, nil, false, fmt.Errorf("op %d (ok read) field \"value\" %s: want a list of integers: %w",
+						p.Complete.Index, checker.Quote(string(p.Complete.Value)), err)
 				}
 				slices.Sort(elems)
 				return setIn{}, setOut{elems: elems}, true, nil
 			}
-			return nil, nil, false, fmt.Errorf("op %d: f %q is not add or read", inv.Index, inv.F)
+			return nil, nil, false, fmt.Errorf("op %d: f %s is not add or read", inv.Index, checker.Quote(inv.F))
 		},
 	}
+}
+
+// unmarshalOrNull is json.Unmarshal, with an absent value read as null.
+// Unlike history.Op.DecodeValue, its error does not quote the value.
+func unmarshalOrNull(b []byte, v any) error {
+	if len(b) == 0 {
+		b = []byte("null")
+	}
+	return json.Unmarshal(b, v)
 }
 
 func describeSet(s []int64) string {
@@ -449,6 +462,8 @@ type opMeta struct {
 	invoke   int64 // index of the invocation
 	complete int64 // index of the completion, -1 if it never completed
 	process  int
+	// The ops' recorded times, for display only.
+	invokeTime, completeTime int64
 }
 
 // String names the op's process and history indexes.
@@ -459,9 +474,16 @@ func (m *opMeta) String() string {
 	return fmt.Sprintf("p%d #%d–#%d", m.process, m.invoke, m.complete)
 }
 
+// describeMeta names the op in porcupine's visualisation, whose axis is
+// the history's order: with the times the history recorded, which may
+// tie or even go backwards in an imported history.
 func describeMeta(m any) string {
-	if mm, ok := m.(*opMeta); ok {
-		return mm.String()
+	mm, ok := m.(*opMeta)
+	if !ok {
+		return ""
 	}
-	return ""
+	if mm.complete < 0 {
+		return fmt.Sprintf("%s, invoked at %d ns", mm, mm.invokeTime)
+	}
+	return fmt.Sprintf("%s, at %d–%d ns", mm, mm.invokeTime, mm.completeTime)
 }

@@ -152,12 +152,12 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 	res.Details = map[string]any{"files": len(files), "lines": lines, "matches": total, "by_pattern": counts, "first_matches": matches}
 	if total > 0 {
 		res.Valid = checker.Invalid
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%d log lines match trouble patterns", total))
+		res.Reasons = append(res.Reasons, checker.Plural(total, "log line matches", "log lines match")+" trouble patterns")
 		for _, m := range matches {
 			res.Reasons = append(res.Reasons, m.String())
 		}
 		if total > len(matches) {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("… and %d more matching lines", total-len(matches)))
+			res.Reasons = append(res.Reasons, "… and "+checker.Plural(total-len(matches), "more matching line", "more matching lines"))
 		}
 	}
 	return res

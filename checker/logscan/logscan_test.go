@@ -53,7 +53,7 @@ func TestLogScan(t *testing.T) {
 			},
 			want: checker.Invalid,
 			reasons: []string{
-				"1 log lines match trouble patterns",
+				"1 log line matches trouble patterns",
 				`node n2: nodes/n2/stdout.log:3 matches "panic:": panic: runtime error: index out of range`,
 			},
 		},

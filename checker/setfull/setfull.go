@@ -5,6 +5,11 @@
 // every element present). Ops with a key (history.Op.Key) are independent
 // sets, checked separately.
 //
+// Order is the history's order: "after" and "before" below compare history
+// indexes, never times, so ops stamped with equal times (or times that go
+// backwards, as in an imported Jepsen history) are ordered as the history
+// lists them.
+//
 // An element is known from the moment its add completed ok, or the first
 // read that saw it completed, whichever is earlier. Then, looking at the ok
 // reads that began after it was known, each element is:
@@ -29,12 +34,14 @@
 //
 // The visibility latency of an element is the time from its add's
 // invocation until the last read that missed it began (0 if none did): a
-// lower bound of how long it took to be seen by everyone.
+// lower bound of how long it took to be seen by everyone. It is the one
+// figure that uses times.
 package setfull
 
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -151,9 +158,9 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	}
 	switch {
 	case total.Reads == 0:
-		unknown(fmt.Sprintf("no read succeeded, so nothing was observed (%d adds attempted)", total.Attempted))
+		unknown(fmt.Sprintf("no read succeeded, so nothing was observed (%s attempted)", checker.Plural(total.Attempted, "add", "adds")))
 	case total.Attempted == 0:
-		unknown(fmt.Sprintf("no add was attempted, so the %d ok reads had nothing to find", total.Reads))
+		unknown(fmt.Sprintf("no add was attempted, so the %s had nothing to find", checker.Plural(total.Reads, "ok read", "ok reads")))
 	default:
 		// Every key must have been checked: another key's reads say
 		// nothing about this one.
@@ -161,13 +168,15 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			k := perKey[i]
 			where := ""
 			if s.key != "" {
-				where = fmt.Sprintf(" of key %q", s.key)
+				where = " of key " + checker.Quote(s.key)
 			}
 			switch {
 			case k.Reads == 0 && k.Acknowledged > 0:
-				unknown(fmt.Sprintf("no read%s succeeded, so its %d acknowledged elements were never checked", where, k.Acknowledged))
+				unknown(fmt.Sprintf("no read%s succeeded, so its %s never checked", where,
+					checker.Plural(k.Acknowledged, "acknowledged element was", "acknowledged elements were")))
 			case k.NeverRead > 0 && k.Stable+k.Stale+k.Lost == 0:
-				unknown(fmt.Sprintf("no read%s began after any element was known: all %d known elements are never-read", where, k.NeverRead))
+				unknown(fmt.Sprintf("no read%s began after any element was known: %s never-read", where,
+					checker.Agree(k.NeverRead, "its 1 known element is", fmt.Sprintf("all %d known elements are", k.NeverRead))))
 			}
 		}
 	}
@@ -196,8 +205,8 @@ func collect(pairs []history.Pair) ([]*set, error) {
 		switch inv.F {
 		case "add":
 			var e int64
-			if err := inv.DecodeValue(&e); err != nil {
-				return nil, fmt.Errorf("add op %d field \"value\": want an integer: %w", inv.Index, err)
+			if err := decode(inv, &e); err != nil {
+				return nil, fmt.Errorf("add op %d field \"value\" %s: want an integer: %w", inv.Index, checker.Quote(string(inv.Value)), err)
 			}
 			s := get(inv.Key)
 			a := &addOp{inv: inv, comp: p.Complete, outcome: p.Outcome()}
@@ -216,16 +225,27 @@ func collect(pairs []history.Pair) ([]*set, error) {
 				continue
 			}
 			var elems []int64
-			if err := p.Complete.DecodeValue(&elems); err != nil {
-				return nil, fmt.Errorf("read op %d field \"value\": want a list of integers: %w", p.Complete.Index, err)
+			if err := decode(p.Complete, &elems); err != nil {
+				return nil, fmt.Errorf("read op %d field \"value\" %s: want a list of integers: %w",
+					p.Complete.Index, checker.Quote(string(p.Complete.Value)), err)
 			}
 			s.reads = append(s.reads, &readOp{inv: inv, comp: p.Complete, elems: elems})
 		default:
-			return nil, fmt.Errorf("op %d has f %q: a set history has only add and read", inv.Index, inv.F)
+			return nil, fmt.Errorf("op %d has f %s: a set history has only add and read", inv.Index, checker.Quote(inv.F))
 		}
 	}
 	slices.SortFunc(sets, func(a, b *set) int { return cmp.Compare(a.key, b.key) })
 	return sets, nil
+}
+
+// decode unmarshals op's value into v (an absent value is null). Unlike
+// history.Op.DecodeValue, its error does not quote the value whole.
+func decode(op *history.Op, v any) error {
+	b := op.Value
+	if len(b) == 0 {
+		b = []byte("null")
+	}
+	return json.Unmarshal(b, v)
 }
 
 func rank(t history.Type) int {
@@ -241,17 +261,17 @@ func rank(t history.Type) int {
 
 // elemState is what the reads say about one element.
 type elemState struct {
-	occ       []int // indexes of the reads that contain it, ascending, once each
-	firstSeen int64 // earliest completion time of a read containing it
+	occ       []int // positions (in reads) of the reads that contain it, ascending, once each
+	firstSeen int64 // the earliest history index of the completion of a read containing it
 }
 
 func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]int64, lists map[string][]int64) {
 	where := ""
 	if s.key != "" {
-		where = fmt.Sprintf(" of key %q", s.key)
+		where = "key " + checker.Quote(s.key) + ": "
 	}
 	reads := s.reads
-	slices.SortStableFunc(reads, func(a, b *readOp) int { return cmp.Compare(a.inv.Time, b.inv.Time) })
+	slices.SortStableFunc(reads, func(a, b *readOp) int { return cmp.Compare(a.inv.Index, b.inv.Index) })
 	total.Reads += len(reads)
 	total.Attempted += len(s.adds)
 	state := map[int64]*elemState{}
@@ -260,10 +280,10 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 		for _, e := range r.elems {
 			st := state[e]
 			if st == nil {
-				st = &elemState{firstSeen: r.comp.Time}
+				st = &elemState{firstSeen: r.comp.Index}
 				state[e] = st
 			}
-			st.firstSeen = min(st.firstSeen, r.comp.Time)
+			st.firstSeen = min(st.firstSeen, r.comp.Index)
 			if n := len(st.occ); n > 0 && st.occ[n-1] == i {
 				total.Duplicated++
 				lists["duplicated"] = appendCapped(lists["duplicated"], e)
@@ -282,7 +302,7 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 	}
 	invokes := make([]int64, len(reads))
 	for i, r := range reads {
-		invokes[i] = r.inv.Time
+		invokes[i] = r.inv.Index
 	}
 	var lost, stale, failedRead []string
 	for _, e := range s.order {
@@ -310,9 +330,11 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 				res.Ops = append(res.Ops, a.inv.Index, a.comp.Index, r.inv.Index, r.comp.Index)
 			}
 		}
+		// known is a history index: the reads that began after it are
+		// those invoked later in the history.
 		known := int64(-1)
 		if a.outcome == history.OK {
-			known = a.comp.Time
+			known = a.comp.Index
 		}
 		var occ []int
 		if st != nil {
@@ -335,7 +357,7 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 		} else {
 			lastAbsentAfter := lastAbsent(occ, len(reads), from)
 			r := reads[lastAbsentAfter]
-			if len(occ) == 0 || r.inv.Time > reads[occ[len(occ)-1]].comp.Time {
+			if len(occ) == 0 || r.inv.Index > reads[occ[len(occ)-1]].comp.Index {
 				total.Lost++
 				lists["lost"] = appendCapped(lists["lost"], e)
 				desc := fmt.Sprintf("%d (added #%d", e, a.inv.Index)
@@ -366,22 +388,24 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 		}
 		*lat = append(*lat, l)
 	}
-	invalid := func(n int, what string, items []string) {
-		if n == 0 {
+	invalid := func(items []string, one, many string) {
+		if len(items) == 0 {
 			return
 		}
 		res.Valid = checker.Invalid
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%d %s%s: %s", n, what, where, joinCapped(items)))
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%s%s: %s", where, checker.Plural(len(items), one, many), joinCapped(items)))
 	}
-	invalid(len(lost), "acknowledged elements were lost", lost)
-	invalid(len(unexpected), "elements were read but never added", unexpected)
-	invalid(len(duplicated), "elements appear twice in one read", duplicated)
-	invalid(len(failedRead), "elements whose add failed were read anyway", failedRead)
+	invalid(lost, "acknowledged element was lost", "acknowledged elements were lost")
+	invalid(unexpected, "element was read but never added", "elements were read but never added")
+	invalid(duplicated, "element appears twice in one read", "elements appear twice in one read")
+	invalid(failedRead, "element whose add failed was read anyway", "elements whose add failed were read anyway")
 	if len(stale) > 0 {
 		if c.o.Linearizable {
-			invalid(len(stale), "elements were stale (missing from a read that began after they were known)", stale)
+			invalid(stale, "element was stale (missing from a read that began after it was known)",
+				"elements were stale (missing from a read that began after they were known)")
 		} else {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("note: %d elements%s were stale (allowed without Linearizable): %s", len(stale), where, joinCapped(stale)))
+			res.Reasons = append(res.Reasons, fmt.Sprintf("note: %s%s stale (allowed without Linearizable): %s",
+				where, checker.Plural(len(stale), "element was", "elements were"), joinCapped(stale)))
 		}
 	}
 }

@@ -41,7 +41,7 @@ func TestSetFull(t *testing.T) {
 			},
 			want:    checker.Invalid,
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 2, Lost: 1},
-			reasons: []string{"1 acknowledged elements were lost: 1 (added #0–#1 ok, missing from read #4–#5, which began after it was known and after read #2–#3 last saw it)"},
+			reasons: []string{"1 acknowledged element was lost: 1 (added #0–#1 ok, missing from read #4–#5, which began after it was known and after read #2–#3 last saw it)"},
 			witness: []int64{0, 1, 4, 5},
 		},
 		{
@@ -71,7 +71,7 @@ func TestSetFull(t *testing.T) {
 			},
 			want:    checker.Valid,
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 2, Stale: 1},
-			reasons: []string{"note: 1 elements were stale"},
+			reasons: []string{"note: 1 element was stale"},
 		},
 		{
 			name: "stale element with linearizable",
@@ -82,7 +82,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @30", "2 ok read [1] @35",
 			},
 			want:    checker.Invalid,
-			reasons: []string{"1 elements were stale (missing from a read that began after they were known): 1 (missing from read #2–#3"},
+			reasons: []string{"1 element was stale (missing from a read that began after it was known): 1 (missing from read #2–#3"},
 		},
 		{
 			name: "unexpected element",
@@ -92,7 +92,7 @@ func TestSetFull(t *testing.T) {
 			},
 			want:    checker.Invalid,
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 1, Stable: 1, Unexpected: 1},
-			reasons: []string{"1 elements were read but never added: 99 (read #2–#3)"},
+			reasons: []string{"1 element was read but never added: 99 (read #2–#3)"},
 			witness: []int64{2, 3},
 		},
 		{
@@ -103,7 +103,7 @@ func TestSetFull(t *testing.T) {
 			},
 			want:    checker.Invalid,
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 1, Stable: 1, Duplicated: 1},
-			reasons: []string{"1 elements appear twice in one read: 1 in read #2–#3"},
+			reasons: []string{"1 element appears twice in one read: 1 in read #2–#3"},
 		},
 		{
 			name: "info add later seen is recovered",
@@ -132,7 +132,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @20", "2 ok read [1] @25",
 			},
 			want:    checker.Invalid,
-			reasons: []string{"1 elements whose add failed were read anyway: 1 (add failed #0–#1, yet read #2–#3 saw it)"},
+			reasons: []string{"1 element whose add failed was read anyway: 1 (add failed #0–#1, yet read #2–#3 saw it)"},
 		},
 		{
 			name: "no read succeeded",
@@ -141,7 +141,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @20", "2 info read @25",
 			},
 			want:    checker.Unknown,
-			reasons: []string{"no read succeeded, so nothing was observed (1 adds attempted)"},
+			reasons: []string{"no read succeeded, so nothing was observed (1 add attempted)"},
 		},
 		{
 			name: "every read came too early",
@@ -150,7 +150,7 @@ func TestSetFull(t *testing.T) {
 				"0 invoke add 1 @5", "0 ok add 1 @10",
 			},
 			want:    checker.Unknown,
-			reasons: []string{"no read began after any element was known: all 1 known elements are never-read"},
+			reasons: []string{"no read began after any element was known: its 1 known element is never-read"},
 		},
 		{
 			name: "independent sets by key",
@@ -161,7 +161,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read k=b @30", "2 ok read k=b [] @35",
 			},
 			want:    checker.Invalid,
-			reasons: []string{`1 acknowledged elements were lost of key "b"`},
+			reasons: []string{`key "b": 1 acknowledged element was lost`},
 		},
 		{
 			name: "a key with acknowledged adds but no ok read is unknown",
@@ -173,7 +173,7 @@ func TestSetFull(t *testing.T) {
 			},
 			want:    checker.Unknown,
 			counts:  Counts{Attempted: 2, Acknowledged: 2, Reads: 1, Stable: 1, NeverRead: 1},
-			reasons: []string{`no read of key "b" succeeded, so its 1 acknowledged elements were never checked`},
+			reasons: []string{`no read of key "b" succeeded, so its 1 acknowledged element was never checked`},
 		},
 		{
 			name: "a key never read is unknown, and the one named",
@@ -196,7 +196,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read k=a @20", "2 ok read k=a [1] @25",
 			},
 			want:    checker.Unknown,
-			reasons: []string{`no read of key "b" began after any element was known: all 1 known elements are never-read`},
+			reasons: []string{`no read of key "b" began after any element was known: its 1 known element is never-read`},
 		},
 		{
 			name: "a key with only an info add and no read is fine",
@@ -228,13 +228,13 @@ func TestSetFull(t *testing.T) {
 			name:    "reads of elements never added are still invalid",
 			ops:     []string{"2 invoke read @1", "2 ok read [5] @2"},
 			want:    checker.Invalid,
-			reasons: []string{"1 elements were read but never added: 5 (read #0–#1)"},
+			reasons: []string{"1 element was read but never added: 5 (read #0–#1)"},
 		},
 		{
 			name:    "malformed read",
 			ops:     []string{"2 invoke read @20", "2 ok read {\"a\":1} @25"},
 			want:    checker.Unknown,
-			reasons: []string{`cannot check: read op 1 field "value": want a list of integers`},
+			reasons: []string{`cannot check: read op 1 field "value" "{\"a\":1}": want a list of integers`},
 		},
 	}
 	for _, tt := range tests {

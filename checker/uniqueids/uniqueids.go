@@ -1,12 +1,14 @@
 // Package uniqueids checks that no two ok "generate" ops returned the same
-// id (Jepsen's unique-ids checker). Ids are compared as JSON values (so 1
-// and "1" differ; whitespace does not matter).
+// id (Jepsen's unique-ids checker). Ids are compared as JSON values, never
+// as text: numbers by value (1 and 1.0 are one id; 1 and "1" differ),
+// objects whatever the order of their keys, arrays in order, whitespace
+// ignored. JSON has no set: EDN sets are read as arrays whose elements the
+// reader sorts, so that equal sets are equal arrays (see canonical).
 package uniqueids
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,9 +44,9 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name()}
 	pairs := in.Pairs()
 	seen := map[string][]int64{} // canonical id -> completion indexes
+	shown := map[string]string{} // canonical id -> its first text, clipped
 	var order []string
 	attempted, ok := 0, 0
-	var buf bytes.Buffer
 	for _, p := range pairs {
 		if !p.Invoke.IsClient() || p.Invoke.F != c.o.F {
 			continue
@@ -54,20 +56,21 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			continue
 		}
 		ok++
-		buf.Reset()
 		if len(p.Complete.Value) == 0 {
 			res.Valid = checker.Unknown
 			res.Reasons = []string{fmt.Sprintf("cannot check: %s op %d field \"value\": an ok op must return an id", c.o.F, p.Complete.Index)}
 			return res
 		}
-		if err := json.Compact(&buf, p.Complete.Value); err != nil {
+		id, err := canonical(p.Complete.Value)
+		if err != nil {
 			res.Valid = checker.Unknown
-			res.Reasons = []string{fmt.Sprintf("cannot check: %s op %d field \"value\": %v", c.o.F, p.Complete.Index, err)}
+			res.Reasons = []string{fmt.Sprintf("cannot check: %s op %d field \"value\" %s: %v",
+				c.o.F, p.Complete.Index, checker.Quote(string(p.Complete.Value)), err)}
 			return res
 		}
-		id := buf.String()
 		if _, dup := seen[id]; !dup {
 			order = append(order, id)
+			shown[id] = checker.Clip(string(bytes.TrimSpace(p.Complete.Value)))
 		}
 		seen[id] = append(seen[id], p.Complete.Index)
 	}
@@ -84,7 +87,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			for i, x := range idx {
 				ops[i] = fmt.Sprintf("#%d", x)
 			}
-			dups = append(dups, fmt.Sprintf("%s was returned %d times (%s)", id, len(idx), strings.Join(ops, ", ")))
+			dups = append(dups, fmt.Sprintf("%s was returned %d times (%s)", shown[id], len(idx), strings.Join(ops, ", ")))
 			res.Ops = append(res.Ops, idx...)
 		}
 	}
@@ -96,7 +99,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		res.Reasons = []string{fmt.Sprintf("no %s op succeeded (%d attempted), so no id was observed", c.o.F, attempted)}
 	case dupIDs > 0:
 		res.Valid = checker.Invalid
-		s := fmt.Sprintf("%d ids were handed out more than once: %s", dupIDs, strings.Join(dups, "; "))
+		s := fmt.Sprintf("%s handed out more than once: %s", checker.Plural(dupIDs, "id was", "ids were"), strings.Join(dups, "; "))
 		if dupIDs > len(dups) {
 			s += fmt.Sprintf("; and %d more", dupIDs-len(dups))
 		}
