@@ -10,10 +10,11 @@ import (
 // field at most once, integers without fraction or exponent, strings without
 // escapes and in valid UTF-8, a valid JSON value, JSON whitespace between
 // tokens — and gives exactly the Op that encoding/json gives for them.
-// Anything else (unknown or duplicate fields, escapes, null fields, wrong
+// Anything else (unknown or duplicate fields, escapes in f, key, node and
+// error, surrogate escapes and invalid UTF-8 anywhere, null fields, wrong
 // types, missing fields, bad indexes, syntax errors) is declined, and Read
-// decodes that line with parseLine, so errors and odd cases behave exactly
-// as before.
+// decodes that line with parseLine, so errors and odd cases behave the
+// same on both paths.
 
 const (
 	// maxInterned bounds the intern table of a read: past it, new strings
@@ -452,18 +453,26 @@ func skipValue(b []byte, i, depth int) int {
 }
 
 // skipString validates a JSON string at b[i], escapes included, and returns
-// the index after its closing quote, or -1. Like encoding/json's scanner it
-// accepts any byte from 0x20 up, valid UTF-8 or not.
+// the index after its closing quote, or -1. It also returns -1 for what
+// Read refuses or leaves to parseLine (see checkText): bytes that are not
+// UTF-8, and \u escapes of surrogates, paired or not.
 func skipString(b []byte, i int) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
+	start := i + 1
+	ascii := true
 	for i++; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
+			if !ascii && !utf8.Valid(b[start:i]) {
+				return -1
+			}
 			return i + 1
 		case c < 0x20:
 			return -1
+		case c >= utf8.RuneSelf:
+			ascii = false
 		case c == '\\':
 			i++
 			if i >= len(b) {
@@ -479,6 +488,10 @@ func skipString(b []byte, i int) int {
 					if !isHex(h) {
 						return -1
 					}
+				}
+				// D800-DFFF: the first digit is d, the second 8 or more.
+				if b[i+1]|0x20 == 'd' && b[i+2] >= '8' {
+					return -1
 				}
 				i += 4
 			default:
