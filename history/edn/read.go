@@ -90,6 +90,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/chaos-testing/chaos/history"
 )
@@ -226,9 +227,7 @@ func read(src []byte, name string, opts Options) (*history.File, []string, error
 		torn  *history.Torn
 		notes []string
 	)
-	if err := p.skipIgnorable(); err != nil {
-		return nil, nil, perr(err)
-	}
+	p.skipBlank()
 	// A history in one vector or list, or maps one after another.
 	var closing byte
 	var seqAt pos
@@ -241,14 +240,7 @@ func read(src []byte, name string, opts Options) (*history.File, []string, error
 		p.advance()
 	}
 	for {
-		if err := p.skipIgnorable(); err != nil {
-			if err.eof && closing != 0 {
-				torn = &history.Torn{Line: err.at.line}
-				notes = append(notes, fmt.Sprintf("%s: the file ends inside the history's %q opened at %d:%d (%s); the %d complete ops before the end were kept", name, closing, seqAt.line, seqAt.col, err.msg, len(ops)))
-				break
-			}
-			return nil, nil, perr(err)
-		}
+		p.skipBlank()
 		if p.eof() {
 			if closing != 0 {
 				torn = &history.Torn{Line: p.line}
@@ -266,16 +258,34 @@ func read(src []byte, name string, opts Options) (*history.File, []string, error
 			}
 			break
 		}
+		// One top-level element: an op, or a form discarded with #_.
 		start, startOff := p.pos(), p.off
-		first := p.peek()
-		n, err := p.form()
+		discarded := p.atDiscard()
+		var n node
+		var err *syntaxErr
+		if discarded {
+			err = p.discard()
+		} else {
+			n, err = p.form()
+		}
 		if err != nil {
-			if err.eof && (closing != 0 || first == '{' || first == '#') {
-				torn = &history.Torn{Line: start.line, Bytes: len(src) - startOff}
-				notes = append(notes, fmt.Sprintf("%s:%d:%d: the file ends inside this op (%d bytes, %s): the writer stopped mid-op; it was left out and the %d ops before it kept", name, start.line, start.col, len(src)-startOff, err.msg, len(ops)))
-				break
+			if derr := p.unfinished(startOff, start, err, name); derr != nil {
+				return nil, nil, derr
 			}
-			return nil, nil, perr(err)
+			torn = &history.Torn{Line: start.line, Bytes: len(src) - startOff}
+			notes = append(notes, fmt.Sprintf("%s:%d:%d: the file ends inside this op (%d bytes, %s): the writer stopped mid-op; it was left out and the %d ops before it kept", name, start.line, start.col, len(src)-startOff, err.msg, len(ops)))
+			break
+		}
+		if p.line > start.line {
+			if derr := p.overrun(startOff, start, name); derr != nil {
+				return nil, nil, derr
+			}
+		}
+		if discarded {
+			continue
+		}
+		if terr := p.checkTag(&n, startOff, name); terr != nil {
+			return nil, nil, terr
 		}
 		op, m, cerr := convert(&n, name, opts)
 		if cerr != nil {
@@ -313,10 +323,15 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 	for i := 0; i < len(n.items); i += 2 {
 		k, v := &n.items[i], &n.items[i+1]
 		if k.kind != kindKeyword {
-			continue
+			return op, m, &ParseError{File: name, Line: k.pos.line, Col: k.pos.col, Err: fmt.Errorf("an op map's keys are keywords (:type, :f, ...), got %s", k.describe())}
 		}
 		bit := slices.Index(opKeys, k.text)
 		if bit < 0 {
+			for j, key := range opKeys {
+				if strings.EqualFold(key, k.text) {
+					return op, m, &ParseError{File: name, Line: k.pos.line, Col: k.pos.col, Err: fmt.Errorf("the key is %s: op keys are lower case", opFields[j])}
+				}
+			}
 			continue
 		}
 		field := opFields[bit]
@@ -341,7 +356,7 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 			case v.kind == kindInt:
 				p, err := strconv.ParseInt(v.num, 10, 32)
 				if err != nil || p < 0 {
-					return op, m, fieldErr(name, v.pos, field, "expected a process number from 0 to %d, got %s", math.MaxInt32, v.text)
+					return op, m, fieldErr(name, v.pos, field, "expected a process number from 0 to %d, got %s (the nemesis is :nemesis)", math.MaxInt32, v.text)
 				}
 				op.Process = int(p)
 			default:
@@ -353,6 +368,9 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 			}
 			op.F = v.text
 		case "value":
+			if a, b, set := clash(v); b != nil {
+				return op, m, clashErr(name, a, b, set)
+			}
 			m.hasValue, value = true, v
 			if v.kind == kindVector && len(v.items) == 2 && v.items[0].scalar() && v.items[0].kind != kindNil {
 				if key := v.items[0].keyString(); key != "" {
