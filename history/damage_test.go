@@ -176,9 +176,11 @@ func checkDamage(t *testing.T, g genFile, rd func([]byte) (*File, error), kind i
 			in = append(append([]byte(nil), g.in[:k]...), g.in[s[1]:]...)
 			line = g.in[s[0]:k]
 		} else {
+			// An insertion goes strictly inside the op (one in front of it
+			// is between ops); a deletion may take its first byte.
 			k := s[0] + int(at/7%uint32(s[1]-s[0]))
 			const inserts = "\"{}[],:\\ x0"
-			if c := int(at / 97 % uint32(len(inserts)+1)); c < len(inserts) {
+			if c := int(at / 97 % uint32(len(inserts)+1)); c < len(inserts) && k > s[0] {
 				in = append(append(append([]byte(nil), g.in[:k]...), inserts[c]), g.in[k:]...)
 				line = append(append(append([]byte(nil), g.in[s[0]:k]...), inserts[c]), g.in[k:s[1]]...)
 			} else {
