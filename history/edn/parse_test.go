@@ -172,27 +172,3 @@ func TestParserErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestSniff(t *testing.T) {
-	tests := []struct {
-		in   string
-		want Format
-	}{
-		{`{"index":0,"process":0,"type":"invoke","f":"read","time":0}`, JSONL},
-		{"\n\n  { \"index\": 0}", JSONL},
-		{"", JSONL},
-		{"hello", JSONL},
-		{"{:index 0, :time 0, :type :invoke}", EDN},
-		{"\xef\xbb\xbf{:type :ok}", EDN},
-		{"[{:process 0}]", EDN},
-		{"({:process 0})", EDN},
-		{"#jepsen.history.Op{:index 0}", EDN},
-		{"; a comment\n{:type :ok}", EDN},
-		{"{\n  :type :ok}", EDN},
-	}
-	for _, tt := range tests {
-		if got := Sniff([]byte(tt.in)); got != tt.want {
-			t.Errorf("Sniff(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}

@@ -191,10 +191,6 @@ func Read(r io.Reader, name string, opts Options) (*history.File, []string, erro
 func readAll(src []byte, name string, opts Options) (*history.File, []string, error) {
 	f, notes, err := read(src, name, opts)
 	if err != nil {
-		var pe *ParseError
-		if errors.As(err, &pe) && looksJSON(src) {
-			pe.Err = fmt.Errorf("%w (the file looks like JSON Lines, not EDN)", pe.Err)
-		}
 		return nil, nil, err
 	}
 	return f, notes, nil

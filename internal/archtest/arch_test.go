@@ -16,6 +16,7 @@ const module = "github.com/chaos-testing/chaos/"
 var rules = map[string][]string{
 	"history":      {},
 	"history/edn":  {"history"},
+	"history/load": {"history", "history/edn"},
 	"checker":      {"history"},
 	"checker/...":  {"checker", "history"},
 	"store":        {"checker"},
