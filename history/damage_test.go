@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/chaos-testing/chaos/internal/histdamage"
 )
 
 // The readers' promise on damage: a file cut at any byte reads as exactly
@@ -169,24 +171,11 @@ func checkDamage(t *testing.T, g genFile, rd func([]byte) (*File, error), kind i
 			return false
 		}
 		i := int(at % uint32(n-1))
-		s := g.spans[i]
 		var in, line []byte
 		if kind == damageCut {
-			k := s[0] + 1 + int(at/7%uint32(s[1]-s[0]-1))
-			in = append(append([]byte(nil), g.in[:k]...), g.in[s[1]:]...)
-			line = g.in[s[0]:k]
+			in, line = histdamage.Cut(g.in, g.spans[i], at/7)
 		} else {
-			// An insertion goes strictly inside the op (one in front of it
-			// is between ops); a deletion may take its first byte.
-			k := s[0] + int(at/7%uint32(s[1]-s[0]))
-			const inserts = "\"{}[],:\\ x0"
-			if c := int(at / 97 % uint32(len(inserts)+1)); c < len(inserts) && k > s[0] {
-				in = append(append(append([]byte(nil), g.in[:k]...), inserts[c]), g.in[k:]...)
-				line = append(append(append([]byte(nil), g.in[s[0]:k]...), inserts[c]), g.in[k:s[1]]...)
-			} else {
-				in = append(append([]byte(nil), g.in[:k]...), g.in[k+1:]...)
-				line = append(append([]byte(nil), g.in[s[0]:k]...), g.in[k+1:s[1]]...)
-			}
+			in, line = histdamage.Edit(g.in, g.spans[i], at/7, "\"{}[],:\\ x0")
 			if json.Valid(line) {
 				return false
 			}

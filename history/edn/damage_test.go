@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/internal/histdamage"
 )
 
 // tenOps is a 10-op register history, one op per line as Jepsen writes
@@ -346,24 +347,11 @@ func checkEDNDamage(t *testing.T, g ednGen, opts Options, kind int, at uint32) b
 			return false
 		}
 		i := int(at % uint32(n-1))
-		s := g.spans[i]
 		var in, op []byte
 		if kind == 1 {
-			k := s[0] + 1 + int(at/7%uint32(s[1]-s[0]-1))
-			in = append(append([]byte(nil), g.in[:k]...), g.in[s[1]:]...)
-			op = g.in[s[0]:k]
+			in, op = histdamage.Cut(g.in, g.spans[i], at/7)
 		} else {
-			// An insertion goes strictly inside the op (one in front of it
-			// is between ops); a deletion may take its first byte.
-			k := s[0] + int(at/7%uint32(s[1]-s[0]))
-			const inserts = "\"{}[]()\\# x:;"
-			if c := int(at / 97 % uint32(len(inserts)+1)); c < len(inserts) && k > s[0] {
-				in = append(append(append([]byte(nil), g.in[:k]...), inserts[c]), g.in[k:]...)
-				op = append(append(append([]byte(nil), g.in[s[0]:k]...), inserts[c]), g.in[k:s[1]]...)
-			} else {
-				in = append(append([]byte(nil), g.in[:k]...), g.in[k+1:]...)
-				op = append(append([]byte(nil), g.in[s[0]:k]...), g.in[k+1:s[1]]...)
-			}
+			in, op = histdamage.Edit(g.in, g.spans[i], at/7, "\"{}[]()\\# x:;")
 			// Not damage if the op alone still reads as one element, or as
 			// none: a ';' in front makes it a comment, which is EDN.
 			p := newParser(op)
