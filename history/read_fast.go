@@ -52,7 +52,17 @@ type decoder struct {
 	strs  map[string]string // interned strings
 	cache [internCacheSize]string
 	arena []byte // current block of the value arena
+	// rules holds the use of each f across the read (see fileRules),
+	// fCache its records by f, and f the record of the f of the op the
+	// fast path decoded last.
+	rules  fileRules
+	fCache [fCacheSize]*fUse
+	f      *fUse
 }
+
+// fCacheSize is the number of slots of the cache of f records (a power of
+// two): histories have few distinct functions.
+const fCacheSize = 16
 
 func newDecoder() *decoder {
 	return &decoder{strs: make(map[string]string, 256)}
@@ -79,6 +89,24 @@ func (d *decoder) intern(b []byte) string {
 	}
 	*slot = s
 	return s
+}
+
+// internF interns an op's f, as intern does, and returns with it the
+// record of its use in the read (see fileRules). A direct-mapped cache
+// answers most lookups, so this costs what intern would.
+func (d *decoder) internF(b []byte) (string, *fUse) {
+	h := len(b)
+	if len(b) > 0 {
+		h += int(b[len(b)-1])
+	}
+	slot := &d.fCache[h&(fCacheSize-1)]
+	if u := *slot; u != nil && u.f == string(b) {
+		return u.f, u
+	}
+	s := d.intern(b)
+	u := d.rules.use(s)
+	*slot = u
+	return s, u
 }
 
 // value copies v into the arena. The result's capacity is its length, so
@@ -145,7 +173,7 @@ func (d *decoder) parseWritten(b []byte, want int64, op *Op) bool {
 	if s, i = scanString(b, i+len(`,"f":`)); i < 0 {
 		return false
 	}
-	op.F = d.intern(s)
+	op.F, d.f = d.internF(s)
 	if hasAt(b, i, `,"key":`) {
 		if s, i = scanString(b, i+len(`,"key":`)); i < 0 {
 			return false
@@ -260,7 +288,7 @@ func (d *decoder) parsePlain(b []byte, want int64, op *Op) bool {
 			switch name[0] {
 			case 'f':
 				bit = seenF
-				op.F = d.intern(s)
+				op.F, d.f = d.internF(s)
 			case 'k':
 				bit = seenKey
 				op.Key = d.intern(s)

@@ -54,7 +54,7 @@ func readSlow(r io.Reader, name string) (*File, error) {
 			out.Torn = torn
 			return out, err
 		}
-		if perr := rules.check(&op, name, line); perr != nil {
+		if perr := rules.check(&op, rules.use(op.F), name, line); perr != nil {
 			return out, perr
 		}
 		out.Ops = append(out.Ops, op)

@@ -127,7 +127,6 @@ func read(r io.Reader, name string, bufSize int) (*File, error) {
 	br := bufio.NewReaderSize(r, bufSize)
 	out := &File{}
 	d := newDecoder()
-	var rules fileRules
 	var long []byte // a line longer than the buffer
 	consumed := 0   // bytes read so far, to estimate the number of lines
 	line := 0
@@ -168,6 +167,7 @@ func read(r io.Reader, name string, bufSize int) (*File, error) {
 		// decodes in place. If it declines, the slot is dropped, and
 		// written whole by append if the slow path succeeds.
 		out.Ops = out.Ops[:n+1]
+		var u *fUse // the record of the op's f
 		if !d.parseFast(b, int64(n), &out.Ops[n]) {
 			out.Ops = out.Ops[:n]
 			op, perr := parseLine(b, int64(n))
@@ -177,10 +177,17 @@ func read(r io.Reader, name string, bufSize int) (*File, error) {
 				return out, err
 			}
 			out.Ops = append(out.Ops, op)
+			u = d.rules.use(op.F)
+		} else {
+			u = d.f
 		}
-		if perr := rules.check(&out.Ops[n], name, line); perr != nil {
-			out.Ops = out.Ops[:n]
-			return out, perr
+		// Most ops are a client's, with an f that clients used before
+		// and the nemesis never did: nothing to check.
+		if op := &out.Ops[n]; op.Process < 0 || u.client == 0 || u.nemesis != 0 {
+			if perr := d.rules.check(op, u, name, line); perr != nil {
+				out.Ops = out.Ops[:n]
+				return out, perr
+			}
 		}
 		if !complete {
 			return out, nil
@@ -422,8 +429,7 @@ func hex4(b []byte) rune {
 // key, and its f must not be one that a client process uses anywhere in
 // the file. The zero value is ready to use.
 type fileRules struct {
-	fs    map[string]*fUse
-	cache [8]*fUse // by the f's length and last byte: f repeats a lot
+	fs map[string]*fUse
 }
 
 // fUse is where one f was first used by a client and by the nemesis.
@@ -434,16 +440,16 @@ type fUse struct {
 	nemesis       int // line, 0 if never
 }
 
-// check applies the process rules to op, read from line. An error names
-// the process -1 op's line, which may be before line.
-func (r *fileRules) check(op *Op, name string, line int) *ParseError {
+// check applies the process rules to op, read from line; u is the record
+// of op's f. An error names the process -1 op's line, which may be before
+// line.
+func (r *fileRules) check(op *Op, u *fUse, name string, line int) *ParseError {
 	if op.Process < NemesisProcess {
 		return &ParseError{File: name, Line: line, Field: "process", Err: fmt.Errorf("is %d: a process is >= 0, or -1 for the nemesis", op.Process)}
 	}
 	if op.Process == NemesisProcess && op.Key != "" {
 		return &ParseError{File: name, Line: line, Field: "process", Err: fmt.Errorf("is -1, the nemesis, but the op has key %q: only client ops have keys; a client's process is >= 0", op.Key)}
 	}
-	u := r.use(op.F)
 	switch {
 	case op.Process == NemesisProcess && u.nemesis == 0:
 		u.nemesis = line
@@ -460,14 +466,6 @@ func (r *fileRules) check(op *Op, name string, line int) *ParseError {
 
 // use returns the record of f, creating it the first time.
 func (r *fileRules) use(f string) *fUse {
-	h := len(f)
-	if h > 0 {
-		h += int(f[h-1])
-	}
-	slot := &r.cache[h&(len(r.cache)-1)]
-	if u := *slot; u != nil && u.f == f {
-		return u
-	}
 	u, ok := r.fs[f]
 	if !ok {
 		if r.fs == nil {
@@ -476,6 +474,5 @@ func (r *fileRules) use(f string) *fUse {
 		u = &fUse{f: f}
 		r.fs[f] = u
 	}
-	*slot = u
 	return u
 }
