@@ -191,17 +191,26 @@ func (p *parser) atDiscard() bool {
 }
 
 // skipIgnorable skips whitespace, commas, ';' comments and '#_' discarded
-// elements.
+// elements. (It is skipBlank and discard in one loop: it runs before
+// every element.)
 func (p *parser) skipIgnorable() *syntaxErr {
-	for {
-		p.skipBlank()
-		if !p.atDiscard() {
+	for !p.eof() {
+		switch c := p.peek(); {
+		case isSpace(c):
+			p.advance()
+		case c == ';':
+			for !p.eof() && p.peek() != '\n' {
+				p.advance()
+			}
+		case c == '#' && p.off+1 < len(p.src) && p.src[p.off+1] == '_':
+			if err := p.discard(); err != nil {
+				return err
+			}
+		default:
 			return nil
 		}
-		if err := p.discard(); err != nil {
-			return err
-		}
 	}
+	return nil
 }
 
 // discard reads a '#_' and the element it discards.
@@ -638,8 +647,8 @@ func (p *parser) atom(tok string, start pos) (node, *syntaxErr) {
 		if err != "" {
 			return node{}, p.tokenErr(start, "invalid number %s: %s", tok, err)
 		}
-		if _, inf := symbolic[num]; inf {
-			// Beyond a double's range: infinite, as Clojure reads it.
+		if num[0] == '#' {
+			// Beyond a double's range: ##Inf or ##-Inf, as Clojure reads it.
 			return node{kind: k, text: num, pos: start}, nil
 		}
 		return node{kind: k, text: tok, num: num, pos: start}, nil
