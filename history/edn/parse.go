@@ -170,20 +170,7 @@ func isDelim(c byte) bool {
 }
 
 // skipBlank skips whitespace, commas and ';' comments.
-func (p *parser) skipBlank() {
-	for !p.eof() {
-		switch c := p.peek(); {
-		case isSpace(c):
-			p.advance()
-		case c == ';':
-			for !p.eof() && p.peek() != '\n' {
-				p.advance()
-			}
-		default:
-			return
-		}
-	}
-}
+func (p *parser) skipBlank() { _ = p.skip(false) }
 
 // atDiscard reports whether p is at a '#_' discard.
 func (p *parser) atDiscard() bool {
@@ -191,9 +178,12 @@ func (p *parser) atDiscard() bool {
 }
 
 // skipIgnorable skips whitespace, commas, ';' comments and '#_' discarded
-// elements. (It is skipBlank and discard in one loop: it runs before
-// every element.)
-func (p *parser) skipIgnorable() *syntaxErr {
+// elements.
+func (p *parser) skipIgnorable() *syntaxErr { return p.skip(true) }
+
+// skip skips whitespace, commas, ';' comments and, if discards, '#_'
+// discarded elements. (One loop for both: it runs before every element.)
+func (p *parser) skip(discards bool) *syntaxErr {
 	for !p.eof() {
 		switch c := p.peek(); {
 		case isSpace(c):
@@ -202,7 +192,7 @@ func (p *parser) skipIgnorable() *syntaxErr {
 			for !p.eof() && p.peek() != '\n' {
 				p.advance()
 			}
-		case c == '#' && p.off+1 < len(p.src) && p.src[p.off+1] == '_':
+		case c == '#' && discards && p.atDiscard():
 			if err := p.discard(); err != nil {
 				return err
 			}
