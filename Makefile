@@ -54,13 +54,20 @@ validate: build validate-checkers
 validate-checkers:
 	$(GO) test -count=1 -run TestDifferentialAgainstBruteForce -v ./checker/linear/ -args -differential 100000
 
-## fuzz: run each fuzzer for FUZZTIME (default 1m)
+## fuzz: run each fuzzer for FUZZTIME (default 1m), one at a time; a failing
+## input is minimised for at most FUZZMINIMIZE (without a bound, minimising
+## one input can take the whole FUZZTIME)
 FUZZTIME ?= 1m
+FUZZMINIMIZE ?= 5s
+FUZZ := $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./history/
-	$(GO) test -run '^$$' -fuzz '^FuzzFastSlow$$' -fuzztime $(FUZZTIME) ./history/
-	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./history/edn/
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./scenario/
+	$(FUZZ) -fuzz '^FuzzRead$$' ./history/
+	$(FUZZ) -fuzz '^FuzzFastSlow$$' ./history/
+	$(FUZZ) -fuzz '^FuzzDamageFastPath$$' ./history/
+	$(FUZZ) -fuzz '^FuzzDamageSlowPath$$' ./history/
+	$(FUZZ) -fuzz '^FuzzRead$$' ./history/edn/
+	$(FUZZ) -fuzz '^FuzzDamage$$' ./history/edn/
+	$(FUZZ) -fuzz '^FuzzParse$$' ./scenario/
 
 clean:
 	rm -rf $(BIN)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +115,35 @@ func TestReadTornAndBadLines(t *testing.T) {
 		{"bad op type", `{"index":0,"process":0,"type":"done","f":"read","time":1}` + "\n", 0, 0, `field "type": "done" is not invoke`},
 		{"missing f", `{"index":0,"process":0,"type":"invoke","time":1}` + "\n", 0, 0, `field "f": missing`},
 		{"index gap", `{"index":0,"process":0,"type":"invoke","f":"r","time":1}` + "\n" + `{"index":5,"process":0,"type":"ok","f":"r","time":1}` + "\n", 1, 0, `h.jsonl:2: field "index": is 5, want 1`},
+		// A last line with no newline is torn only if it is the start of
+		// an object cut short; anything else there is an error.
+		{"text with no newline", good + "hello world", 2, 0, "h.jsonl:3: invalid character 'h'"},
+		{"only text with no newline", "not a history", 0, 0, "h.jsonl:1: invalid character 'o' in literal null"},
+		{"whole bad line with no newline", good + `{"index":2,"process":0,"type":"done","f":"read","time":3}`, 2, 0, `h.jsonl:3: field "type": "done" is not invoke, ok, fail or info (the last line has no newline`},
+		{"array cut short", good + `[{"index":2`, 2, 0, "h.jsonl:3: "},
+		{"string cut short", good + `"index`, 2, 0, "h.jsonl:3: "},
+		{"torn inside a string", good + `{"index":2,"process":1,"type":"invoke","f":"re`, 2, 3, ""},
+		{"torn inside a number", good + `{"index":2,"process":1,"type":"invoke","f":"read","time":1.`, 2, 3, ""},
+		{"torn inside a UTF-8 character", good + "{\"index\":2,\"process\":1,\"type\":\"invoke\",\"f\":\"\xc3", 2, 3, ""},
+		{"torn inside a byte-order mark", "\xef\xbb", 0, 1, ""},
+		// A byte-order mark, as the EDN reader allows.
+		{"byte-order mark", "\xef\xbb\xbf" + good, 2, 0, ""},
+		{"byte-order mark on a later line", good + "\xef\xbb\xbf" + good, 2, 0, "h.jsonl:3: invalid character"},
+		// Field names: exactly the schema's, each once.
+		{"name in the wrong case", `{"index":0,"Process":0,"type":"invoke","f":"read","time":1}` + "\n", 0, 0, `h.jsonl:1: field "Process": the field is "process": names are lower case`},
+		{"name in capitals", `{"index":0,"process":0,"type":"invoke","f":"read","time":1,"KEY":"k"}` + "\n", 0, 0, `h.jsonl:1: field "KEY": the field is "key"`},
+		{"duplicate name", `{"index":0,"process":0,"type":"invoke","f":"read","f":"write","time":1}` + "\n", 0, 0, `h.jsonl:1: field "f": appears twice`},
+		{"duplicate value", good + `{"index":2,"process":0,"type":"ok","f":"read","value":1,"value":2,"time":3}` + "\n", 2, 0, `h.jsonl:3: field "value": appears twice`},
+		{"unknown name", `{"index":0,"process":0,"type":"invoke","f":"read","valeu":3,"time":1}` + "\n", 0, 0, `h.jsonl:1: field "valeu": unknown field`},
+		{"escaped name", `{"index":0,"process":0,"type":"invoke","f":"read","ke\u0079":"k","time":1}` + "\n", 1, 0, ""},
+		// Processes: >= 0, or -1 for the nemesis, which has no key and
+		// no client's f.
+		{"process -2", `{"index":0,"process":-2,"type":"invoke","f":"read","time":1}` + "\n", 0, 0, `h.jsonl:1: field "process": is -2: a process is >= 0, or -1 for the nemesis`},
+		{"nemesis with a key", `{"index":0,"process":-1,"type":"invoke","f":"read","key":"k","time":1}` + "\n", 0, 0, `h.jsonl:1: field "process": is -1, the nemesis, but the op has key "k"`},
+		{"nemesis with a client's f, client first", good + `{"index":2,"process":-1,"type":"invoke","f":"read","time":3}` + "\n", 2, 0, `h.jsonl:3: field "process": is -1, the nemesis, but f "read" is a client function in this file (process 0 at line 1)`},
+		{"nemesis with a client's f, nemesis first", `{"process":-1,"type":"invoke","f":"kill","time":1}` + "\n" + `{"process":-1,"type":"ok","f":"kill","time":2}` + "\n" + `{"process":3,"type":"invoke","f":"read","time":3}` + "\n" + `{"process":2,"type":"invoke","f":"kill","time":3}` + "\n",
+			3, 0, `h.jsonl:1: field "process": is -1, the nemesis, but f "kill" is a client function in this file (process 2 at line 4)`},
+		{"nemesis and clients apart", `{"index":0,"process":-1,"type":"invoke","f":"kill","value":["n1"],"time":1}` + "\n" + `{"index":1,"process":-1,"type":"ok","f":"kill","time":2,"node":"n1"}` + "\n", 2, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,5 +245,58 @@ func TestValueWithNewlinesStaysOnOneLine(t *testing.T) {
 	}
 	if len(f.Ops) != 2 || string(f.Ops[0].Value) != "[1,2]" || string(f.Ops[1].Value) != `"not json\n"` {
 		t.Fatalf("read back %+v", f.Ops)
+	}
+}
+
+// TestInvalidUTF8IsRefusedNotMerged: encoding/json reads "a\xff" and
+// "a\xfe" (and \ud800 and \udbff) all as "a\ufffd", which merged two
+// keys into one and gave a false INVALID; Read refuses such strings, on
+// the fast path and the slow one, in every field.
+func TestInvalidUTF8IsRefusedNotMerged(t *testing.T) {
+	line := func(key, value string) string {
+		return `{"index":0,"process":0,"type":"invoke","f":"write","key":"` + key + `","value":` + value + `,"time":1}` + "\n"
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"invalid byte in a key", line("a\xff", "1"), `field "key": a string has the byte 0xff, which is not UTF-8`},
+		{"invalid byte in a value", line("k", "\"a\xfe\""), `field "value": a string has the byte 0xfe`},
+		{"invalid byte deep in a value", line("k", "{\"x\":[\"ok\",\"a\xc3\"]}"), `field "value": a string has the byte 0xc3`},
+		{"invalid byte in a value's key", line("k", "{\"a\xff\":1}"), `field "value": a string has the byte 0xff`},
+		{"encoded surrogate", line("a\xed\xa0\x80", "1"), `field "key": a string has the byte 0xed`},
+		{"unpaired high surrogate", line("k", `"a\ud800"`), `field "value": a string has \ud800, half of a UTF-16 surrogate pair`},
+		{"unpaired low surrogate in a key", line(`a\udc00`, "1"), `field "key": a string has \udc00`},
+		{"high surrogate then a letter", line("k", `"\ud83dx"`), `field "value": a string has \ud83d`},
+		{"two high surrogates", line("k", `"\ud83d\ud83d"`), `field "value": a string has \ud83d`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, rd := range []func(io.Reader, string) (*File, error){Read, readSlow} {
+				_, err := rd(strings.NewReader(tc.in), "h.jsonl")
+				var pe *ParseError
+				if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want a ParseError at line 1 containing %q", err, tc.want)
+				}
+			}
+		})
+	}
+	// Valid text stays readable: a surrogate pair, U+FFFD itself, UTF-8.
+	in := line(`\ud83d\ude00`, `"\ufffd é 😀"`)
+	f, err := Read(strings.NewReader(in), "h.jsonl")
+	if err != nil || f.Ops[0].Key != "😀" || string(f.Ops[0].Value) != `"\ufffd é 😀"` {
+		t.Fatalf("Read = %+v, %v", f, err)
+	}
+}
+
+// TestFieldNamesAreOpJSONTags holds the names Read checks equal to the
+// JSON names of Op's fields.
+func TestFieldNamesAreOpJSONTags(t *testing.T) {
+	var tags []string
+	op := reflect.TypeFor[Op]()
+	for i := range op.NumField() {
+		name, _, _ := strings.Cut(op.Field(i).Tag.Get("json"), ",")
+		tags = append(tags, name)
+	}
+	if !reflect.DeepEqual(tags, fieldNames) {
+		t.Fatalf("Op's JSON names are %q, Read checks %q", tags, fieldNames)
 	}
 }

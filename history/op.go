@@ -4,7 +4,11 @@
 // and nothing else.
 //
 // A history is stored as JSON Lines (one Op per line, see Writer and Read).
-// The schema is documented in docs/HISTORY.md.
+// The schema is documented in docs/HISTORY.md. Reading is strict: damage
+// anywhere but in a last line cut short is an error, never a shorter
+// history, and so is anything encoding/json alone would let through that
+// could change a verdict (field names in another case or repeated, text
+// that is not UTF-8, a client op with the nemesis's process id).
 package history
 
 import (

@@ -10,10 +10,11 @@ import (
 // field at most once, integers without fraction or exponent, strings without
 // escapes and in valid UTF-8, a valid JSON value, JSON whitespace between
 // tokens — and gives exactly the Op that encoding/json gives for them.
-// Anything else (unknown or duplicate fields, escapes, null fields, wrong
+// Anything else (unknown or duplicate fields, escapes in f, key, node and
+// error, surrogate escapes and invalid UTF-8 anywhere, null fields, wrong
 // types, missing fields, bad indexes, syntax errors) is declined, and Read
-// decodes that line with parseLine, so errors and odd cases behave exactly
-// as before.
+// decodes that line with parseLine, so errors and odd cases behave the
+// same on both paths.
 
 const (
 	// maxInterned bounds the intern table of a read: past it, new strings
@@ -51,7 +52,17 @@ type decoder struct {
 	strs  map[string]string // interned strings
 	cache [internCacheSize]string
 	arena []byte // current block of the value arena
+	// rules holds the use of each f across the read (see fileRules),
+	// fCache its records by f, and f the record of the f of the op the
+	// fast path decoded last.
+	rules  fileRules
+	fCache [fCacheSize]*fUse
+	f      *fUse
 }
+
+// fCacheSize is the number of slots of the cache of f records (a power of
+// two): histories have few distinct functions.
+const fCacheSize = 16
 
 func newDecoder() *decoder {
 	return &decoder{strs: make(map[string]string, 256)}
@@ -78,6 +89,24 @@ func (d *decoder) intern(b []byte) string {
 	}
 	*slot = s
 	return s
+}
+
+// internF interns an op's f, as intern does, and returns with it the
+// record of its use in the read (see fileRules). A direct-mapped cache
+// answers most lookups, so this costs what intern would.
+func (d *decoder) internF(b []byte) (string, *fUse) {
+	h := len(b)
+	if len(b) > 0 {
+		h += int(b[len(b)-1])
+	}
+	slot := &d.fCache[h&(fCacheSize-1)]
+	if u := *slot; u != nil && u.f == string(b) {
+		return u.f, u
+	}
+	s := d.intern(b)
+	u := d.rules.use(s)
+	*slot = u
+	return s, u
 }
 
 // value copies v into the arena. The result's capacity is its length, so
@@ -144,7 +173,7 @@ func (d *decoder) parseWritten(b []byte, want int64, op *Op) bool {
 	if s, i = scanString(b, i+len(`,"f":`)); i < 0 {
 		return false
 	}
-	op.F = d.intern(s)
+	op.F, d.f = d.internF(s)
 	if hasAt(b, i, `,"key":`) {
 		if s, i = scanString(b, i+len(`,"key":`)); i < 0 {
 			return false
@@ -259,7 +288,7 @@ func (d *decoder) parsePlain(b []byte, want int64, op *Op) bool {
 			switch name[0] {
 			case 'f':
 				bit = seenF
-				op.F = d.intern(s)
+				op.F, d.f = d.internF(s)
 			case 'k':
 				bit = seenKey
 				op.Key = d.intern(s)
@@ -452,18 +481,26 @@ func skipValue(b []byte, i, depth int) int {
 }
 
 // skipString validates a JSON string at b[i], escapes included, and returns
-// the index after its closing quote, or -1. Like encoding/json's scanner it
-// accepts any byte from 0x20 up, valid UTF-8 or not.
+// the index after its closing quote, or -1. It also returns -1 for what
+// Read refuses or leaves to parseLine (see checkText): bytes that are not
+// UTF-8, and \u escapes of surrogates, paired or not.
 func skipString(b []byte, i int) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
+	start := i + 1
+	ascii := true
 	for i++; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
+			if !ascii && !utf8.Valid(b[start:i]) {
+				return -1
+			}
 			return i + 1
 		case c < 0x20:
 			return -1
+		case c >= utf8.RuneSelf:
+			ascii = false
 		case c == '\\':
 			i++
 			if i >= len(b) {
@@ -479,6 +516,10 @@ func skipString(b []byte, i int) int {
 					if !isHex(h) {
 						return -1
 					}
+				}
+				// D800-DFFF: the first digit is d, the second 8 or more.
+				if b[i+1]|0x20 == 'd' && b[i+2] >= '8' {
+					return -1
 				}
 				i += 4
 			default:

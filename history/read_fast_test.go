@@ -18,11 +18,15 @@ import (
 	"unsafe"
 )
 
-// readSlow is Read as it was before the fast path: every line through
-// encoding/json (parseLine). It is the reference the fast reader must match.
+// readSlow is Read without the fast path: every line through
+// encoding/json (parseLine), split by a plain line reader. It is the
+// reference the fast reader must match. It shares the rules that span
+// lines (badLine, fileRules) with Read; the fuzz properties in
+// damage_test.go hold it to them independently.
 func readSlow(r io.Reader, name string) (*File, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 4096) // ReadBytes takes lines of any length
 	out := &File{}
+	var rules fileRules
 	line := 0
 	for {
 		b, err := br.ReadBytes('\n')
@@ -34,6 +38,9 @@ func readSlow(r io.Reader, name string) (*File, error) {
 		}
 		line++
 		complete := err == nil
+		if line == 1 {
+			b = bytes.TrimPrefix(b, bom)
+		}
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			if !complete {
@@ -43,11 +50,11 @@ func readSlow(r io.Reader, name string) (*File, error) {
 		}
 		op, perr := parseLine(b, int64(len(out.Ops)))
 		if perr != nil {
-			if !complete {
-				out.Torn = &Torn{Line: line, Bytes: len(b)}
-				return out, nil
-			}
-			perr.File, perr.Line = name, line
+			torn, err := badLine(perr, b, complete, name, line)
+			out.Torn = torn
+			return out, err
+		}
+		if perr := rules.check(&op, rules.use(op.F), name, line); perr != nil {
 			return out, perr
 		}
 		out.Ops = append(out.Ops, op)
@@ -191,6 +198,18 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		{`{"index":0,"process":0,"type":"ok","f":"read","value":,"time":1}`, 0, false},
 		{`{"index":0,"process":0,"type":"ok","f":"read","value":` + deep + `,"time":1}`, 0, false},
 		{"{\"index\":0,\"process\":0,\"type\":\"ok\",\"f\":\"read\",\v\"time\":1}", 0, false},
+		// Text the slow path refuses, or checks, declined: invalid UTF-8
+		// and surrogate escapes in values.
+		{`{"index":0,"process":0,"type":"ok","f":"read","value":"a` + "\xff" + `","time":1}`, 0, false},
+		{`{"index":0,"process":0,"type":"ok","f":"read","value":{"k":["` + "\xc3" + `"]},"time":1}`, 0, false},
+		{`{"index":0,"process":0,"type":"ok","f":"read","value":"\ud800","time":1}`, 0, false},
+		{`{"index":0,"process":0,"type":"ok","f":"read","value":{"\uDC00":1},"time":1}`, 0, false},
+		{`{"index":0,"process":0,"type":"ok","f":"read","value":"\ud83d\ude00","time":1}`, 0, false},
+		{`{"index":0,"process":0,"type":"ok","f":"read","value":"\u00e9\uD7FF\uE000","time":1}`, 0, true},
+		// Processes below -1, and nemesis ops with keys: the same error on
+		// both paths.
+		{`{"index":0,"process":-2,"type":"ok","f":"read","time":1}`, 0, true},
+		{`{"index":0,"process":-1,"type":"ok","f":"kill","key":"k","time":1}`, 0, true},
 		{"\xef\xbb\xbf{\"index\":0,\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"time\":1}", 0, false},
 	}
 	for _, tc := range tests {
@@ -213,9 +232,10 @@ var (
 	genValues = []string{"3", "-1", "[3,2]", "null", `{"n1":["n2","n3"]}`, `"s"`, `"a\"b\\c"`, "1.5e10", "-0.0", "0",
 		"123456789012345678901234567890", "[ 1 , 2 ]", `{"a":{"b":[true,false,null]}}`, `"é\u2028"`, "[]", "{}", `""`,
 		"[[[[[[[[]]]]]]]]", `[{"k":"v","n":[1e-3,2E+4]}]`}
-	genBadValues = []string{"[1,]", "tru", "01", `{"a" 1}`, "\"\x01\"", "nul", "[1 2]", "", "1.", "-a"}
-	genSpace     = []string{"", "", "", "", " ", "  ", "\t", "\r", " \t "}
-	genBadSpace  = []string{"\v", "\u00a0", "\f", "\x00"}
+	genBadValues = []string{"[1,]", "tru", "01", `{"a" 1}`, "\"\x01\"", "nul", "[1 2]", "", "1.", "-a",
+		`"\ud83d\ude00"`, `"\ud800"`, "\"a\xfe\"", `{"\udfff":0}`} // the last ones JSON, but left to the slow path
+	genSpace    = []string{"", "", "", "", " ", "  ", "\t", "\r", " \t "}
+	genBadSpace = []string{"\v", "\u00a0", "\f", "\x00"}
 )
 
 // genLine builds a line of the given index: the history's fields with values
@@ -361,6 +381,9 @@ func TestReadMatchesSlowReadOnGeneratedFiles(t *testing.T) {
 			in = append(in, genLine(rng, int64(i), pGood, rng.IntN(2) == 0)...)
 			in = append(in, '\n')
 		}
+		if rng.IntN(10) == 0 {
+			in = append([]byte("\xef\xbb\xbf"), in...)
+		}
 		if rng.IntN(3) == 0 && len(in) > 0 {
 			in = in[:rng.IntN(len(in))] // torn
 		}
@@ -461,6 +484,14 @@ func FuzzFastSlow(f *testing.F) {
 		`{"process":0,"type":"invoke","f":"add","value":null,"time":0}` + "\r\n",
 		`{"index":0,"process":0,"type":"invoke","f":"read","time":0}` + "\n" + `{"index":1,"process":0,"ty`,
 		"{ \"time\" : 1 , \"f\":\"x\",\"type\":\"ok\",\"process\":3,\"value\":[ {\"a\":[]} ] }\n",
+		"\xef\xbb\xbf" + `{"index":0,"process":0,"type":"invoke","f":"read","time":0}` + "\n",
+		`{"index":0,"Process":0,"type":"invoke","f":"read","time":0}` + "\n",
+		`{"index":0,"process":0,"type":"invoke","f":"read","f":"x","time":0}` + "\n",
+		`{"index":0,"process":0,"type":"invoke","f":"read","value":"a` + "\xff" + `","time":0}` + "\n",
+		`{"index":0,"process":0,"type":"invoke","f":"read","value":"\udbff\udfff\ud800","time":0}` + "\n",
+		`{"index":0,"process":0,"type":"invoke","f":"kill","time":0}` + "\n" + `{"index":1,"process":-1,"type":"invoke","f":"kill","time":0}` + "\n",
+		`{"index":0,"process":-1,"type":"invoke","f":"read","key":"k","time":0}`,
+		"garbage with no newline",
 	} {
 		f.Add([]byte(s), uint8(0))
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/chaos-testing/chaos/checker/uniqueids"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/history/edn"
+	"github.com/chaos-testing/chaos/history/load"
 	"github.com/chaos-testing/chaos/store"
 )
 
@@ -252,12 +252,12 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 	}
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("artifacts folder: %w", err)
+			return nil, nil, badInput{fmt.Errorf("artifacts folder: %w", err)}
 		}
 	}
 	file, notes, err := readHistory(histPath, f)
 	if err != nil {
-		return nil, nil, badInput{err}
+		return nil, nil, err
 	}
 	res.Notes = append(res.Notes, notes...)
 	res.Start = time.Now()
@@ -314,40 +314,18 @@ func firstReason(res *store.Results) string {
 	return ": " + r
 }
 
-// readHistory reads a JSONL or EDN history, sniffing the format unless
-// told. Notes say what was normalised (a torn last line, EDN conversions).
+// readHistory reads a JSONL or EDN history (load.File), sniffing the
+// format unless told. Notes say what was normalised (a torn last op, EDN
+// conversions). A file that is not a history it can read is bad input.
 func readHistory(path string, f checkFlags) (*history.File, []string, error) {
-	format := edn.Format(f.format)
-	fh, err := os.Open(path)
+	format, err := load.ParseFormat(f.format)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read history: %w", err)
+		return nil, nil, badInput{fmt.Errorf("--format: %w", err)}
 	}
-	defer fh.Close()
-	if format == "auto" {
-		head := make([]byte, 512)
-		n, err := io.ReadFull(fh, head)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("read history: %w", err)
-		}
-		format = edn.Sniff(head[:n])
-		if _, err := fh.Seek(0, io.SeekStart); err != nil {
-			return nil, nil, fmt.Errorf("read history: %w", err)
-		}
+	file, notes, err := load.File(path, load.Options{Format: format, EDN: edn.Options{Independent: f.independent}})
+	var bad *load.Error
+	if errors.As(err, &bad) {
+		return nil, nil, badInput{err}
 	}
-	switch format {
-	case edn.EDN:
-		return edn.Read(fh, path, edn.Options{Independent: f.independent})
-	case edn.JSONL:
-		file, err := history.Read(fh, path)
-		if err != nil {
-			return nil, nil, err
-		}
-		var notes []string
-		if file.Torn != nil {
-			notes = append(notes, "history: "+file.Torn.String())
-		}
-		return file, notes, nil
-	default:
-		return nil, nil, fmt.Errorf("--format: %q is not auto, jsonl or edn", f.format)
-	}
+	return file, notes, err
 }

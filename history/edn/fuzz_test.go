@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/chaos-testing/chaos/history"
@@ -17,7 +18,8 @@ import (
 // values that are valid JSON; no client process invoking again after its
 // op ended info; and ops that AppendJSON writes and history.Read reads
 // back unchanged (but for an explicit null value, which history.Read
-// leaves out).
+// leaves out, and a history in which the nemesis and a client share an f,
+// which history.Read refuses: see sharedF).
 func FuzzRead(f *testing.F) {
 	paths, _ := filepath.Glob("testdata/*.edn")
 	for _, p := range paths {
@@ -79,6 +81,14 @@ func FuzzRead(f *testing.F) {
 			out = append(out, '\n')
 		}
 		again, err := history.Read(bytes.NewReader(out), "again.jsonl")
+		if sharedF(file.Ops) {
+			// EDN names the nemesis (:nemesis); in JSON Lines it is process
+			// -1, and a process -1 op with a client's f is ambiguous there.
+			if err == nil || !strings.Contains(err.Error(), "is a client function in this file") {
+				t.Fatalf("history.Read of a nemesis op with a client's f: %v, want it refused", err)
+			}
+			return
+		}
 		if err != nil || again.Torn != nil || len(again.Ops) != len(file.Ops) {
 			t.Fatalf("history.Read of AppendJSON's output: %d ops, torn %v, err %v\n%s", len(again.Ops), again.Torn, err, out)
 		}
@@ -92,4 +102,24 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sharedF reports whether a nemesis op has the f of a client op. EDN tells
+// them apart by :nemesis; JSON Lines only by process -1, so history.Read
+// refuses such a history as ambiguous.
+func sharedF(ops []history.Op) bool {
+	client, nemesis := map[string]bool{}, map[string]bool{}
+	for _, op := range ops {
+		if op.IsClient() {
+			client[op.F] = true
+		} else {
+			nemesis[op.F] = true
+		}
+	}
+	for f := range nemesis {
+		if client[f] {
+			return true
+		}
+	}
+	return false
 }

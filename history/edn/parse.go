@@ -1,6 +1,7 @@
 package edn
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/big"
@@ -136,6 +137,17 @@ func (p *parser) eofErr(format string, args ...any) *syntaxErr {
 	return &syntaxErr{at: p.pos(), msg: "unexpected end of file: " + fmt.Sprintf(format, args...), eof: true}
 }
 
+// tokenErr is errf for a bad token (a keyword, symbol, number, character
+// or tag), read up to p's position. If the token runs to the end of the
+// input, more input might have made it good (a file cut inside :invoke
+// ends in :inv; inside 1.5e3 in 1.5e), so the error counts as the end of
+// file.
+func (p *parser) tokenErr(at pos, format string, args ...any) *syntaxErr {
+	e := p.errf(at, format, args...)
+	e.eof = p.eof()
+	return e
+}
+
 func isSpace(c byte) bool {
 	switch c {
 	case ' ', '\t', '\n', '\r', '\f', '\v', ',':
@@ -157,28 +169,31 @@ func isDelim(c byte) bool {
 	return false
 }
 
+// skipBlank skips whitespace, commas and ';' comments.
+func (p *parser) skipBlank() { _ = p.skip(false) }
+
+// atDiscard reports whether p is at a '#_' discard.
+func (p *parser) atDiscard() bool {
+	return p.off+1 < len(p.src) && p.src[p.off] == '#' && p.src[p.off+1] == '_'
+}
+
 // skipIgnorable skips whitespace, commas, ';' comments and '#_' discarded
 // elements.
-func (p *parser) skipIgnorable() *syntaxErr {
+func (p *parser) skipIgnorable() *syntaxErr { return p.skip(true) }
+
+// skip skips whitespace, commas, ';' comments and, if discards, '#_'
+// discarded elements. (One loop for both: it runs before every element.)
+func (p *parser) skip(discards bool) *syntaxErr {
 	for !p.eof() {
-		c := p.peek()
-		switch {
+		switch c := p.peek(); {
 		case isSpace(c):
 			p.advance()
 		case c == ';':
 			for !p.eof() && p.peek() != '\n' {
 				p.advance()
 			}
-		case c == '#' && p.off+1 < len(p.src) && p.src[p.off+1] == '_':
-			p.advance()
-			p.advance()
-			if err := p.skipIgnorable(); err != nil {
-				return err
-			}
-			if p.eof() {
-				return p.eofErr("expected an element after #_")
-			}
-			if _, err := p.form(); err != nil {
+		case c == '#' && discards && p.atDiscard():
+			if err := p.discard(); err != nil {
 				return err
 			}
 		default:
@@ -186,6 +201,20 @@ func (p *parser) skipIgnorable() *syntaxErr {
 		}
 	}
 	return nil
+}
+
+// discard reads a '#_' and the element it discards.
+func (p *parser) discard() *syntaxErr {
+	p.advance()
+	p.advance()
+	if err := p.skipIgnorable(); err != nil {
+		return err
+	}
+	if p.eof() {
+		return p.eofErr("expected an element after #_")
+	}
+	_, err := p.form()
+	return err
 }
 
 // form reads one element. The caller has skipped what is ignorable.
@@ -227,14 +256,14 @@ func (p *parser) form() (node, *syntaxErr) {
 		tok := p.token()
 		switch {
 		case tok == "":
-			return node{}, p.errf(start, "expected a keyword name after ':'")
+			return node{}, p.tokenErr(start, "expected a keyword name after ':'")
 		case tok[0] == ':':
-			return node{}, p.errf(start, "auto-resolved keyword :%s is not EDN", tok)
+			return node{}, p.tokenErr(start, "auto-resolved keyword :%s is not EDN", tok)
 		case tok[0] == '/' && len(tok) > 1:
-			return node{}, p.errf(start, "invalid keyword :%s", tok)
+			return node{}, p.tokenErr(start, "invalid keyword :%s", tok)
 		}
 		if err := checkSymbol(tok); err != "" {
-			return node{}, p.errf(start, "invalid keyword :%s: %s", tok, err)
+			return node{}, p.tokenErr(start, "invalid keyword :%s: %s", tok, err)
 		}
 		return node{kind: kindKeyword, text: tok, pos: start}, nil
 	case '#':
@@ -323,7 +352,11 @@ func (p *parser) str(start pos) (string, *syntaxErr) {
 		if c == '"' {
 			b.Write(p.src[s:p.off])
 			p.advance()
-			return validUTF8(b.String()), nil
+			text := b.String()
+			if err := p.checkText(text, start, "string"); err != nil {
+				return "", err
+			}
+			return text, nil
 		}
 		if c != '\\' {
 			p.advance()
@@ -351,8 +384,11 @@ func (p *parser) str(start pos) (string, *syntaxErr) {
 		case '\\', '"':
 			b.WriteByte(e)
 		case 'u':
-			if p.off+4 > len(p.src) {
+			if p.off+4 > len(p.src) && escapePrefix(append([]byte(`\u`), p.src[p.off:]...)) {
 				return "", p.eofErr("\\u escape needs 4 hex digits")
+			}
+			if p.off+4 > len(p.src) {
+				return "", p.errf(at, "\\u escape needs 4 hex digits, got %q", p.src[p.off:])
 			}
 			v, err := strconv.ParseUint(string(p.src[p.off:p.off+4]), 16, 16)
 			if err != nil {
@@ -363,16 +399,29 @@ func (p *parser) str(start pos) (string, *syntaxErr) {
 			}
 			r := rune(v)
 			// A UTF-16 surrogate pair, as Java writes characters beyond
-			// the BMP: "\ud83d\ude00".
-			if utf16.IsSurrogate(r) && p.off+6 <= len(p.src) && p.src[p.off] == '\\' && p.src[p.off+1] == 'u' {
-				if lo, err := strconv.ParseUint(string(p.src[p.off+2:p.off+6]), 16, 16); err == nil {
-					if pair := utf16.DecodeRune(r, rune(lo)); pair != utf8.RuneError {
-						for range 6 {
-							p.advance()
-						}
-						r = pair
+			// the BMP: "\ud83d\ude00". Half a pair is no character:
+			// U+FFFD in its place would merge distinct strings, so it is
+			// an error, unless the input ends where the other half
+			// would be.
+			if utf16.IsSurrogate(r) {
+				rest := p.src[p.off:]
+				pair := utf8.RuneError
+				switch {
+				case r >= 0xdc00:
+				case len(rest) < 6 && escapePrefix(rest):
+					return "", p.eofErr("string opened at %d:%d is not closed", start.line, start.col)
+				case len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u':
+					if lo, err := strconv.ParseUint(string(rest[2:6]), 16, 16); err == nil {
+						pair = utf16.DecodeRune(r, rune(lo))
 					}
 				}
+				if pair == utf8.RuneError {
+					return "", p.errf(at, "\\u%04x is half of a UTF-16 surrogate pair without the other half: it is no character", r)
+				}
+				for range 6 {
+					p.advance()
+				}
+				r = pair
 			}
 			b.WriteRune(r)
 		default:
@@ -380,6 +429,38 @@ func (p *parser) str(start pos) (string, *syntaxErr) {
 		}
 		s = p.off
 	}
+}
+
+// escapePrefix reports whether b is the beginning of a \uXXXX escape.
+func escapePrefix(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case i == 0 && c != '\\', i == 1 && c != 'u', i > 5, i > 1 && !isHex(c):
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// checkText refuses a string (or regex) s, opened at start, that is not
+// UTF-8 text. Converted to JSON, every invalid byte would become U+FFFD, so
+// "a\xff" and "a\xfe" would be one key or one value.
+func (p *parser) checkText(s string, start pos, what string) *syntaxErr {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return p.errf(start, "%s has the byte 0x%02x, which is not UTF-8: it is not text, and would read as U+FFFD like any other", what, s[i])
+		}
+		i += size
+	}
+	return nil
 }
 
 var charNames = map[string]string{
@@ -406,6 +487,9 @@ func (p *parser) char(start pos) (node, *syntaxErr) {
 	}
 	if len(tok) == 5 && tok[0] == 'u' {
 		if v, err := strconv.ParseUint(tok[1:], 16, 16); err == nil {
+			if utf16.IsSurrogate(rune(v)) {
+				return node{}, p.errf(start, "\\%s is half of a UTF-16 surrogate pair: it is no character", tok)
+			}
 			return node{kind: kindChar, text: string(rune(v)), pos: start}, nil
 		}
 	}
@@ -414,7 +498,7 @@ func (p *parser) char(start pos) (node, *syntaxErr) {
 			return node{kind: kindChar, text: string(rune(v)), pos: start}, nil
 		}
 	}
-	return node{}, p.errf(start, "unknown character \\%s", tok)
+	return node{}, p.tokenErr(start, "unknown character \\%s", tok)
 }
 
 // dispatch reads an element starting with '#'.
@@ -435,7 +519,7 @@ func (p *parser) dispatch(start pos) (node, *syntaxErr) {
 		case "Inf", "-Inf", "NaN":
 			return node{kind: kindFloat, text: "##" + tok, pos: start}, nil
 		}
-		return node{}, p.errf(start, "unknown symbolic value ##%s (want ##Inf, ##-Inf or ##NaN)", tok)
+		return node{}, p.tokenErr(start, "unknown symbolic value ##%s (want ##Inf, ##-Inf or ##NaN)", tok)
 	case c == '"':
 		// A Clojure regex: its text, escapes left as written.
 		p.advance()
@@ -452,7 +536,10 @@ func (p *parser) dispatch(start pos) (node, *syntaxErr) {
 				}
 				continue
 			case '"':
-				text := validUTF8(string(p.src[s:p.off]))
+				text := string(p.src[s:p.off])
+				if err := p.checkText(text, start, "regex"); err != nil {
+					return node{}, err
+				}
 				p.advance()
 				return node{kind: kindString, text: text, pos: start}, nil
 			}
@@ -463,7 +550,7 @@ func (p *parser) dispatch(start pos) (node, *syntaxErr) {
 		p.advance()
 		ns := p.token()
 		if ns == "" || checkSymbol(ns) != "" || strings.Contains(ns, "/") {
-			return node{}, p.errf(start, "invalid namespaced map prefix #:%s", ns)
+			return node{}, p.tokenErr(start, "invalid namespaced map prefix #:%s", ns)
 		}
 		if err := p.skipIgnorable(); err != nil {
 			return node{}, err
@@ -495,7 +582,7 @@ func (p *parser) dispatch(start pos) (node, *syntaxErr) {
 	case c >= utf8.RuneSelf || unicode.IsLetter(rune(c)):
 		tag := p.token()
 		if err := checkSymbol(tag); err != "" {
-			return node{}, p.errf(start, "invalid tag #%s: %s", tag, err)
+			return node{}, p.tokenErr(start, "invalid tag #%s: %s", tag, err)
 		}
 		if err := p.skipIgnorable(); err != nil {
 			return node{}, err
@@ -548,7 +635,11 @@ func (p *parser) atom(tok string, start pos) (node, *syntaxErr) {
 	if ('0' <= c && c <= '9') || ((c == '+' || c == '-') && len(tok) > 1 && '0' <= tok[1] && tok[1] <= '9') {
 		k, num, err := number(tok)
 		if err != "" {
-			return node{}, p.errf(start, "invalid number %s: %s", tok, err)
+			return node{}, p.tokenErr(start, "invalid number %s: %s", tok, err)
+		}
+		if num[0] == '#' {
+			// Beyond a double's range: ##Inf or ##-Inf, as Clojure reads it.
+			return node{kind: k, text: num, pos: start}, nil
 		}
 		return node{kind: k, text: tok, num: num, pos: start}, nil
 	}
@@ -560,11 +651,11 @@ func (p *parser) atom(tok string, start pos) (node, *syntaxErr) {
 	}
 	if err := checkSymbol(tok); err != "" {
 		if r, size := utf8.DecodeRuneInString(tok); r == utf8.RuneError && size == 1 {
-			return node{}, p.errf(start, "invalid UTF-8 byte 0x%02x", tok[0])
+			return node{}, p.tokenErr(start, "invalid UTF-8 byte 0x%02x", tok[0])
 		} else if checkSymbol(string(r)) != "" {
-			return node{}, p.errf(start, "unexpected character %q", r)
+			return node{}, p.tokenErr(start, "unexpected character %q", r)
 		}
-		return node{}, p.errf(start, "invalid symbol %s: %s", tok, err)
+		return node{}, p.tokenErr(start, "invalid symbol %s: %s", tok, err)
 	}
 	return node{kind: kindSymbol, text: tok, pos: start}, nil
 }
@@ -580,6 +671,18 @@ func digits(s string) int {
 // number parses an EDN number: an integer (with an optional N for a
 // bigint), a float (with an optional M for a big decimal) or a Clojure
 // ratio. It returns its kind and JSON form, or why it is not a number.
+//
+// The JSON form is canonical: numbers that Clojure reads as equal have
+// one form (1, 1N, 01 and 0x1 are 1; 1., 1.0, 10e-1 and 1.0M are 1.0), and
+// different numbers have different forms. An integer is its decimal
+// digits. A float is written as encoding/json writes a float64, plain
+// from 1e-6 to 1e21 and with an exponent outside, but always with a point
+// or an exponent, so that it is not taken for an integer: 1.0, 0.25,
+// 1e+21, 1e-7. A double is its shortest form that reads back the same; a
+// big decimal (M) is exact, without trailing zeros. A ratio is the double
+// nearest to it, or an integer if it is one (4/2 is 2, as in Clojure). A
+// double beyond float64's range is infinite, as Clojure reads it: its
+// form is the symbolic ##Inf or ##-Inf (see appendJSON).
 func number(tok string) (kind, string, string) {
 	s := tok
 	neg := false
@@ -620,11 +723,14 @@ func number(tok string) (kind, string, string) {
 		if !ok {
 			return 0, "", "bad ratio"
 		}
+		if r.IsInt() {
+			return kindInt, r.Num().String(), ""
+		}
 		f, _ := r.Float64()
 		if math.IsInf(f, 0) {
 			return 0, "", "ratio out of range"
 		}
-		return kindFloat, strconv.FormatFloat(f, 'g', -1, 64), ""
+		return kindFloat, floatJSON(f), ""
 	}
 	frac, exp := "", ""
 	if rest[0] == '.' {
@@ -644,18 +750,100 @@ func number(tok string) (kind, string, string) {
 		}
 		exp, rest = "e"+es+e[:n], e[n:]
 	}
-	if rest != "" && rest != "M" {
-		return 0, "", fmt.Sprintf("unexpected %q", rest)
+	switch rest {
+	case "":
+		mant := intPart
+		if frac != "" {
+			mant += "." + frac
+		}
+		f, err := strconv.ParseFloat(sign+mant+exp, 64)
+		if math.IsInf(f, 0) {
+			if f > 0 {
+				return kindFloat, "##Inf", ""
+			}
+			return kindFloat, "##-Inf", ""
+		}
+		if err != nil {
+			return 0, "", err.Error()
+		}
+		return kindFloat, floatJSON(f), ""
+	case "M":
+		e := int64(0)
+		if exp != "" {
+			var err error
+			if e, err = strconv.ParseInt(exp[1:], 10, 64); err != nil || e > 1e9 || e < -1e9 {
+				return 0, "", "exponent out of range"
+			}
+		}
+		return kindFloat, decimalJSON(neg, intPart+frac, e-int64(len(frac))), ""
 	}
-	intPart = strings.TrimLeft(intPart, "0")
-	if intPart == "" {
-		intPart = "0"
+	return 0, "", fmt.Sprintf("unexpected %q", rest)
+}
+
+// floatJSON is the canonical JSON form of a double (see number).
+func floatJSON(f float64) string {
+	if f == 0 {
+		return "0.0" // -0.0 too: Clojure's == and = hold them equal
 	}
-	out := sign + intPart
-	if frac != "" {
-		out += "." + frac
+	format := byte('f')
+	if a := math.Abs(f); a < 1e-6 || a >= 1e21 {
+		format = 'e'
 	}
-	return kindFloat, out + exp, ""
+	b := strconv.AppendFloat(make([]byte, 0, 24), f, format, -1, 64)
+	if format == 'e' {
+		// 1e-07 is 1e-7, as a big decimal is written.
+		if n := len(b); b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+		return string(b)
+	}
+	if !bytes.ContainsRune(b, '.') {
+		b = append(b, ".0"...)
+	}
+	return string(b)
+}
+
+// decimalJSON is the canonical JSON form of the big decimal digits × 10^e,
+// negative if neg, in floatJSON's style (see number): exact, with no
+// trailing zeros.
+func decimalJSON(neg bool, digits string, e int64) string {
+	digits = strings.TrimLeft(digits, "0")
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		e++
+	}
+	if digits == "" {
+		return "0.0"
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	x := int64(len(digits)) - 1 + e // the exponent of the first digit
+	switch {
+	case x < -6 || x >= 21:
+		b.WriteString(digits[:1])
+		if len(digits) > 1 {
+			b.WriteString("." + digits[1:])
+		}
+		if x >= 0 {
+			b.WriteString("e+")
+		} else {
+			b.WriteString("e-")
+			x = -x
+		}
+		b.WriteString(strconv.FormatInt(x, 10))
+	case e >= 0:
+		b.WriteString(digits + strings.Repeat("0", int(e)) + ".0")
+	default:
+		if point := int64(len(digits)) + e; point > 0 {
+			b.WriteString(digits[:point] + "." + digits[point:])
+		} else {
+			b.WriteString("0." + strings.Repeat("0", int(-point)) + digits)
+		}
+	}
+	return b.String()
 }
 
 // radix parses Clojure's octal (017), hexadecimal (0x1F) and radix (2r101)
@@ -669,23 +857,4 @@ func radix(sign, digits string, base int) (kind, string, string) {
 		sign = ""
 	}
 	return kindInt, sign + v.String(), ""
-}
-
-// validUTF8 replaces each byte of s that is not valid UTF-8 with U+FFFD,
-// as encoding/json does, so that strings survive a JSON round trip.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteRune(utf8.RuneError)
-		} else {
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }

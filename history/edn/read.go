@@ -11,15 +11,17 @@
 // complete for EDN (nil, booleans, integers with N, floats with M, strings,
 // characters, keywords, symbols, vectors, lists, sets, maps, comments, #_
 // discards, tagged elements, ##Inf/##-Inf/##NaN) plus the Clojure forms
-// seen in Jepsen output: ratios (read as floats), regexes #"..." (read as
-// strings) and namespaced maps #:ns{...}.
+// seen in Jepsen output: ratios (read as floats, or integers if they are
+// one), regexes #"..." (read as strings) and namespaced maps #:ns{...}.
+// A UTF-8 byte-order mark at the start is skipped.
 //
 // # Meaning
 //
 // Each map is one op, with Jepsen's keys:
 //
 //	:type     :invoke, :ok, :fail or :info (required)
-//	:process  an integer >= 0, or :nemesis (history.NemesisProcess) (required)
+//	:process  an integer >= 0, or :nemesis (history.NemesisProcess) (required;
+//	          -1 is refused: the nemesis is named, never numbered, in EDN)
 //	:f        a keyword, string or symbol; F is its name without the colon (required)
 //	:value    any element, converted to JSON (see below); absent if the key is absent
 //	:time     nanoseconds (an integer); optional, see below
@@ -27,17 +29,35 @@
 //	:error    any element; Error is its EDN text (a string's text unquoted)
 //	:node     a string; Node
 //
-// Other keys (:exception, :debug, ...) are ignored.
+// Other keywords (:exception, :debug, ...) are ignored. An op map's keys
+// are keywords, as Jepsen writes them: a string or symbol key ("value") is
+// an error, and so is one of the keys above in another case (:Value), each
+// of which would otherwise drop a field without a word.
 //
 // Values convert to JSON as follows: nil is null (an op with `:value nil`
 // has Value `null`, not an absent value, so a read that saw an empty
-// register says so), booleans and numbers are themselves (bigints and big
-// decimals too, without N or M), strings, keywords (without the colon),
-// symbols and characters are strings, vectors, lists and sets are arrays
-// (a set in file order), maps are objects whose keys are strings, keywords
-// without the colon, numbers as written in JSON, or for anything else its
-// EDN text. Tags are dropped (#inst "2024-..." is the string). ##Inf,
-// ##-Inf and ##NaN become the strings "Inf", "-Inf" and "NaN".
+// register says so), booleans are themselves, numbers are their canonical
+// JSON form (below), strings, keywords (without the colon), symbols and
+// characters are strings, vectors, lists and sets are arrays (a set in file
+// order), maps are objects whose keys are strings, keywords without the
+// colon, numbers in their JSON form, or for anything else its EDN text.
+// Tags are dropped (#inst "2024-..." is the string). ##Inf, ##-Inf and
+// ##NaN become the strings "Inf", "-Inf" and "NaN".
+//
+// Numbers that Clojure reads as equal have one JSON form, and different
+// numbers different forms: integers are their digits (1, 1N, 01, 0x1 and
+// 4/2 are all 1); floats always show a point or an exponent, so 1.0 is not
+// the integer 1, and are written as encoding/json writes a float64 (plain
+// from 1e-6 to 1e21): 1., 1.0, 10e-1 and 1.0M are all 1.0, 1e21 is 1e+21.
+// A double is its shortest form that reads back the same, a big decimal
+// (M) its exact digits without trailing zeros, and a double beyond
+// float64's range is ##Inf or ##-Inf, as Clojure reads it.
+//
+// Nothing distinct in EDN becomes one in JSON. Strings (and regexes) must
+// be UTF-8 text: an invalid byte, or a \u escape of half a surrogate pair,
+// is an error, where U+FFFD in its place would make "a\xff" and "a\xfe"
+// one key. Two keys of a map with one JSON key (:a and "a", 1 and 1N), and
+// two elements of a set with one JSON value, are an error too.
 //
 // Independent (per-key) histories, Jepsen's jepsen.independent, wrap every
 // client value in a [key value] tuple. Options.Independent says whether to
@@ -76,9 +96,33 @@
 //
 // # Damage
 //
-// A file cut short inside an op (the writer was killed) keeps every op
-// before the cut; File.Torn and a note describe the cut. Any other bad input
-// is a *ParseError naming the file, line, column and what was expected.
+// Damage is an error, never a shorter history. A file that ends inside its
+// last op (its writer was killed mid-op, or a copy was cut short) keeps
+// every op before the cut; File.Torn and a note describe the cut, and a
+// token the end cuts short (:inv, 1.5e) counts as cut, not as bad. But an
+// unclosed string, map or vector in the middle of a file also runs on to
+// the end of the file, swallowing the ops after it, so the end of the file
+// inside an op is a torn end only if nothing after the op's start is
+// another op:
+//
+//   - no later line begins an op ('{', or '#' and a tag or ':') at or left
+//     of the column where the unfinished op began. Jepsen writes one op per
+//     line, and EDN printers indent an op's continuation lines past its
+//     opening brace, so such a line is the next op;
+//   - no whole op map (a map with the required keys, read completely) starts
+//     at a later '{'. This catches damage in a history written on one line.
+//
+// Otherwise the file is damaged at that op: the error names its line and
+// column and says where the next op begins. The layout rule holds for
+// every top-level element that spans lines, even one that reads: a string
+// that loses its closing quote may close on a quote in a later op and
+// make one long op of several, and the line that begins the next op gives
+// it away. An op's tag must be right before its map (#jepsen.history.Op{),
+// as a tag alone in front of an op is what an op cut off after its tag
+// leaves. What these rules cannot see: damage inside one line of a history
+// written on one line that still reads as EDN, and an op turned into a
+// comment (;) or discarded (#_) whole. Any other bad input is a
+// *ParseError naming the file, line, column and what was expected.
 package edn
 
 import (
@@ -90,6 +134,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/chaos-testing/chaos/history"
 )
@@ -190,10 +235,6 @@ func Read(r io.Reader, name string, opts Options) (*history.File, []string, erro
 func readAll(src []byte, name string, opts Options) (*history.File, []string, error) {
 	f, notes, err := read(src, name, opts)
 	if err != nil {
-		var pe *ParseError
-		if errors.As(err, &pe) && looksJSON(src) {
-			pe.Err = fmt.Errorf("%w (the file looks like JSON Lines, not EDN)", pe.Err)
-		}
 		return nil, nil, err
 	}
 	return f, notes, nil
@@ -226,9 +267,7 @@ func read(src []byte, name string, opts Options) (*history.File, []string, error
 		torn  *history.Torn
 		notes []string
 	)
-	if err := p.skipIgnorable(); err != nil {
-		return nil, nil, perr(err)
-	}
+	p.skipBlank()
 	// A history in one vector or list, or maps one after another.
 	var closing byte
 	var seqAt pos
@@ -241,14 +280,7 @@ func read(src []byte, name string, opts Options) (*history.File, []string, error
 		p.advance()
 	}
 	for {
-		if err := p.skipIgnorable(); err != nil {
-			if err.eof && closing != 0 {
-				torn = &history.Torn{Line: err.at.line}
-				notes = append(notes, fmt.Sprintf("%s: the file ends inside the history's %q opened at %d:%d (%s); the %d complete ops before the end were kept", name, closing, seqAt.line, seqAt.col, err.msg, len(ops)))
-				break
-			}
-			return nil, nil, perr(err)
-		}
+		p.skipBlank()
 		if p.eof() {
 			if closing != 0 {
 				torn = &history.Torn{Line: p.line}
@@ -266,16 +298,34 @@ func read(src []byte, name string, opts Options) (*history.File, []string, error
 			}
 			break
 		}
+		// One top-level element: an op, or a form discarded with #_.
 		start, startOff := p.pos(), p.off
-		first := p.peek()
-		n, err := p.form()
+		discarded := p.atDiscard()
+		var n node
+		var err *syntaxErr
+		if discarded {
+			err = p.discard()
+		} else {
+			n, err = p.form()
+		}
 		if err != nil {
-			if err.eof && (closing != 0 || first == '{' || first == '#') {
-				torn = &history.Torn{Line: start.line, Bytes: len(src) - startOff}
-				notes = append(notes, fmt.Sprintf("%s:%d:%d: the file ends inside this op (%d bytes, %s): the writer stopped mid-op; it was left out and the %d ops before it kept", name, start.line, start.col, len(src)-startOff, err.msg, len(ops)))
-				break
+			if derr := p.unfinished(startOff, start, err, name); derr != nil {
+				return nil, nil, derr
 			}
-			return nil, nil, perr(err)
+			torn = &history.Torn{Line: start.line, Bytes: len(src) - startOff}
+			notes = append(notes, fmt.Sprintf("%s:%d:%d: the file ends inside this op (%d bytes, %s): the writer stopped mid-op; it was left out and the %d ops before it kept", name, start.line, start.col, len(src)-startOff, err.msg, len(ops)))
+			break
+		}
+		if p.line > start.line {
+			if derr := p.overrun(startOff, start, name); derr != nil {
+				return nil, nil, derr
+			}
+		}
+		if discarded {
+			continue
+		}
+		if terr := p.checkTag(&n, startOff, name); terr != nil {
+			return nil, nil, terr
 		}
 		op, m, cerr := convert(&n, name, opts)
 		if cerr != nil {
@@ -313,10 +363,15 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 	for i := 0; i < len(n.items); i += 2 {
 		k, v := &n.items[i], &n.items[i+1]
 		if k.kind != kindKeyword {
-			continue
+			return op, m, &ParseError{File: name, Line: k.pos.line, Col: k.pos.col, Err: fmt.Errorf("an op map's keys are keywords (:type, :f, ...), got %s", k.describe())}
 		}
 		bit := slices.Index(opKeys, k.text)
 		if bit < 0 {
+			for j, key := range opKeys {
+				if strings.EqualFold(key, k.text) {
+					return op, m, &ParseError{File: name, Line: k.pos.line, Col: k.pos.col, Err: fmt.Errorf("the key is %s: op keys are lower case", opFields[j])}
+				}
+			}
 			continue
 		}
 		field := opFields[bit]
@@ -341,7 +396,7 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 			case v.kind == kindInt:
 				p, err := strconv.ParseInt(v.num, 10, 32)
 				if err != nil || p < 0 {
-					return op, m, fieldErr(name, v.pos, field, "expected a process number from 0 to %d, got %s", math.MaxInt32, v.text)
+					return op, m, fieldErr(name, v.pos, field, "expected a process number from 0 to %d, got %s (the nemesis is :nemesis)", math.MaxInt32, v.text)
 				}
 				op.Process = int(p)
 			default:
@@ -353,6 +408,9 @@ func convert(n *node, name string, opts Options) (history.Op, meta, error) {
 			}
 			op.F = v.text
 		case "value":
+			if a, b, set := clash(v); b != nil {
+				return op, m, clashErr(name, a, b, set)
+			}
 			m.hasValue, value = true, v
 			if v.kind == kindVector && len(v.items) == 2 && v.items[0].scalar() && v.items[0].kind != kindNil {
 				if key := v.items[0].keyString(); key != "" {

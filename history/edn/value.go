@@ -1,6 +1,7 @@
 package edn
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -213,4 +214,89 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// clash finds two parts of n that would merge in JSON: two keys of a map
+// with the same JSON key (:a, "a" and the symbol a are all "a"; 1 and 1N
+// are both 1), or two elements of a set with the same JSON value. Clojure
+// refuses a map or set literal with equal keys; keys that are distinct in
+// EDN but not in JSON would silently become one. It returns the first such
+// pair, earlier node first, and whether they are set elements; b is nil if
+// there is none.
+func clash(n *node) (a, b *node, set bool) {
+	var forms []string
+	switch n.kind {
+	case kindMap:
+		for i := 1; i < len(n.items); i += 2 {
+			if a, b, set := clash(&n.items[i]); b != nil {
+				return a, b, set
+			}
+		}
+		if len(n.items) < 4 {
+			return nil, nil, false
+		}
+		for i := 0; i < len(n.items); i += 2 {
+			forms = append(forms, n.items[i].keyString())
+		}
+		i, j := firstSame(forms)
+		if j < 0 {
+			return nil, nil, false
+		}
+		return &n.items[2*i], &n.items[2*j], false
+	case kindSet, kindVector, kindList:
+		for i := range n.items {
+			if a, b, set := clash(&n.items[i]); b != nil {
+				return a, b, set
+			}
+		}
+		if n.kind != kindSet || len(n.items) < 2 {
+			return nil, nil, false
+		}
+		for i := range n.items {
+			forms = append(forms, string(n.items[i].appendJSON(nil)))
+		}
+		i, j := firstSame(forms)
+		if j < 0 {
+			return nil, nil, false
+		}
+		return &n.items[i], &n.items[j], true
+	}
+	return nil, nil, false
+}
+
+// firstSame returns the indexes i < j of the first two equal strings of
+// forms, or -1, -1.
+func firstSame(forms []string) (int, int) {
+	if len(forms) <= 8 {
+		for j := range forms {
+			for i := range j {
+				if forms[i] == forms[j] {
+					return i, j
+				}
+			}
+		}
+		return -1, -1
+	}
+	seen := make(map[string]int, len(forms))
+	for j, f := range forms {
+		if i, ok := seen[f]; ok {
+			return i, j
+		}
+		seen[f] = j
+	}
+	return -1, -1
+}
+
+// clashErr describes a clash found in :value: b is the later node, a the
+// earlier one.
+func clashErr(name string, a, b *node, set bool) error {
+	what, form := "map key", "JSON key "+string(appendJSONString(nil, a.keyString()))
+	if set {
+		what, form = "set element", "JSON "+string(a.appendJSON(nil))
+	}
+	same := "is the same as"
+	if a.edn() != b.edn() {
+		same = "becomes " + form + ", as does"
+	}
+	return &ParseError{File: name, Line: b.pos.line, Col: b.pos.col, Field: ":value", Err: fmt.Errorf("%s %s %s %s at %d:%d: in JSON they would be one", what, b.describe(), same, a.describe(), a.pos.line, a.pos.col)}
 }
