@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history/edn"
 	"github.com/chaos-testing/chaos/internal/histgen"
 )
 
@@ -103,5 +104,19 @@ func TestAHugeIDIsClippedInReasons(t *testing.T) {
 	r = New(Options{}).Check(context.Background(), &checker.Input{Ops: ops})
 	if j := strings.Join(r.Reasons, ""); r.Valid != checker.Unknown || len(j) > 1000 {
 		t.Fatalf("malformed: %v, %d bytes of reasons", r.Valid, len(j))
+	}
+}
+
+// TestEDNSetsInAnotherOrderAreDuplicates: #{1 2} and #{2 1} are one id.
+func TestEDNSetsInAnotherOrderAreDuplicates(t *testing.T) {
+	src := "{:type :invoke, :f :generate, :process 0}\n{:type :ok, :f :generate, :value #{1 2}, :process 0}\n" +
+		"{:type :invoke, :f :generate, :process 1}\n{:type :ok, :f :generate, :value #{2 1}, :process 1}\n"
+	f, _, err := edn.Read(strings.NewReader(src), "ids.edn", edn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := New(Options{}).Check(context.Background(), checker.NewInput(f.Ops, ""))
+	if res.Valid != checker.Invalid {
+		t.Fatalf("verdict %v (%q), want invalid: the two sets are one id", res.Valid, res.Reasons)
 	}
 }

@@ -1,7 +1,9 @@
 package edn
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -143,7 +145,9 @@ func typedKey(k kind, key string) string {
 
 // appendJSON appends n converted to JSON: nil is null, keywords, symbols
 // and characters are strings, vectors, lists and sets are arrays, maps are
-// objects with keys as keyString gives them, tags are dropped.
+// objects with keys as keyString gives them, tags are dropped. A set has no
+// order, so its elements are written sorted by their JSON text: #{1 2} and
+// #{2 1} are one value, as checkers that compare values (unique ids) need.
 func (n *node) appendJSON(b []byte) []byte {
 	switch n.kind {
 	case kindNil:
@@ -157,7 +161,21 @@ func (n *node) appendJSON(b []byte) []byte {
 		return append(b, n.num...)
 	case kindString, kindKeyword, kindSymbol, kindChar:
 		return appendJSONString(b, n.text)
-	case kindVector, kindList, kindSet:
+	case kindSet:
+		elems := make([][]byte, len(n.items))
+		for i := range n.items {
+			elems[i] = n.items[i].appendJSON(nil)
+		}
+		slices.SortFunc(elems, bytes.Compare)
+		b = append(b, '[')
+		for i, e := range elems {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, e...)
+		}
+		return append(b, ']')
+	case kindVector, kindList:
 		b = append(b, '[')
 		for i := range n.items {
 			if i > 0 {
