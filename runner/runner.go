@@ -137,6 +137,8 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	t := controller.Test{
 		Name:         s.Name,
 		Seed:         s.Seed,
+		DBName:       s.DB.Name,
+		DBVersion:    s.DB.Version,
 		Keep:         s.Cluster.Keep || o.Attach != "",
 		DB:           tgt.db,
 		Workload:     tgt.workload,
