@@ -108,7 +108,7 @@ type procNode struct {
 	done chan struct{}
 }
 
-var _ node.Node = (*procNode)(nil)
+var _ node.Process = (*procNode)(nil)
 
 func (p *procNode) Name() string     { return p.name }
 func (p *procNode) Addr() netip.Addr { return p.addr }
@@ -219,6 +219,26 @@ func (p *procNode) Pause(ctx context.Context) error {
 }
 
 func (p *procNode) Resume(context.Context) error { return p.signal(syscall.SIGCONT) }
+
+// Incarnation is the server process's pid: a new one on every start.
+func (p *procNode) Incarnation(context.Context) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return "", fmt.Errorf("incarnation of %s: %w", p.name, node.ErrNotRunning)
+	}
+	return fmt.Sprintf("%s#%d", p.name, p.cmd.Process.Pid), nil
+}
+
+// Pids is the server process.
+func (p *procNode) Pids(context.Context) ([]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return nil, fmt.Errorf("pids of %s: %w", p.name, node.ErrNotRunning)
+	}
+	return []int{p.cmd.Process.Pid}, nil
+}
 
 func (p *procNode) Logs(_ context.Context, w io.Writer) error {
 	b, err := os.ReadFile(p.logPath)
