@@ -57,7 +57,7 @@ func (c Catalog) Known() scenario.Known {
 		for _, v := range t.Versions {
 			k.DBVersions[name] = append(k.DBVersions[name], scenario.Version{Name: v.Name, Doc: v.Doc})
 		}
-		k.Checks = append(k.Checks, dbCheck(t))
+		k.Checks = append(k.Checks, c.dbCheck(name))
 	}
 	for name, w := range c.Workloads {
 		k.WorkloadOptions[name] = w.Options()
@@ -120,21 +120,19 @@ func (c Catalog) dbOptions(s *scenario.Scenario) (db.Target, any, error) {
 	return t, opts, nil
 }
 
-// dbCheck is t's part of scenario validation: for a scenario of db t,
-// the problems t.Check finds in its options, and the syntax of every
-// binary path they give. Option problems the struct tags find are
-// Parse's; the check runs only when there are none.
-func dbCheck(t db.Target) scenario.Check {
+// dbCheck is the part of scenario validation of the db registered as
+// name: for a scenario of that db, the problems its Check finds in its
+// options, and the syntax of every binary path they give. Problems the
+// options' struct tags find are Parse's own; Parse runs this check only
+// when there are none.
+func (c Catalog) dbCheck(name string) scenario.Check {
 	return func(s *scenario.Scenario) []*scenario.FieldError {
-		if s.DB.Name != t.Name {
+		if s.DB.Name != name {
 			return nil
 		}
-		var opts any
-		if t.Options != nil {
-			opts = t.Options()
-			if err := s.DB.Options.Decode(opts); err != nil {
-				return nil // reported by Parse
-			}
+		t, opts, err := c.dbOptions(s)
+		if err != nil {
+			return nil // reported by Parse
 		}
 		var out []*scenario.FieldError
 		if t.Check != nil {
