@@ -331,6 +331,27 @@ func TestNetworkFaultsOnARuntimeWithoutANetworkExecutorAreRefused(t *testing.T) 
 	}
 }
 
+// TestAVersionNotBuiltStopsTheRunBeforeAnythingStarts: a pinned version
+// whose binary make has not built is bad input naming the make target,
+// and no run folder is made.
+func TestAVersionNotBuiltStopsTheRunBeforeAnythingStarts(t *testing.T) {
+	c := builtin.Catalog()
+	storeDir := t.TempDir()
+	text := "name: etcd-old\ndb: {name: etcd, version: 3.5.7}\nworkload: {name: register}\nstore: " + storeDir + "\n"
+	s, err := scenario.Parse([]byte(text), "old.yaml", c.Known())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runner.Run(context.Background(), s, runner.Options{Catalog: c, BinDir: t.TempDir()})
+	var ie runner.InputError
+	if res != nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), "old.yaml: db.version 3.5.7") || !strings.Contains(err.Error(), "make bin/etcd-3.5.7") {
+		t.Fatalf("got %v (result %v), want an input error naming db.version and make bin/etcd-3.5.7", err, res)
+	}
+	if ents, _ := os.ReadDir(storeDir); len(ents) != 0 {
+		t.Errorf("the store holds %d entries: a run started", len(ents))
+	}
+}
+
 func TestMain(m *testing.M) {
 	if ok, code := watchdog.Main(); ok {
 		os.Exit(code)
