@@ -3,29 +3,40 @@
 
 GO        ?= go
 BIN       := bin
-ETCD_PKG  := go.etcd.io/etcd/server/v3
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED := 0
 
-.PHONY: all build test test-short bench lint demo validate validate-checkers fuzz clean
+# The pinned versions of the dbs' servers: each is a small module of its own,
+# tools/<binary>-<version>/, whose go.mod pins the server (a `tool` directive;
+# servers such as etcd's have replace directives and cannot share chaos's
+# go.mod). Each is built into bin/<binary>-<version>, static, and only when
+# its go.mod or go.sum changes: a second make does nothing. A new version is
+# a new module folder (and a line in its db's Versions); nothing here changes.
+SERVERS   := $(patsubst tools/%/go.mod,$(BIN)/%,$(wildcard tools/*/go.mod))
+
+.PHONY: all build servers test test-short bench lint demo validate validate-checkers fuzz clean
 
 all: build
 
-## build: the chaos binary and the etcd server (version pinned in go.mod)
-build: $(BIN)/chaos $(BIN)/etcd
+## build: the chaos binary and every pinned db server version (bin/<binary>-<version>)
+build: $(BIN)/chaos servers
+
+## servers: every pinned db server version, each from its module under tools/
+servers: $(SERVERS)
 
 $(BIN)/chaos: FORCE
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $@ ./cmd/chaos
 
-# etcd is a tool dependency in go.mod: its version is pinned there.
-$(BIN)/etcd: go.mod go.sum
-	$(GO) build -trimpath -o $@ $(ETCD_PKG)
+# `go build tool` builds the one tool the module's go.mod names.
+$(SERVERS): $(BIN)/%: tools/%/go.mod tools/%/go.sum
+	@mkdir -p $(BIN)
+	cd tools/$* && $(GO) build -trimpath -o $(CURDIR)/$@ tool
 
 FORCE:
 
 ## test: every test, integration tests included (they need Docker and root;
 ## with CI=true they fail instead of skipping when those are missing)
-test: $(BIN)/etcd
+test: $(SERVERS)
 	$(GO) test -count=1 -timeout 15m ./...
 
 ## test-short: unit tests only

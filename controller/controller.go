@@ -62,6 +62,9 @@ type Test struct {
 	// Seed drives every random choice: each worker's generator and the
 	// nemesis draw on their own rngs derived from it.
 	Seed uint64
+	// DBName and DBVersion name the db under test and its version, for
+	// results.json (the scenario's db.name and db.version).
+	DBName, DBVersion string
 
 	// Up brings up the cluster. Required.
 	Up func(ctx context.Context) (Cluster, error)
@@ -169,7 +172,7 @@ func Run(ctx context.Context, t Test) (*store.Results, error) {
 	if t.Up == nil || t.Workload == nil || t.Opener == nil || t.Run == nil {
 		return nil, errors.New("controller: Test needs Up, Workload, Opener and Run")
 	}
-	r := &runner{t: t, log: t.Log, res: &store.Results{Scenario: t.Name, Seed: t.Seed, Start: time.Now()}}
+	r := &runner{t: t, log: t.Log, res: &store.Results{Scenario: t.Name, Seed: t.Seed, DB: t.DBName, DBVersion: t.DBVersion, Start: time.Now()}}
 	r.clock = history.NewClock()
 	f, err := os.OpenFile(t.Run.Path(store.HistoryFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {

@@ -6,8 +6,9 @@ import (
 	"github.com/chaos-testing/chaos/workload"
 )
 
-// Target is a db as a catalog registers it: the name a scenario's db.name
-// uses, its options, the workloads it has clients for, and how to make it.
+// Target is a db as a catalog registers it, once: the name a scenario's
+// db.name uses, its options, the versions of its binaries and how they
+// are obtained, the workloads it has clients for, and how to make it.
 // Adding a db means writing one Target and adding it to a catalog (see
 // package builtin); nothing else names it.
 type Target struct {
@@ -17,24 +18,75 @@ type Target struct {
 	Doc string
 	// Options returns a pointer to a new options struct holding no
 	// values: the scenario decodes db.options into it, and its struct
-	// tags (yaml, doc, enum, min, max, ...) drive validation and the JSON
-	// Schema (see scenario.Options.Decode). Nil means the db takes no
-	// options.
+	// tags (yaml, doc, default, enum, min, max, pattern, ...) drive
+	// validation and the JSON Schema (see scenario.Options.Decode). Nil
+	// means the db takes no options. An options struct that names
+	// binaries by path implements BinaryPaths.
 	Options func() any
+	// Check reports what is wrong with decoded options beyond their
+	// struct tags (an option that depends on another, or on the
+	// version), for `chaos scenario validate`: it runs on the options
+	// the scenario decoded (defaults filled) and the scenario's
+	// db.version, before anything starts. Nil means nothing to check.
+	Check func(options any, version string) []Problem
+	// Binaries name the executables the db runs on its nodes ("etcd"):
+	// the keys of Env.Binaries. Each comes from the scenario (an
+	// option that BinaryPaths reports) or else from make's build of the
+	// scenario's version (BuiltFile).
+	Binaries []string
+	// Versions are the pinned versions make builds, the default first;
+	// the scenario picks one with db.version. Each version's binaries
+	// are built by `make` from a module of their own, tools/<file>/ for
+	// each BuiltFile, into bin/<file>. Empty means the scenario supplies
+	// every binary, and db.version is a free label recorded with the
+	// run.
+	Versions []Version
 	// Workloads are the workloads the db has clients for.
 	Workloads []string
 	// New makes the db for one run.
 	New func(Env) (Instance, error)
 }
 
+// Version is one pinned version of a target's binaries.
+type Version struct {
+	// Name is what db.version says ("3.7.3").
+	Name string
+	// Doc says what matters about this version (known bugs it has), for
+	// the JSON Schema.
+	Doc string
+}
+
+// VersionNames returns the names of t's versions, the default first.
+func (t Target) VersionNames() []string {
+	out := make([]string, len(t.Versions))
+	for i, v := range t.Versions {
+		out[i] = v.Name
+	}
+	return out
+}
+
+// Problem is one thing wrong with a db's options, found by Target.Check.
+type Problem struct {
+	// Option is the option's path below db.options, as the scenario file
+	// names it ("election_timeout", "files[1].src").
+	Option string
+	// Msg says what is wrong and what is wanted.
+	Msg string
+}
+
 // Env is what Target.New is given.
 type Env struct {
 	// Options are the decoded db.options: a pointer of the type
-	// Target.Options returns (nil if it is nil).
+	// Target.Options returns (nil if it is nil), already checked by the
+	// struct tags and Target.Check.
 	Options any
-	// BinDir is the folder with the binaries `make` built, for a db
-	// whose options name no binary.
-	BinDir string
+	// Version is the scenario's db.version (the target's default version
+	// when the file gives none).
+	Version string
+	// Binaries maps each binary the db runs (Target.Binaries, and every
+	// one its options name) to its local path, resolved and checked to
+	// be an executable file.
+	Binaries map[string]string
 	// Log receives the db's logs; never nil.
 	Log *slog.Logger
 }

@@ -139,14 +139,16 @@ func genResults(ops []history.Op) *store.Results {
 	}
 	start := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	return &store.Results{
-		Valid:    checker.Invalid,
-		Reasons:  []string{"linearizable: key k1: read saw a value no linearization allows", "timeline: checker ran past its deadline (1s): context deadline exceeded"},
-		Scenario: "register-partition",
-		Seed:     42,
-		Start:    start,
-		End:      start.Add(time.Duration(ops[len(ops)-1].Time)),
-		Ops:      len(ops),
-		Notes:    []string{"network faults: nftables; packet delay: NFQUEUE (no netem)"},
+		Valid:     checker.Invalid,
+		Reasons:   []string{"linearizable: key k1: read saw a value no linearization allows", "timeline: checker ran past its deadline (1s): context deadline exceeded"},
+		Scenario:  "register-partition",
+		Seed:      42,
+		DB:        "etcd",
+		DBVersion: "3.5.7",
+		Start:     start,
+		End:       start.Add(time.Duration(ops[len(ops)-1].Time)),
+		Ops:       len(ops),
+		Notes:     []string{"network faults: nftables; packet delay: NFQUEUE (no netem)"},
 		Checkers: []checker.Result{
 			{
 				Checker: "linearizable", Valid: checker.Invalid,

@@ -178,6 +178,9 @@ func (r *Report) facts() []fact {
 		{"Verdict", res.Valid.String()},
 		{"Seed", strconv.FormatUint(res.Seed, 10)},
 	}
+	if res.DB != "" {
+		fs = append(fs, fact{"DB", strings.TrimSpace(res.DB + " " + res.DBVersion)})
+	}
 	if res.Status != "" {
 		st := string(res.Status)
 		if res.Signal != "" {

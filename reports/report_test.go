@@ -83,6 +83,7 @@ func TestReportHTMLShowsVerdictCheckersPlotsAndFaults(t *testing.T) {
 		`<div class="verdict v-invalid">`, `<div class="word">invalid</div>`,
 		"key k1: read saw a value no linearization allows", // a reason
 		"register-partition", ">42<", // scenario, seed
+		">etcd 3.5.7<",             // the db and its version
 		"network faults: nftables", // a note
 		`<h3><span class="badge v-invalid">invalid</span> linearizable`,
 		`<h3><span class="badge v-valid">valid</span> stats`,
@@ -366,6 +367,7 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 		"**Verdict: INVALID.**",
 		"| " + strconv.Itoa(len(ops)) + " | " + strconv.Itoa(b.Total.Total()) + " | " + strconv.Itoa(b.Total.OK) + " | " + strconv.Itoa(b.Total.Fail) + " | " + strconv.Itoa(b.Total.Info) + " |",
 		"| 42 | 3 |", // seed, faults
+		"DB under test: `etcd 3.5.7`.",
 		"### Anomaly: linearizable",
 		`key k1\: read saw a value no linearization allows`,
 		"| 1 | partition | n1,n2 \\| n3,n4,n5 |",

@@ -38,6 +38,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	default:
 		b.WriteString("**Verdict: UNKNOWN.** The history could not be fully checked; this is not a pass.\n\n")
 	}
+	if res.DB != "" {
+		fmt.Fprintf(&b, "DB under test: `%s`.\n\n", mdCode(strings.TrimSpace(res.DB+" "+res.DBVersion)))
+	}
 	switch res.Status {
 	case store.Interrupted:
 		by := ""

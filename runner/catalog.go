@@ -46,12 +46,18 @@ func (c Catalog) Known() scenario.Known {
 		WorkloadOptions: map[string]any{},
 		NemesisOptions:  nemesis.DefaultOptions(),
 		DBWorkloads:     map[string][]string{},
+		DBVersions:      map[string][]scenario.Version{},
 	}
-	for name, t := range c.Targets {
+	for _, name := range sortedKeys(c.Targets) {
+		t := c.Targets[name]
 		if t.Options != nil {
 			k.DBOptions[name] = t.Options()
 		}
 		k.DBWorkloads[name] = slices.Clone(t.Workloads)
+		for _, v := range t.Versions {
+			k.DBVersions[name] = append(k.DBVersions[name], scenario.Version{Name: v.Name, Doc: v.Doc})
+		}
+		k.Checks = append(k.Checks, c.dbCheck(name))
 	}
 	for name, w := range c.Workloads {
 		k.WorkloadOptions[name] = w.Options()
@@ -74,18 +80,15 @@ type target struct {
 
 // build makes the scenario's db, workload and client opener.
 func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*target, error) {
-	t, ok := c.Targets[s.DB.Name]
-	if !ok {
-		return nil, inputf("%s: db.name: unknown db %q (known: %v)", s.File, s.DB.Name, sortedKeys(c.Targets))
+	t, opts, err := c.dbOptions(s)
+	if err != nil {
+		return nil, err
 	}
-	var opts any
-	if t.Options != nil {
-		opts = t.Options()
-		if err := s.DB.Options.Decode(opts); err != nil {
-			return nil, InputError{err}
-		}
+	bins, err := binaries(t, s, opts, binDir)
+	if err != nil {
+		return nil, err
 	}
-	inst, err := t.New(db.Env{Options: opts, BinDir: binDir, Log: log})
+	inst, err := t.New(db.Env{Options: opts, Version: s.DB.Version, Binaries: bins, Log: log})
 	if err != nil {
 		return nil, InputError{fmt.Errorf("%s: db.options: %w", s.File, err)}
 	}
@@ -98,6 +101,54 @@ func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*
 		return nil, InputError{fmt.Errorf("%s: %w", s.File, err)}
 	}
 	return &target{db: inst, workload: w, wopts: wopts, opener: o}, nil
+}
+
+// dbOptions returns the scenario's db and its decoded options (nil if it
+// takes none).
+func (c Catalog) dbOptions(s *scenario.Scenario) (db.Target, any, error) {
+	t, ok := c.Targets[s.DB.Name]
+	if !ok {
+		return t, nil, inputf("%s: db.name: unknown db %q (known: %v)", s.File, s.DB.Name, sortedKeys(c.Targets))
+	}
+	if t.Options == nil {
+		return t, nil, nil
+	}
+	opts := t.Options()
+	if err := s.DB.Options.Decode(opts); err != nil {
+		return t, nil, InputError{err}
+	}
+	return t, opts, nil
+}
+
+// dbCheck is the part of scenario validation of the db registered as
+// name: for a scenario of that db, the problems its Check finds in its
+// options, and the syntax of every binary path they give. Problems the
+// options' struct tags find are Parse's own; Parse runs this check only
+// when there are none.
+func (c Catalog) dbCheck(name string) scenario.Check {
+	return func(s *scenario.Scenario) []*scenario.FieldError {
+		if s.DB.Name != name {
+			return nil
+		}
+		t, opts, err := c.dbOptions(s)
+		if err != nil {
+			return nil // reported by Parse
+		}
+		var out []*scenario.FieldError
+		if t.Check != nil {
+			for _, p := range t.Check(opts, s.DB.Version) {
+				out = append(out, s.DB.Options.Problem(p.Option, "%s", p.Msg))
+			}
+		}
+		if bp, ok := opts.(db.BinaryPaths); ok {
+			for _, b := range bp.BinaryPaths() {
+				if _, err := db.ExpandPath(b.Path, nil); err != nil {
+					out = append(out, s.DB.Options.Problem(b.Option, "%v", err))
+				}
+			}
+		}
+		return out
+	}
 }
 
 // Workload makes the scenario's workload and returns its decoded options.

@@ -57,3 +57,6 @@ func Up(ctx context.Context, s *scenario.Scenario, o Options) (*cluster.Status, 
 
 // RuntimeNames lists the catalog's runtimes, sorted.
 func (c Catalog) RuntimeNames() []string { return sortedKeys(c.Runtimes) }
+
+// DBNames lists the catalog's dbs, sorted.
+func (c Catalog) DBNames() []string { return sortedKeys(c.Targets) }

@@ -42,8 +42,9 @@ type Options struct {
 	// Attach, if set, is the id of a kept cluster (chaos cluster up) to
 	// run on instead of bringing one up.
 	Attach string
-	// BinDir is where the binaries `make` built are, for a db whose
-	// options name none (default "bin").
+	// BinDir is the folder `make` built the dbs' pinned versions into,
+	// bin/<binary>-<version> (default "bin"); binaries a scenario names
+	// by path do not come from it.
 	BinDir string
 	// Log receives the run's log records besides the run folder's
 	// chaos.log (default: discard).
@@ -137,6 +138,8 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	t := controller.Test{
 		Name:         s.Name,
 		Seed:         s.Seed,
+		DBName:       s.DB.Name,
+		DBVersion:    s.DB.Version,
 		Keep:         s.Cluster.Keep || o.Attach != "",
 		DB:           tgt.db,
 		Workload:     tgt.workload,

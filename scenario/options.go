@@ -3,6 +3,8 @@ package scenario
 import (
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -97,4 +99,72 @@ func (o Options) MarshalYAML() (any, error) {
 		return map[string]any{}, nil
 	}
 	return o.node, nil
+}
+
+// Problem returns a problem with the option at path below these options
+// ("binary", "files[0].src"), placed at that option's line and column in
+// the file, or at its nearest parent the file gives, as Parse places its
+// own: for problems found after Parse (a file an option names is
+// missing when a run starts).
+func (o Options) Problem(path, format string, args ...any) *FieldError {
+	fe := &FieldError{File: o.file, Line: o.line, Column: o.column, Path: o.Path(), Msg: fmt.Sprintf(format, args...)}
+	if path != "" {
+		if path[0] == '[' {
+			fe.Path += path
+		} else {
+			fe.Path += "." + path
+		}
+	}
+	n := o.node
+	if n != nil {
+		fe.Line, fe.Column = n.Line, n.Column
+	}
+	for _, seg := range splitPath(path) {
+		if n == nil {
+			break
+		}
+		var next *yaml.Node
+		switch {
+		case seg.index >= 0 && n.Kind == yaml.SequenceNode && seg.index < len(n.Content):
+			next = n.Content[seg.index]
+		case seg.index < 0 && n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == seg.key {
+					next = n.Content[i+1]
+				}
+			}
+		}
+		n = next
+		if n != nil {
+			fe.Line, fe.Column = n.Line, n.Column
+		}
+	}
+	return fe
+}
+
+// pathSegment is a key (index < 0) or a list index of a field path.
+type pathSegment struct {
+	key   string
+	index int
+}
+
+// splitPath splits "a.b[2].c" into a, b, [2], c.
+func splitPath(p string) []pathSegment {
+	var out []pathSegment
+	for _, part := range strings.Split(p, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		if key != "" {
+			out = append(out, pathSegment{key: key, index: -1})
+		}
+		for rest != "" {
+			num, after, ok := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(num)
+			if !ok || err != nil {
+				break
+			}
+			out = append(out, pathSegment{index: i})
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaos-testing/chaos/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -70,12 +71,17 @@ type Cluster struct {
 	Keep bool `yaml:"keep" default:"false" doc:"Leave the cluster running after the run, for inspection."`
 }
 
-// DB names the system under test and its options.
+// DB names the system under test, its version and its options.
 type DB struct {
-	// Name selects the db ("etcd").
-	Name string `yaml:"name" chaos:"required,nonzero" known:"db" doc:"Which db to test (etcd)."`
+	// Name selects the db: one the catalog knows (Known.DBs).
+	Name string `yaml:"name" chaos:"required,nonzero" known:"db" doc:"Which db to test: one of the dbs chaos knows (the enum lists them)."`
+	// Version selects one of the db's pinned versions (Known.DBVersions);
+	// Parse fills in the db's default. For a db without pinned versions
+	// (one whose binaries the scenario gives) it is a free label,
+	// recorded with the run.
+	Version string `yaml:"version" doc:"Which of the db's pinned versions to run (make builds each); absent: the db's default. For a db whose binaries this file gives, a label recorded with the run."`
 	// Options are the db's own options, decoded by the db.
-	Options Options `yaml:"options" doc:"The db's own options (for etcd: reads: linearizable or serializable, election_timeout, heartbeat_interval); checked by the db."`
+	Options Options `yaml:"options" doc:"The db's own options, as the db defines them (see each db's options in this schema); checked by the db."`
 }
 
 // Workload names what clients do and its options.
@@ -145,6 +151,10 @@ type Known struct {
 	// DBWorkloads maps a db to the workloads it has clients for; a db
 	// missing from it is not checked.
 	DBWorkloads map[string][]string
+	// DBVersions maps a db to its pinned versions, the default first: a
+	// scenario's db.version must name one of them, and is the first when
+	// absent. A db missing from it takes any version, or none.
+	DBVersions map[string][]Version
 	// UnsupportedFaults maps a fault name that is known but cannot run
 	// here to the reason ("clock-bump": "...").
 	UnsupportedFaults map[string]string
@@ -163,6 +173,23 @@ type Known struct {
 	// decoded without a problem and places each problem they return at
 	// its field's line and column.
 	Checks []Check
+}
+
+// Version is one of a db's pinned versions.
+type Version struct {
+	// Name is what db.version says ("3.7.3").
+	Name string
+	// Doc says what matters about the version, for the JSON Schema.
+	Doc string
+}
+
+// versionNames lists the names of vs.
+func versionNames(vs []Version) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Name
+	}
+	return out
 }
 
 // Check is a rule about a whole scenario. It returns every problem it
@@ -215,6 +242,7 @@ func Parse(data []byte, file string, known Known) (*Scenario, error) {
 	s.computeDefaults(d)
 	s.crossCheck(d)
 	s.checkClient(d, known)
+	s.checkVersion(d, known)
 	d.checkOptions(s, known)
 	if err := d.errs.err(); err != nil {
 		return nil, err
@@ -380,6 +408,23 @@ func (s *Scenario) checkClient(d *decoder, k Known) {
 	}
 	d.fail(d.present["workload.name"], "workload.name", "db %s has no client for workload %q; it has clients for: %s",
 		s.DB.Name, s.Workload.Name, strings.Join(ws, ", "))
+}
+
+// checkVersion checks db.version against the db's pinned versions, and
+// fills in the default when the file gives none.
+func (s *Scenario) checkVersion(d *decoder, k Known) {
+	vs := versionNames(k.DBVersions[s.DB.Name])
+	if len(vs) == 0 || d.failed("db.name") || d.failed("db.version") {
+		return
+	}
+	n, given := d.present["db.version"]
+	switch {
+	case !given:
+		s.DB.Version = vs[0]
+	case !slices.Contains(vs, s.DB.Version):
+		d.fail(n, "db.version", "db %s has no version %q%s; its versions: %s (make builds each)",
+			s.DB.Name, s.DB.Version, suggest.DidYouMean(s.DB.Version, vs), strings.Join(vs, ", "))
+	}
 }
 
 // checkOptions decodes each options mapping into the type the caller

@@ -258,30 +258,54 @@ func (g *schemaGen) structSchema(s *obj, t reflect.Type, path string) (*obj, err
 		s.set("required", required)
 	}
 	s.set("additionalProperties", false)
-	// Options structs registered per db or workload name apply when the
-	// name matches.
+	// Options structs, and a db's versions, registered per db or
+	// workload name apply when the name matches.
 	var byName map[string]any
+	var versions map[string][]Version
 	switch path {
 	case "db":
-		byName = g.k.DBOptions
+		byName, versions = g.k.DBOptions, g.k.DBVersions
 	case "workload":
 		byName = g.k.WorkloadOptions
 	}
-	if len(byName) > 0 {
+	names := slices.Collect(maps.Keys(byName))
+	for name, vs := range versions {
+		if len(vs) > 0 && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
 		var all []any
-		for _, name := range slices.Sorted(maps.Keys(byName)) {
-			o := &obj{}
-			o.set("type", "object")
-			o.set("description", fmt.Sprintf("Options of %s %s.", path, name))
-			os, err := g.optionsSchema(o, byName[name], path+".options")
-			if err != nil {
-				return nil, err
+		slices.Sort(names)
+		for _, name := range names {
+			props := &obj{}
+			if proto, ok := byName[name]; ok {
+				o := &obj{}
+				o.set("type", "object")
+				o.set("description", fmt.Sprintf("Options of %s %s.", path, name))
+				os, err := g.optionsSchema(o, proto, path+".options")
+				if err != nil {
+					return nil, err
+				}
+				props.set("options", os)
+			}
+			if vs := versions[name]; len(vs) > 0 {
+				doc := fmt.Sprintf("The versions of %s %s that make builds:", path, name)
+				for _, v := range vs {
+					doc += fmt.Sprintf(" %s: %s", v.Name, v.Doc)
+				}
+				v := &obj{}
+				v.set("description", doc)
+				v.set("type", "string")
+				v.set("enum", versionNames(vs))
+				v.set("default", vs[0].Name)
+				props.set("version", v)
 			}
 			cond := &obj{}
 			cond.set("properties", map[string]any{"name": map[string]any{"const": name}})
 			cond.set("required", []string{"name"})
 			then := &obj{}
-			then.set("properties", map[string]any{"options": os})
+			then.set("properties", props)
 			rule := &obj{}
 			rule.set("if", cond)
 			rule.set("then", then)

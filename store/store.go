@@ -66,6 +66,11 @@ type Results struct {
 	Scenario string `json:"scenario,omitempty"`
 	// Seed drove every random choice of the run.
 	Seed uint64 `json:"seed"`
+	// DB and DBVersion name the db under test and the version the run
+	// used (the scenario's db.name and db.version); absent in runs from
+	// before they were recorded, and for a history checked on its own.
+	DB        string `json:"db,omitempty"`
+	DBVersion string `json:"db_version,omitempty"`
 	// Start and End are the run's wall-clock bounds.
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`

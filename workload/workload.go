@@ -16,6 +16,14 @@
 //	           read  invoke null;          ok: {"0":100,"1":50,...} (every account)
 //
 // Register and counter ops carry their key in history.Op.Key.
+//
+// Each workload's package exports these shapes as Go types and decodes
+// them (register.CAS and DecodeCAS, bank.Transfer and DecodeTransfer,
+// ...): a client gets an op's value as its generator made it in a live
+// run, or as JSON from a history or a client protocol, and every db's
+// client decodes it with the same function (see Int and Decode). A
+// client's result may be any Go value of the documented shape; it is
+// encoded as JSON into the history.
 package workload
 
 import (

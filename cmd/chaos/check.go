@@ -225,12 +225,18 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 		}
 		if prev != nil {
 			res.Seed, res.Scenario, res.RunReasons = prev.Seed, prev.Scenario, slices.Clone(prev.RunReasons)
+			res.DB, res.DBVersion = prev.DB, prev.DBVersion
 			res.Strict = res.Strict || prev.Strict
 		}
 		s, err := a.loadScenario(filepath.Join(path, store.ScenarioFile))
 		switch {
 		case err == nil:
 			res.Seed, res.Scenario = s.Seed, s.Name
+			if res.DB == "" {
+				// Runs record the db in results.json; the scenario
+				// says it for a run that never finished.
+				res.DB, res.DBVersion = s.DB.Name, s.DB.Version
+			}
 			res.Strict = res.Strict || s.Checker.Strict
 			if checkers == nil {
 				if checkers, err = a.catalog.Checkers(s); err != nil {
@@ -277,6 +283,9 @@ func runFacts(res *store.Results) string {
 	facts := []string{fmt.Sprintf("%d ops", res.Ops)}
 	if res.Scenario != "" || res.Seed != 0 {
 		facts = append(facts, fmt.Sprintf("seed %d", res.Seed))
+	}
+	if res.DB != "" {
+		facts = append(facts, strings.TrimSpace(res.DB+" "+res.DBVersion))
 	}
 	switch res.Status {
 	case store.Interrupted:

@@ -40,7 +40,7 @@ func (a *app) clusterCmd() *cobra.Command {
 			return nil
 		},
 	}
-	up.Flags().StringVar(&binDir, "bin", defaultBinDir(), "folder with the db binaries make built, for a db whose options name none")
+	up.Flags().StringVar(&binDir, "bin", a.defaultBinDir(), binFlagUsage)
 
 	status := &cobra.Command{
 		Use:   "status",

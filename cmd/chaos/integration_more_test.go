@@ -17,6 +17,7 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/nemesis"
@@ -52,6 +53,39 @@ func TestEtcdSetAndBankRunClean(t *testing.T) {
 				t.Errorf("results.json has no %s checker: %+v", tc.checker, res.Checkers)
 			}
 		})
+	}
+}
+
+// TestEtcdPinnedOlderVersionRunsAndIsRecorded runs the second pinned
+// etcd version, picked by db.version: the run is valid, results.json and
+// the report name the version, and the nodes ran that server (etcd logs
+// its version when it starts).
+func TestEtcdPinnedOlderVersionRunsAndIsRecorded(t *testing.T) {
+	r := itRun(t, "testdata/etcd-3.5-register.yaml")
+	if r.code != exitValid {
+		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
+	}
+	res, err := store.ReadResults(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DB != "etcd" || res.DBVersion != "3.5.7" {
+		t.Errorf("results.json: db %q version %q, want etcd 3.5.7", res.DB, res.DBVersion)
+	}
+	if !strings.Contains(r.out, "etcd 3.5.7") {
+		t.Errorf("the verdict line does not name etcd 3.5.7:\n%s", r.tail())
+	}
+	if b, _ := os.ReadFile(filepath.Join(r.dir, "summary.md")); !strings.Contains(string(b), "`etcd 3.5.7`") {
+		t.Errorf("summary.md does not name the version:\n%s", b)
+	}
+	for _, n := range []string{"n1", "n2", "n3"} {
+		b, err := os.ReadFile(filepath.Join(r.dir, store.NodesDir, n, cluster.StdoutLog))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"etcd-version":"3.5.7"`) {
+			t.Errorf("%s's log does not show etcd 3.5.7 starting:\n%.2000s", n, b)
+		}
 	}
 }
 

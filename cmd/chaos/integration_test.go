@@ -383,8 +383,9 @@ func itRun(t *testing.T, scenarioFile string) *itResult {
 	return r
 }
 
-// itPrepare gates t on Docker, root and bin/etcd, and writes a copy of
-// the scenario file renamed to a name unique to this test (the file's own
+// itPrepare gates t on Docker, root and the binaries the scenario's db
+// version needs in bin/ (make builds them), and writes a copy of the
+// scenario file renamed to a name unique to this test (the file's own
 // name, or prefix, plus a random id), so that its containers and networks
 // can be told from anyone else's; the check that none of them is left is
 // registered. It returns the name, the copy's path, the bin folder and the
@@ -397,8 +398,12 @@ func itPrepare(t *testing.T, scenarioFile, prefix string) (name, scenarioPath, b
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = os.Stat(filepath.Join(binDir, "etcd"))
-	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd binary in %s (make build): %v", binDir, err))
+	s, err := testApp().loadScenario(scenarioFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = testApp().catalog.Binaries(s, binDir)
+	testenv.Need(t, err == nil, fmt.Sprintf("needs the db's binaries (make build): %v", err))
 
 	data, err := os.ReadFile(scenarioFile)
 	if err != nil {

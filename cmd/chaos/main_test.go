@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -173,6 +174,55 @@ func TestScenarioValidateReportsEveryProblemWithLines(t *testing.T) {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("output lacks %q:\n%s", w, out.String())
 		}
+	}
+}
+
+// TestScenarioValidateRefusesEveryBadDBOption feeds `chaos scenario
+// validate` db options that are wrong by their tags, by the db's own
+// rules and by version, one file each: each is refused with its file,
+// line and column and exit 254, before anything starts.
+func TestScenarioValidateRefusesEveryBadDBOption(t *testing.T) {
+	dir := t.TempDir()
+	for i, tc := range []struct {
+		line string // under db.options, or db.version
+		path string
+		msg  string
+	}{
+		{"reads: serialisable", "db.options.reads", `want one of linearizable, serializable, got "serialisable" (did you mean "serializable"?)`},
+		{"read: linearizable", "db.options.read", `unknown field (did you mean "reads"?)`},
+		{"client_port: -1", "db.options.client_port", "want at least 1, got -1"},
+		{"client_port: 70000", "db.options.client_port", "want at most 65535, got 70000"},
+		{"peer_port: 2379", "db.options.peer_port", "must differ from client_port (2379)"},
+		{"heartbeat_interval: 1500us", "db.options.heartbeat_interval", "must be a positive whole number of milliseconds, got 1.5ms"},
+		{"election_timeout: 300ms", "db.options.election_timeout", "must be at least 5 × heartbeat_interval (500ms), got 300ms"},
+		{"election_timeout: 1m", "db.options.election_timeout", "must be at most 50s, got 1m0s"},
+		{"op_timeout: 0s", "db.options.op_timeout", "want a duration greater than 0, got 0"},
+		{"data_dir: data", "db.options.data_dir", `must be an absolute path below /, got "data"`},
+		{`cluster_token: ""`, "db.options.cluster_token", "must not be empty"},
+		{`binary: "${ETCD_DIR/etcd"`, "db.options.binary", `"${ETCD_DIR/etcd": ${ without a closing }`},
+		{"version: 3.4.0", "db.version", `db etcd has no version "3.4.0"`},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			file := filepath.Join(dir, fmt.Sprintf("bad-%d.yaml", i))
+			text := "name: bad-db\nworkload: {name: register}\ndb:\n  name: etcd\n  options:\n    " + tc.line + "\n"
+			line, col := 6, 5
+			if strings.HasPrefix(tc.line, "version:") {
+				text = "name: bad-db\nworkload: {name: register}\ndb:\n  name: etcd\n  " + tc.line + "\n"
+				line, col = 5, 3
+			}
+			if !strings.Contains(tc.msg, "unknown field") {
+				col += strings.Index(tc.line, ": ") + 2 // problems with a value point at it
+			}
+			if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			code := runWith([]string{"scenario", "validate", file}, &out)
+			want := fmt.Sprintf("%s:%d:%d: %s: %s", file, line, col, tc.path, tc.msg)
+			if code != exitBadInput || !strings.Contains(out.String(), want) {
+				t.Fatalf("exit %d, want %d with\n%s\ngot:\n%s", code, exitBadInput, want, out.String())
+			}
+		})
 	}
 }
 

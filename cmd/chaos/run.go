@@ -84,19 +84,25 @@ every fault, checks what was recorded and exits with the verdict.`,
 	fl.StringVar(&f.store, "store", "", "override store (the folder runs go to)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the cluster up after the run")
 	fl.StringVar(&f.cluster, "cluster", "", "use the kept cluster with this run id (from 'chaos cluster up') instead of bringing one up")
-	fl.StringVar(&f.binDir, "bin", defaultBinDir(), "folder with the db binaries make built, for a db whose options name none")
+	fl.StringVar(&f.binDir, "bin", a.defaultBinDir(), binFlagUsage)
 	fl.DurationVar(&f.progress, "progress-every", 10*time.Second, "interval of progress lines when stdout is not a terminal")
 	fl.BoolVar(&f.strict, "strict", false, "override checker.strict: any checker warning makes a valid verdict unknown")
 	return cmd
 }
 
-// defaultBinDir is bin/ beside the chaos binary, if it holds built
-// binaries, else ./bin.
-func defaultBinDir() string {
+// binFlagUsage describes --bin.
+const binFlagUsage = "folder holding the db versions make built (bin/<binary>-<version>); binaries a scenario names by path do not come from it"
+
+// defaultBinDir is the folder of the chaos binary if it holds a binary
+// make builds for a pinned db version (make puts them all in bin/), else
+// ./bin.
+func (a *app) defaultBinDir() string {
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
-		if _, err := os.Stat(filepath.Join(dir, "etcd")); err == nil {
-			return dir
+		for _, f := range a.catalog.BuiltFiles() {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				return dir
+			}
 		}
 	}
 	return "bin"

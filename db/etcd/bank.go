@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/bank"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -75,24 +76,22 @@ type bankClient struct {
 
 func (c *bankClient) key(i int64) string { return c.prefix + itoa(i) }
 
-// init creates the accounts if none exists, then checks that all exist
-// and hold Total between them.
+// init creates the accounts if none exists, with the bank workload's
+// initial balances, then checks that all exist and hold Total between
+// them.
 func (c *bankClient) init(ctx context.Context) error {
 	if err := c.awaitConnection(ctx); err != nil {
 		return fmt.Errorf("bank init on %s: %w", c.node, err)
 	}
 	ctx, _, cancel := c.opContext(ctx, false)
 	defer cancel()
-	n := int64(c.accounts)
-	cmps := make([]clientv3.Cmp, 0, n)
-	puts := make([]clientv3.Op, 0, n)
-	for i := range n {
-		b := c.total / n
-		if i == 0 {
-			b += c.total % n
-		}
-		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(c.key(i)), "=", 0))
-		puts = append(puts, clientv3.OpPut(c.key(i), itoa(b)))
+	initial := bank.Options{Accounts: c.accounts, Total: c.total}.InitialBalances()
+	cmps := make([]clientv3.Cmp, 0, c.accounts)
+	puts := make([]clientv3.Op, 0, c.accounts)
+	for i := range c.accounts {
+		k := c.key(int64(i))
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
+		puts = append(puts, clientv3.OpPut(k, itoa(initial[bank.Account(i)])))
 	}
 	if _, err := c.cli.Txn(ctx).If(cmps...).Then(puts...).Commit(); err != nil {
 		return fmt.Errorf("bank init on %s: %w", c.node, err)
@@ -117,9 +116,9 @@ func (c *bankClient) init(ctx context.Context) error {
 	return nil
 }
 
-// balances decodes account keys into {"i": balance}.
-func (c *bankClient) balances(kvs []*mvccpb.KeyValue) (map[string]int64, error) {
-	out := make(map[string]int64, len(kvs))
+// balances decodes account keys into a bank read's value.
+func (c *bankClient) balances(kvs []*mvccpb.KeyValue) (bank.Balances, error) {
+	out := make(bank.Balances, len(kvs))
 	for _, kv := range kvs {
 		k := string(kv.Key)
 		id := strings.TrimPrefix(k, c.prefix)
@@ -135,13 +134,6 @@ func (c *bankClient) balances(kvs []*mvccpb.KeyValue) (map[string]int64, error) 
 	return out, nil
 }
 
-// transfer is the value of a bank transfer op.
-type transfer struct {
-	From   *int64 `json:"from"`
-	To     *int64 `json:"to"`
-	Amount *int64 `json:"amount"`
-}
-
 // Invoke performs a bank transfer or read.
 func (c *bankClient) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	switch op.F {
@@ -154,28 +146,23 @@ func (c *bankClient) Invoke(ctx context.Context, op workload.Op) workload.Result
 			return c.balances(resp.Kvs)
 		})
 	case "transfer":
-		var t transfer
-		if err := decodeJSON(op.Value, &t); err != nil || t.From == nil || t.To == nil || t.Amount == nil {
-			return badOp("bank", op, `want {"from": a, "to": b, "amount": n}`)
+		t, err := bank.DecodeTransfer(op.Value)
+		if err == nil {
+			err = t.Check(c.accounts)
 		}
-		from, to, amount := *t.From, *t.To, *t.Amount
-		switch {
-		case from < 0 || from >= int64(c.accounts) || to < 0 || to >= int64(c.accounts):
-			return badOp("bank", op, "accounts must be 0 to %d", c.accounts-1)
-		case from == to:
-			return badOp("bank", op, "from and to are the same account")
-		case amount < 0:
-			return badOp("bank", op, "amount must not be negative")
+		if err != nil {
+			return badOp("bank", op, "%v", err)
 		}
 		return c.do(ctx, true, func(ctx context.Context) (any, error) {
-			return c.transfer(ctx, from, to, amount)
+			return c.transfer(ctx, t)
 		})
 	}
 	return badOp("bank", op, "unknown f %q (want transfer or read)", op.F)
 }
 
-func (c *bankClient) transfer(ctx context.Context, from, to, amount int64) (any, error) {
-	kf, kt := c.key(from), c.key(to)
+func (c *bankClient) transfer(ctx context.Context, t bank.Transfer) (any, error) {
+	amount := t.Amount
+	kf, kt := c.key(int64(t.From)), c.key(int64(t.To))
 	read, err := c.cli.Txn(ctx).Then(clientv3.OpGet(kf), clientv3.OpGet(kt)).Commit()
 	if err != nil {
 		// A read-only transaction changes nothing, whatever happened to it.
@@ -208,7 +195,7 @@ func (c *bankClient) transfer(ctx context.Context, from, to, amount int64) (any,
 	if !resp.Succeeded {
 		return nil, definite("conflict: %s or %s changed since read", kf, kt)
 	}
-	return map[string]int64{"from": from, "to": to, "amount": amount}, nil
+	return t, nil
 }
 
 var _ workload.Opener = (*BankOpener)(nil)

@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -320,34 +319,6 @@ func rejected(err error) bool {
 		return true
 	}
 	return false
-}
-
-// intValue decodes an op value that must be an integer, whatever Go type
-// the generator used.
-func intValue(v any) (int64, error) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), nil
-	case int64:
-		return x, nil
-	case int32:
-		return int64(x), nil
-	}
-	var n int64
-	if err := decodeJSON(v, &n); err != nil {
-		return 0, fmt.Errorf("want an integer, got %v", v)
-	}
-	return n, nil
-}
-
-// decodeJSON converts v into out through JSON, so generators may use any
-// type with the right shape.
-func decodeJSON(v, out any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
 }
 
 func parseInt(key string, b []byte) (int64, error) {

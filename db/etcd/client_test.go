@@ -2,9 +2,11 @@ package etcd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/bank"
 )
 
 // testClientOptions keep failing ops quick.
@@ -52,18 +55,38 @@ func invoke(c workload.Client, timeout time.Duration, f, key string, v any) work
 	return c.Invoke(ctx, workload.Op{F: f, Key: key, Value: v})
 }
 
-// want checks a result's type and, for ok, its value (compared as text).
+// want checks a result's type and, for ok, its value (compared as the
+// history records it: as JSON).
 func want(t *testing.T, what string, r workload.Result, typ history.Type, v any) {
 	t.Helper()
 	if r.Type != typ {
 		t.Fatalf("%s: got %s (value %v, err %v), want %s", what, r.Type, r.Value, r.Err, typ)
 	}
-	if typ == history.OK && fmt.Sprint(r.Value) != fmt.Sprint(v) {
+	if typ == history.OK && !sameJSON(t, r.Value, v) {
 		t.Fatalf("%s: got value %v (%T), want %v", what, r.Value, r.Value, v)
 	}
 	if typ != history.OK && r.Err == nil {
 		t.Fatalf("%s: %s without an error saying why", what, typ)
 	}
+}
+
+// sameJSON reports whether a and b encode to the same JSON value.
+func sameJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	var ja, jb any
+	for _, x := range []struct {
+		v   any
+		dst *any
+	}{{a, &ja}, {b, &jb}} {
+		raw, err := json.Marshal(x.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, x.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reflect.DeepEqual(ja, jb)
 }
 
 func TestRegisterOpsOnLiveCluster(t *testing.T) {
@@ -205,7 +228,7 @@ func TestBankConservesTotalUnderConcurrentTransfers(t *testing.T) {
 		r := invoke(cl, 5*time.Second, "read", "", nil)
 		want(t, fmt.Sprintf("read by worker %d", i), r, history.OK, expect)
 		var sum int64
-		for acct, b := range r.Value.(map[string]int64) {
+		for acct, b := range r.Value.(bank.Balances) {
 			if b < 0 {
 				t.Errorf("account %s is negative: %d", acct, b)
 			}

@@ -44,9 +44,10 @@ var (
 	builtDir string
 )
 
-// etcdBinary returns the etcd server binary: $CHAOS_ETCD, else bin/etcd at
-// the module root, else one built now (about a minute). If none can be
-// had, the test skips, or fails under CI=true.
+// etcdBinary returns the etcd server binary: $CHAOS_ETCD, else make's
+// build of the default version (bin/etcd-<version> at the module root),
+// else one built now from its module under tools/ (about a minute). If
+// none can be had, the test skips, or fails under CI=true.
 func etcdBinary(t testing.TB) string {
 	t.Helper()
 	etcdOnce.Do(func() { etcdPath, etcdErr = findOrBuildEtcd() })
@@ -75,7 +76,8 @@ func findOrBuildEtcd() (string, error) {
 		}
 		dir = parent
 	}
-	bin := filepath.Join(dir, "bin", "etcd")
+	file := db.BuiltFile(binaryName, Versions[0].Name)
+	bin := filepath.Join(dir, "bin", file)
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
@@ -85,11 +87,11 @@ func findOrBuildEtcd() (string, error) {
 	}
 	out := filepath.Join(builtDir, "etcd")
 	fmt.Fprintf(os.Stderr, "%s missing: building etcd into %s (about a minute)\n", bin, out)
-	cmd := exec.Command("go", "build", "-o", out, "go.etcd.io/etcd/server/v3")
-	cmd.Dir = dir
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "tool")
+	cmd.Dir = filepath.Join(dir, "tools", file)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%s missing and go build go.etcd.io/etcd/server/v3 failed: %v\n%s", bin, err, b)
+		return "", fmt.Errorf("%s missing and go build tool in %s failed: %v\n%s", bin, cmd.Dir, err, b)
 	}
 	return out, nil
 }
@@ -119,26 +121,6 @@ func (p *procNode) CopyTo(context.Context, io.Reader, string, int64) error {
 }
 func (p *procNode) CopyFrom(context.Context, string) (io.ReadCloser, error) {
 	return nil, errors.ErrUnsupported
-}
-
-// Incarnation is the pid of the running process.
-func (p *procNode) Incarnation(context.Context) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.running() {
-		return "", fmt.Errorf("%s: %w", p.name, node.ErrNotRunning)
-	}
-	return strconv.Itoa(p.cmd.Process.Pid), nil
-}
-
-// Pids is the running process's pid.
-func (p *procNode) Pids(context.Context) ([]int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.running() {
-		return nil, fmt.Errorf("%s: %w", p.name, node.ErrNotRunning)
-	}
-	return []int{p.cmd.Process.Pid}, nil
 }
 
 func (p *procNode) running() bool {
@@ -234,6 +216,26 @@ func (p *procNode) Pause(ctx context.Context) error {
 }
 
 func (p *procNode) Resume(context.Context) error { return p.signal(syscall.SIGCONT) }
+
+// Incarnation is the server process's pid: a new one on every start.
+func (p *procNode) Incarnation(context.Context) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return "", fmt.Errorf("incarnation of %s: %w", p.name, node.ErrNotRunning)
+	}
+	return fmt.Sprintf("%s#%d", p.name, p.cmd.Process.Pid), nil
+}
+
+// Pids is the server process.
+func (p *procNode) Pids(context.Context) ([]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return nil, fmt.Errorf("pids of %s: %w", p.name, node.ErrNotRunning)
+	}
+	return []int{p.cmd.Process.Pid}, nil
+}
 
 func (p *procNode) Logs(_ context.Context, w io.Writer) error {
 	b, err := os.ReadFile(p.logPath)

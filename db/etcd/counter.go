@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/counter"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -62,7 +63,7 @@ func (c *counterClient) Invoke(ctx context.Context, op workload.Op) workload.Res
 			return parseInt(key, resp.Kvs[0].Value)
 		})
 	case "add":
-		n, err := intValue(op.Value)
+		n, err := counter.DecodeAdd(op.Value)
 		if err != nil {
 			return badOp("counter", op, "%v", err)
 		}

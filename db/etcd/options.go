@@ -3,9 +3,10 @@ package etcd
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"path"
 	"time"
+
+	"github.com/chaos-testing/chaos/db"
 )
 
 // Read modes for Options.Reads.
@@ -17,9 +18,9 @@ const (
 	Serializable = "serializable"
 )
 
-// Defaults of the Options fields left zero.
+// Defaults of the Options fields left zero (and of a scenario's
+// db.options: the default tags below say the same).
 const (
-	DefaultBinary            = "bin/etcd"
 	DefaultDataDir           = "/var/lib/etcd"
 	DefaultClientPort        = 2379
 	DefaultPeerPort          = 2380
@@ -36,46 +37,58 @@ const (
 // first element of every Command.
 const BinaryDst = "/usr/local/bin/etcd"
 
+// maxElectionTimeout is etcd's own bound on --election-timeout.
+const maxElectionTimeout = 50 * time.Second
+
 // Options configure the etcd target. The zero value of every field means
-// its default. Field names in errors are the scenario's keys (yaml tags).
+// its default. Field names in errors are the scenario's keys (yaml tags);
+// the tags and Problems are what `chaos scenario validate` checks.
 type Options struct {
-	// Binary is the local path of a static etcd binary (default bin/etcd,
-	// relative to the working directory; callers usually set it).
-	Binary string `yaml:"binary"`
+	// Binary is the local path of a static etcd server to run. A
+	// scenario leaves it empty to run make's build of db.version
+	// (bin/etcd-<version>); a path it gives is relative to the scenario
+	// file's folder, with ${VAR} taken from the environment (see
+	// db.BinaryPaths). Go callers of New must set it.
+	Binary string `yaml:"binary" doc:"A static etcd server binary to run instead of make's build of db.version (bin/etcd-<version>), such as your own build of that version: a path relative to this file's folder; ${VAR} is taken from the environment."`
 	// Reads is "linearizable" (default) or "serializable": how clients
 	// read.
-	Reads string `yaml:"reads"`
+	Reads string `yaml:"reads" default:"linearizable" enum:"linearizable|serializable" doc:"How clients read: linearizable (through the leader's read index) or serializable (from the member's local state, which may be stale)."`
 	// HeartbeatInterval is etcd's --heartbeat-interval (default 100ms,
 	// whole milliseconds).
-	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" default:"100ms" chaos:"nonzero" doc:"etcd's --heartbeat-interval, in whole milliseconds."`
 	// ElectionTimeout is etcd's --election-timeout (default 1s, whole
 	// milliseconds, at least 5 heartbeats, at most 50s).
-	ElectionTimeout time.Duration `yaml:"election_timeout"`
+	ElectionTimeout time.Duration `yaml:"election_timeout" default:"1s" chaos:"nonzero" doc:"etcd's --election-timeout, in whole milliseconds: at least 5 x heartbeat_interval, at most 50s."`
 	// DataDir is the absolute data directory on the node (default
 	// /var/lib/etcd; etcd creates it, so a FROM scratch image needs no
 	// directory prepared).
-	DataDir string `yaml:"data_dir"`
+	DataDir string `yaml:"data_dir" default:"/var/lib/etcd" doc:"The data directory on each node: an absolute path below /."`
 	// ClientPort and PeerPort are the ports every member listens on
 	// (default 2379 and 2380).
-	ClientPort int `yaml:"client_port"`
-	PeerPort   int `yaml:"peer_port"`
+	ClientPort int `yaml:"client_port" default:"2379" min:"1" max:"65535" doc:"The port every member serves clients on."`
+	PeerPort   int `yaml:"peer_port" default:"2380" min:"1" max:"65535" doc:"The port members talk to each other on; not client_port."`
 	// ClusterToken is --initial-cluster-token (default chaos-etcd).
-	ClusterToken string `yaml:"cluster_token"`
+	ClusterToken string `yaml:"cluster_token" default:"chaos-etcd" chaos:"nonzero" doc:"etcd's --initial-cluster-token."`
 	// SetupTimeout bounds Setup's wait for the whole cluster (default 60s).
-	SetupTimeout time.Duration `yaml:"setup_timeout"`
+	SetupTimeout time.Duration `yaml:"setup_timeout" default:"60s" chaos:"nonzero" doc:"How long to wait for every member to serve after the cluster starts."`
 	// StartTimeout bounds Start's wait for a restarted member (default 30s).
-	StartTimeout time.Duration `yaml:"start_timeout"`
+	StartTimeout time.Duration `yaml:"start_timeout" default:"30s" chaos:"nonzero" doc:"How long to wait for a restarted member to serve."`
 	// ConnectTimeout bounds how long a client op waits for a connection to
 	// its member before failing without sending anything (default 1s).
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout" default:"1s" chaos:"nonzero" doc:"How long an op waits for a connection to its member; an op that gets none fails without being sent."`
 	// OpTimeout bounds every client op, on top of the caller's deadline
 	// (default 5s).
-	OpTimeout time.Duration `yaml:"op_timeout"`
+	OpTimeout time.Duration `yaml:"op_timeout" default:"5s" chaos:"nonzero" doc:"Bound on every client op, on top of client.op_timeout."`
+}
+
+// BinaryPaths reports the binary option: the etcd server's path, when
+// the scenario gives one.
+func (o Options) BinaryPaths() []db.BinaryPath {
+	return []db.BinaryPath{{Name: binaryName, Option: "binary", Path: o.Binary}}
 }
 
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
-	o.Binary = cmp.Or(o.Binary, DefaultBinary)
 	o.Reads = cmp.Or(o.Reads, Linearizable)
 	o.HeartbeatInterval = cmp.Or(o.HeartbeatInterval, DefaultHeartbeatInterval)
 	o.ElectionTimeout = cmp.Or(o.ElectionTimeout, DefaultElectionTimeout)
@@ -90,36 +103,65 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// validate checks o (after defaults); errors name the option.
+// validate checks o (after defaults) and its binary; the error names
+// the first bad option.
 func (o Options) validate() error {
+	if ps := o.Problems(); len(ps) > 0 {
+		return optErr(ps[0].Option, "%s", ps[0].Msg)
+	}
+	if o.Binary == "" {
+		return optErr("binary", "no etcd binary given")
+	}
+	if err := db.CheckExecutable(o.Binary); err != nil {
+		return optErr("binary", "%v", err)
+	}
+	return nil
+}
+
+// Problems lists what is wrong with o (after defaults), each naming its
+// option; the binary is not looked at (the runner resolves and checks
+// binaries for every db). Target.Check reports them for a scenario's
+// db.options, and New refuses options with any.
+func (o Options) Problems() []db.Problem {
+	var ps []db.Problem
+	add := func(option, format string, args ...any) {
+		ps = append(ps, db.Problem{Option: option, Msg: fmt.Sprintf(format, args...)})
+	}
 	if o.Reads != Linearizable && o.Reads != Serializable {
-		return optErr("reads", "must be %q or %q, got %q", Linearizable, Serializable, o.Reads)
+		add("reads", "must be %q or %q, got %q", Linearizable, Serializable, o.Reads)
 	}
-	if err := wholeMillis("heartbeat_interval", o.HeartbeatInterval); err != nil {
-		return err
+	hbOK := true
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"heartbeat_interval", o.HeartbeatInterval}, {"election_timeout", o.ElectionTimeout}} {
+		if d.v <= 0 || d.v%time.Millisecond != 0 {
+			add(d.name, "must be a positive whole number of milliseconds, got %v", d.v)
+			hbOK = false
+		}
 	}
-	if err := wholeMillis("election_timeout", o.ElectionTimeout); err != nil {
-		return err
-	}
-	if o.ElectionTimeout < 5*o.HeartbeatInterval {
-		return optErr("election_timeout", "must be at least 5 × heartbeat_interval (%v), got %v", 5*o.HeartbeatInterval, o.ElectionTimeout)
-	}
-	if o.ElectionTimeout > 50*time.Second {
-		return optErr("election_timeout", "must be at most 50s, got %v", o.ElectionTimeout)
+	switch {
+	case !hbOK:
+	case o.ElectionTimeout < 5*o.HeartbeatInterval:
+		add("election_timeout", "must be at least 5 × heartbeat_interval (%v), got %v", 5*o.HeartbeatInterval, o.ElectionTimeout)
+	case o.ElectionTimeout > maxElectionTimeout:
+		add("election_timeout", "must be at most %v, got %v", maxElectionTimeout, o.ElectionTimeout)
 	}
 	if !path.IsAbs(o.DataDir) || path.Clean(o.DataDir) == "/" {
-		return optErr("data_dir", "must be an absolute path below /, got %q", o.DataDir)
+		add("data_dir", "must be an absolute path below /, got %q", o.DataDir)
 	}
+	portsOK := true
 	for _, p := range []struct {
 		name string
 		v    int
 	}{{"client_port", o.ClientPort}, {"peer_port", o.PeerPort}} {
 		if p.v < 1 || p.v > 65535 {
-			return optErr(p.name, "must be a TCP port (1-65535), got %d", p.v)
+			add(p.name, "must be a TCP port (1-65535), got %d", p.v)
+			portsOK = false
 		}
 	}
-	if o.ClientPort == o.PeerPort {
-		return optErr("peer_port", "must differ from client_port (%d)", o.ClientPort)
+	if portsOK && o.ClientPort == o.PeerPort {
+		add("peer_port", "must differ from client_port (%d)", o.ClientPort)
 	}
 	for _, d := range []struct {
 		name string
@@ -131,24 +173,10 @@ func (o Options) validate() error {
 		{"op_timeout", o.OpTimeout},
 	} {
 		if d.v < 0 {
-			return optErr(d.name, "must be positive, got %v", d.v)
+			add(d.name, "must be positive, got %v", d.v)
 		}
 	}
-	st, err := os.Stat(o.Binary)
-	if err != nil {
-		return optErr("binary", "%v (build it with: CGO_ENABLED=0 go build -o bin/etcd go.etcd.io/etcd/server/v3)", err)
-	}
-	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
-		return optErr("binary", "%s is not an executable file", o.Binary)
-	}
-	return nil
-}
-
-func wholeMillis(name string, d time.Duration) error {
-	if d <= 0 || d%time.Millisecond != 0 {
-		return optErr(name, "must be a positive whole number of milliseconds, got %v", d)
-	}
-	return nil
+	return ps
 }
 
 func optErr(name, format string, args ...any) error {

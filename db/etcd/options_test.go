@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/scenario"
 )
 
 // fakeBinary is an executable file standing in for etcd where only its
@@ -197,5 +198,31 @@ func TestClientOptionsValidation(t *testing.T) {
 	}
 	if _, err := dial(ClientOptions{}, n); err == nil || !strings.Contains(err.Error(), "n1") {
 		t.Errorf("node without address: got %v", err)
+	}
+}
+
+// TestScenarioDefaultsAreTheGoDefaults: the default tags, which fill a
+// scenario's db.options, say what withDefaults does for Go callers.
+func TestScenarioDefaultsAreTheGoDefaults(t *testing.T) {
+	var o Options
+	if err := (scenario.Options{}).Decode(&o); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Options{}).withDefaults(); o != want {
+		t.Fatalf("scenario defaults\n got %+v\nwant %+v", o, want)
+	}
+	if ps := Target().Check(&o, Versions[0].Name); len(ps) != 0 {
+		t.Fatalf("the defaults have problems: %+v", ps)
+	}
+}
+
+func TestProblemsListsEveryBadOption(t *testing.T) {
+	o := Options{HeartbeatInterval: 1500 * time.Microsecond, DataDir: "/", ClientPort: 4000, PeerPort: 4000}.withDefaults()
+	var got []string
+	for _, p := range o.Problems() {
+		got = append(got, p.Option)
+	}
+	if want := []string{"heartbeat_interval", "data_dir", "peer_port"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("problems with %v, want %v", got, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/register"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -57,7 +58,7 @@ func (c *registerClient) Invoke(ctx context.Context, op workload.Op) workload.Re
 			return parseInt(key, resp.Kvs[0].Value)
 		})
 	case "write":
-		v, err := intValue(op.Value)
+		v, err := register.DecodeWrite(op.Value)
 		if err != nil {
 			return badOp("register", op, "%v", err)
 		}
@@ -68,23 +69,22 @@ func (c *registerClient) Invoke(ctx context.Context, op workload.Op) workload.Re
 			return v, nil
 		})
 	case "cas":
-		var ft []int64
-		if err := decodeJSON(op.Value, &ft); err != nil || len(ft) != 2 {
-			return badOp("register", op, "want [from, to] integers")
+		cas, err := register.DecodeCAS(op.Value)
+		if err != nil {
+			return badOp("register", op, "%v", err)
 		}
-		from, to := ft[0], ft[1]
 		return c.do(ctx, true, func(ctx context.Context) (any, error) {
 			resp, err := c.cli.Txn(ctx).
-				If(clientv3.Compare(clientv3.Value(key), "=", itoa(from))).
-				Then(clientv3.OpPut(key, itoa(to))).
+				If(clientv3.Compare(clientv3.Value(key), "=", itoa(cas.From))).
+				Then(clientv3.OpPut(key, itoa(cas.To))).
 				Commit()
 			if err != nil {
 				return nil, err
 			}
 			if !resp.Succeeded {
-				return nil, definite("cas %s: value is not %d", key, from)
+				return nil, definite("cas %s: value is not %d", key, cas.From)
 			}
-			return []int64{from, to}, nil
+			return cas, nil
 		})
 	}
 	return badOp("register", op, "unknown f %q (want read, write or cas)", op.F)

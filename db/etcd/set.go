@@ -7,6 +7,7 @@ import (
 
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/set"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -45,7 +46,7 @@ type setClient struct {
 func (c *setClient) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	switch op.F {
 	case "add":
-		e, err := intValue(op.Value)
+		e, err := set.DecodeAdd(op.Value)
 		if err != nil {
 			return badOp("set", op, "%v", err)
 		}

@@ -2,20 +2,42 @@ package etcd
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/bank"
 )
 
-// Target registers etcd under the name "etcd": its options, the workloads
-// it has clients for, and how a run makes it.
+// binaryName is the etcd server's name among a target's binaries: make
+// builds version v into bin/etcd-<v> from tools/etcd-<v>/.
+const binaryName = "etcd"
+
+// Versions are the etcd servers chaos pins, the default first. Each is
+// built by make from a module of its own, tools/etcd-<version>/, whose
+// go.mod pins go.etcd.io/etcd/server/v3 at that version (etcd's server
+// module has replace directives, so it cannot share chaos's go.mod).
+// Adding a version is one line here and one such module.
+var Versions = []db.Version{
+	{Name: "3.7.3", Doc: "The default: the release of chaos's etcd client (go.etcd.io/etcd/client/v3)."},
+	{Name: "3.5.7", Doc: "etcd 3.5.7, against which the watch bugs etcd#15271 and etcd#15220 were reported."},
+}
+
+// Target registers etcd under the name "etcd": its options, its pinned
+// versions, the workloads it has clients for, and how a run makes it.
 func Target() db.Target {
 	return db.Target{
-		Name:      "etcd",
-		Doc:       "etcd, the Raft key-value store, run from a static server binary; clients talk to one member each.",
-		Options:   func() any { return &Options{} },
+		Name:    "etcd",
+		Doc:     "etcd, the Raft key-value store, run from a static server binary; clients talk to one member each.",
+		Options: func() any { return &Options{} },
+		Check: func(options any, _ string) []db.Problem {
+			o, ok := options.(*Options)
+			if !ok {
+				return []db.Problem{{Msg: fmt.Sprintf("etcd: options of type %T, want *etcd.Options", options)}}
+			}
+			return o.withDefaults().Problems()
+		},
+		Binaries:  []string{binaryName},
+		Versions:  Versions,
 		Workloads: []string{"register", "set", "bank", "counter"},
 		New:       newInstance,
 	}
@@ -31,9 +53,9 @@ func newInstance(env db.Env) (db.Instance, error) {
 	if o, ok := env.Options.(*Options); ok && o != nil {
 		opts = *o
 	}
-	if opts.Binary == "" {
-		opts.Binary = filepath.Join(env.BinDir, "etcd")
-	}
+	// The runner resolved the binary: the scenario's path, or make's
+	// build of the version.
+	opts.Binary = env.Binaries[binaryName]
 	d, err := New(opts, env.Log)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
+	"github.com/chaos-testing/chaos/workload/register"
 )
 
 // Bugs switches the target's bugs on. Each is a probability in [0, 1].
@@ -35,13 +36,13 @@ type Target struct {
 	bugs Bugs
 	rng  *rand.Rand
 	// versions holds every value each key has had, oldest first.
-	versions map[string][]int
+	versions map[string][]int64
 	nodes    []*Node
 }
 
 // New makes a target with n nodes named n1..nN.
 func New(n int, bugs Bugs, seed uint64) *Target {
-	t := &Target{bugs: bugs, rng: rand.New(rand.NewPCG(seed, 1)), versions: make(map[string][]int)}
+	t := &Target{bugs: bugs, rng: rand.New(rand.NewPCG(seed, 1)), versions: make(map[string][]int64)}
 	for i := 1; i <= n; i++ {
 		t.nodes = append(t.nodes, &Node{t: t, name: fmt.Sprintf("n%d", i), addr: netip.AddrFrom4([4]byte{127, 0, 0, byte(i)}), resume: make(chan struct{})})
 	}
@@ -110,7 +111,8 @@ func (c *client) Close() error { return nil }
 // reach it.
 var errRefused = errors.New("connection refused")
 
-// Invoke performs a register op: read, write (value int), cas ([from, to]).
+// Invoke performs a register op: read, write, cas, with the register
+// workload's values (register.DecodeWrite, register.DecodeCAS).
 func (c *client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	if err := c.n.wait(ctx); err != nil {
 		if errors.Is(err, errRefused) {
@@ -132,23 +134,23 @@ func (c *client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 		}
 		return workload.Result{Type: history.OK, Value: vs[len(vs)-1]}
 	case "write":
-		v, ok := op.Value.(int)
-		if !ok {
-			return workload.Result{Type: history.Fail, Err: fmt.Errorf("write value %v is not an int", op.Value)}
+		v, err := register.DecodeWrite(op.Value)
+		if err != nil {
+			return workload.Result{Type: history.Fail, Err: err}
 		}
 		if !t.chance(t.bugs.LostWrites) {
 			t.versions[op.Key] = append(vs, v)
 		}
 		return workload.Result{Type: history.OK, Value: v}
 	case "cas":
-		ft, ok := pair(op.Value)
-		if !ok {
-			return workload.Result{Type: history.Fail, Err: fmt.Errorf("cas value %v is not [from, to]", op.Value)}
+		ft, err := register.DecodeCAS(op.Value)
+		if err != nil {
+			return workload.Result{Type: history.Fail, Err: err}
 		}
-		if len(vs) == 0 || vs[len(vs)-1] != ft[0] {
+		if len(vs) == 0 || vs[len(vs)-1] != ft.From {
 			return workload.Result{Type: history.Fail, Value: ft, Err: errors.New("compare failed")}
 		}
-		t.versions[op.Key] = append(vs, ft[1])
+		t.versions[op.Key] = append(vs, ft.To)
 		return workload.Result{Type: history.OK, Value: ft}
 	}
 	return workload.Result{Type: history.Fail, Err: fmt.Errorf("unknown f %q", op.F)}
@@ -282,17 +284,4 @@ func (n *Node) Incarnation(context.Context) (string, error) {
 // Pids is not supported: fake nodes have no processes.
 func (n *Node) Pids(context.Context) ([]int, error) {
 	return nil, fmt.Errorf("pids of %s: %w", n.name, node.ErrUnsupported)
-}
-
-// pair reads a cas argument given as [2]int or []int of length 2.
-func pair(v any) ([2]int, bool) {
-	switch v := v.(type) {
-	case [2]int:
-		return v, true
-	case []int:
-		if len(v) == 2 {
-			return [2]int{v[0], v[1]}, true
-		}
-	}
-	return [2]int{}, false
 }

@@ -11,7 +11,6 @@ package bank
 
 import (
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/chaos-testing/chaos/checker"
 	bankchecker "github.com/chaos-testing/chaos/checker/bank"
@@ -56,25 +55,17 @@ func (o Options) Validate() error {
 
 // InitialBalances is the starting balance of each account: Total split
 // evenly, the remainder on account 0.
-func (o Options) InitialBalances() map[string]int64 {
+func (o Options) InitialBalances() Balances {
 	n := int64(o.Accounts)
-	out := make(map[string]int64, o.Accounts)
+	out := make(Balances, o.Accounts)
 	for i := range n {
 		b := o.Total / n
 		if i == 0 {
 			b += o.Total % n
 		}
-		out[strconv.FormatInt(i, 10)] = b
+		out[Account(int(i))] = b
 	}
 	return out
-}
-
-// Transfer is a transfer op's value.
-type Transfer struct {
-	// From and To are account numbers; Amount is at least 1.
-	From   int   `json:"from"`
-	To     int   `json:"to"`
-	Amount int64 `json:"amount"`
 }
 
 // Workload is the bank workload.

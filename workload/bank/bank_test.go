@@ -28,7 +28,7 @@ func TestGenerator(t *testing.T) {
 			t.Fatalf("bad transfer %+v", tr)
 		}
 	}
-	if got := (Options{Accounts: 3, Total: 31}).InitialBalances(); !reflect.DeepEqual(got, map[string]int64{"0": 11, "1": 10, "2": 10}) {
+	if got := (Options{Accounts: 3, Total: 31}).InitialBalances(); !reflect.DeepEqual(got, Balances{"0": 11, "1": 10, "2": 10}) {
 		t.Fatalf("initial balances %v", got)
 	}
 	for _, tt := range []struct {

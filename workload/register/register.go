@@ -6,7 +6,7 @@
 //
 // Keys are named "r-<group>-<round>": group g's round r. Values are small
 // integers, 0 to Values-1. Ops and their values follow package workload:
-// read (null), write v, cas [from, to].
+// read (null), write v, cas [from, to] (see CAS, DecodeWrite, DecodeCAS).
 package register
 
 import (
@@ -143,9 +143,10 @@ func (g *generator) Next() workload.Op {
 	case x < m.Read:
 		return workload.Op{F: "read", Key: key}
 	case x < m.Read+m.Write:
-		return workload.Op{F: "write", Key: key, Value: g.rng.IntN(g.o.Values)}
+		return workload.Op{F: "write", Key: key, Value: int64(g.rng.IntN(g.o.Values))}
 	default:
-		return workload.Op{F: "cas", Key: key, Value: []int{g.rng.IntN(g.o.Values), g.rng.IntN(g.o.Values)}}
+		from := int64(g.rng.IntN(g.o.Values))
+		return workload.Op{F: "cas", Key: key, Value: CAS{From: from, To: int64(g.rng.IntN(g.o.Values))}}
 	}
 }
 

@@ -37,11 +37,11 @@ func TestKeysRotateByGroup(t *testing.T) {
 		fs[op.F]++
 		switch op.F {
 		case "write":
-			if v := op.Value.(int); v < 0 || v > 1 {
+			if v := op.Value.(int64); v < 0 || v > 1 {
 				t.Fatalf("write value %d out of range", v)
 			}
 		case "cas":
-			if v := op.Value.([]int); len(v) != 2 || v[0] > 1 || v[1] > 1 {
+			if v := op.Value.(CAS); v.From < 0 || v.From > 1 || v.To < 0 || v.To > 1 {
 				t.Fatalf("cas value %v", v)
 			}
 		case "read":
@@ -105,10 +105,10 @@ func TestValidate(t *testing.T) {
 // register is an in-memory cas-register store; flaky makes every 7th
 // write or cas end as info, applied or not.
 type register struct {
-	m     map[string]int
+	m     map[string]int64
 	n     int
 	stale bool // serve reads from a stale copy
-	old   map[string]int
+	old   map[string]int64
 }
 
 func (r *register) apply(op workload.Op) workload.Result {
@@ -128,26 +128,26 @@ func (r *register) apply(op workload.Op) workload.Result {
 		r.old = clone(r.m)
 		if r.n%7 == 0 {
 			if r.n%2 == 0 {
-				r.m[op.Key] = op.Value.(int)
+				r.m[op.Key] = op.Value.(int64)
 			}
 			return workload.Result{Type: history.Info, Err: errors.New("timeout")}
 		}
-		r.m[op.Key] = op.Value.(int)
+		r.m[op.Key] = op.Value.(int64)
 		return workload.Result{Type: history.OK, Value: op.Value}
 	default:
-		ft := op.Value.([]int)
+		ft := op.Value.(CAS)
 		v, ok := r.m[op.Key]
-		if !ok || v != ft[0] {
-			return workload.Result{Type: history.Fail, Err: fmt.Errorf("value is not %d", ft[0])}
+		if !ok || v != ft.From {
+			return workload.Result{Type: history.Fail, Err: fmt.Errorf("value is not %d", ft.From)}
 		}
 		r.old = clone(r.m)
-		r.m[op.Key] = ft[1]
+		r.m[op.Key] = ft.To
 		return workload.Result{Type: history.OK, Value: ft}
 	}
 }
 
-func clone(m map[string]int) map[string]int {
-	c := make(map[string]int, len(m))
+func clone(m map[string]int64) map[string]int64 {
+	c := make(map[string]int64, len(m))
 	for k, v := range m {
 		c[k] = v
 	}
@@ -162,7 +162,7 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, stale := range []bool{false, true} {
-		reg := &register{m: map[string]int{}, old: map[string]int{}, stale: stale}
+		reg := &register{m: map[string]int64{}, old: map[string]int64{}, stale: stale}
 		s := workloadtest.Judge(t, w, histgen.SimOptions{Workers: 6, Ops: 100, Seed: 3}, reg.apply, workloadtest.InvalidIf(stale))
 		var names []string
 		for _, r := range s.Results {
