@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,15 +19,21 @@ import (
 type Faults struct {
 	// Partition lists the addresses whose packets are dropped, both ways.
 	Partition []netip.Addr `json:"partition,omitempty"`
+	// Inbound lists the addresses whose packets are dropped on arrival
+	// only: the target still sends to them (a one-way partition).
+	Inbound []netip.Addr `json:"inbound,omitempty"`
 	// Shape is the packet fault; the zero Shape is none.
 	Shape Shape `json:"shape"`
 }
 
 // IsZero reports whether f holds no fault.
-func (f Faults) IsZero() bool { return len(f.Partition) == 0 && f.Shape.IsZero() }
+func (f Faults) IsZero() bool {
+	return len(f.Partition) == 0 && len(f.Inbound) == 0 && f.Shape.IsZero()
+}
 
 func (f Faults) clone() Faults {
 	f.Partition = slices.Clone(f.Partition)
+	f.Inbound = slices.Clone(f.Inbound)
 	f.Shape.Dests = slices.Clone(f.Shape.Dests)
 	return f
 }
@@ -53,11 +60,10 @@ type targetState struct {
 // never lists it: Partition drops exactly the addresses given (and
 // WithProtected makes listing it an error).
 type Executor struct {
-	log        *slog.Logger
-	journal    *Journal
-	ownJournal bool
-	forced     Method
-	protected  []netip.Addr
+	log       *slog.Logger
+	journal   Recorder
+	forced    Method
+	protected []netip.Addr
 
 	mu      sync.Mutex
 	targets map[string]*targetState
@@ -83,22 +89,10 @@ type Executor struct {
 // Option configures an Executor.
 type Option func(*Executor) error
 
-// WithJournal makes the executor append every apply and heal to j.
-func WithJournal(j *Journal) Option {
-	return func(e *Executor) error { e.journal = j; return nil }
-}
-
-// WithJournalFile makes the executor append every apply and heal to the
-// file at path (created if needed; closed by Close).
-func WithJournalFile(path string) Option {
-	return func(e *Executor) error {
-		j, err := OpenJournal(path)
-		if err != nil {
-			return err
-		}
-		e.journal, e.ownJournal = j, true
-		return nil
-	}
+// WithJournal makes the executor record every apply, before it makes it,
+// and every heal, after it, with r.
+func WithJournal(r Recorder) Option {
+	return func(e *Executor) error { e.journal = r; return nil }
 }
 
 // WithProtected makes Partition refuse to drop these addresses: the
@@ -207,23 +201,47 @@ func (e *Executor) Partition(ctx context.Context, t Target, drop []netip.Addr) e
 	if err := t.validate(); err != nil {
 		return err
 	}
-	for i, a := range drop {
-		if !a.IsValid() {
-			return fmt.Errorf("partition %s: drop[%d] is not a valid address", t.Name, i)
-		}
-	}
-	drop = normAddrs(drop)
-	for _, a := range drop {
-		if slices.Contains(e.protected, a) {
-			return fmt.Errorf("partition %s: refusing to drop %s, a protected (controller) address", t.Name, a)
-		}
+	drop, err := e.checkDrops("partition", "drop", t, drop)
+	if err != nil {
+		return err
 	}
 	return e.update(ctx, t, func(f *Faults) { f.Partition = drop })
 }
 
-// Shape applies s to t, replacing any earlier Shape of t; a partition of
-// t stays. The zero Shape removes shaping. See Method for how; corruption
-// and reordering need netem and fail clearly without it.
+// DropFrom makes t silently drop every packet it receives from the
+// addresses in from, while it still sends to them, replacing any earlier
+// one-way drops of t; its partition and shape stay. An empty from removes
+// them. The drops are nftables rules on the ingress hook of t's links.
+func (e *Executor) DropFrom(ctx context.Context, t Target, from []netip.Addr) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	from, err := e.checkDrops("drop from", "from", t, from)
+	if err != nil {
+		return err
+	}
+	return e.update(ctx, t, func(f *Faults) { f.Inbound = from })
+}
+
+// checkDrops validates and normalizes addresses to drop: never a
+// protected (controller) address.
+func (e *Executor) checkDrops(what, field string, t Target, addrs []netip.Addr) ([]netip.Addr, error) {
+	for i, a := range addrs {
+		if !a.IsValid() {
+			return nil, fmt.Errorf("%s %s: %s[%d] is not a valid address", what, t.Name, field, i)
+		}
+	}
+	addrs = normAddrs(addrs)
+	for _, a := range addrs {
+		if slices.Contains(e.protected, a) {
+			return nil, fmt.Errorf("%s %s: refusing to drop %s, a protected (controller) address", what, t.Name, a)
+		}
+	}
+	return addrs, nil
+}
+
+// Shape applies s to t, replacing any earlier Shape of t; its drops stay.
+// The zero Shape removes shaping. See Method for how.
 func (e *Executor) Shape(ctx context.Context, t Target, s Shape) error {
 	if err := t.validate(); err != nil {
 		return err
@@ -235,30 +253,7 @@ func (e *Executor) Shape(ctx context.Context, t Target, s Shape) error {
 	if s.IsZero() {
 		s = Shape{}
 	}
-	if !s.IsZero() && (s.Corrupt > 0 || s.Reorder > 0) && e.Method() != MethodNetem {
-		return fmt.Errorf("shape %s: corrupt and reorder need the netem qdisc, which this kernel lacks (%v)", t.Name, e.methodWhy)
-	}
 	return e.update(ctx, t, func(f *Faults) { f.Shape = s })
-}
-
-// Reapply writes t's current faults into t's namespace again: after a
-// restart (new Incarnation, new namespace) the old rules died with the old
-// namespace. A target without faults is left alone.
-func (e *Executor) Reapply(ctx context.Context, t Target) error {
-	if err := t.validate(); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	st, ok := e.targets[t.Name]
-	var f Faults
-	if ok {
-		f = st.faults.clone()
-	}
-	e.mu.Unlock()
-	if !ok || f.IsZero() {
-		return nil
-	}
-	return e.update(ctx, t, func(cur *Faults) { *cur = f })
 }
 
 // Heal removes every rule, qdisc and queue of ours from t's namespace (and
@@ -308,9 +303,9 @@ func (e *Executor) Forget(ctx context.Context, name string) {
 	delete(e.targets, name)
 }
 
-// Close stops the executor's delay releasers and closes a journal file it
-// opened. It heals nothing (call HealAll first): NFQUEUE rules left behind
-// pass packets without delay (bypass), every other fault stays.
+// Close stops the executor's delay releasers. It heals nothing (call
+// HealAll first): NFQUEUE rules left behind pass packets without delay
+// (bypass), every other fault stays.
 func (e *Executor) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -319,9 +314,6 @@ func (e *Executor) Close() error {
 			st.rel.Close()
 			st.rel = nil
 		}
-	}
-	if e.ownJournal {
-		return e.journal.Close()
 	}
 	return nil
 }
@@ -367,16 +359,12 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 
 	method := Method("")
 	sh := want.Shape
-	packet := sh.Delay > 0 || sh.Jitter > 0 || sh.Loss > 0 || sh.Duplicate > 0 || sh.Corrupt > 0 || sh.Reorder > 0
-	if packet {
+	if sh.Delay > 0 || sh.Jitter > 0 || sh.Loss > 0 || sh.Duplicate > 0 {
 		method = e.Method()
-		if method != MethodNetem && (sh.Corrupt > 0 || sh.Reorder > 0) {
-			return fmt.Errorf("shape %s: corrupt and reorder need the netem qdisc, which this kernel lacks", t)
-		}
 	}
 	fallback := method == MethodFallback
 
-	np := nftPlan{partition: want.Partition, egressOutput: e.egressOutput}
+	np := nftPlan{partition: want.Partition, inbound: want.Inbound, egressOutput: e.egressOutput}
 	tp := tcPlan{rate: sh.Rate}
 	if fallback {
 		np.loss, np.dup, np.dests, np.delay = sh.Loss, sh.Duplicate, sh.Dests, sh.needsDelay()
@@ -388,11 +376,12 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		tp.dests = sh.Dests
 	}
 
-	entry := Entry{Op: OpApply, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: ns.inode,
-		Partition: want.Partition, By: "executor", Mechanism: e.mechanisms(want, method)}
+	entry := Entry{Op: OpApply, Target: t.Name, Incarnation: t.Incarnation, By: "executor", NS: NSState{
+		NetNS: t.NetNS, NetNSInode: ns.inode, Partition: want.Partition, Inbound: want.Inbound,
+		Mechanism: e.mechanisms(want, method)}}
 	if !sh.IsZero() {
 		s := sh
-		entry.Shape = &s
+		entry.NS.Shape = &s
 	}
 	// Write ahead: once the namespace may hold our state, the journal says so.
 	if err := e.appendJournal(entry); err != nil {
@@ -415,7 +404,7 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		return fmt.Errorf("apply faults to %s: %w", t, err)
 	}
 	e.log.Info("netfault: applied", "target", t.Name, "incarnation", t.Incarnation, "netns", t.NetNS,
-		"partition", want.Partition, "shape", want.Shape, "mechanism", entry.Mechanism)
+		"partition", want.Partition, "inbound", want.Inbound, "shape", want.Shape, "mechanism", entry.NS.Mechanism)
 	return nil
 }
 
@@ -508,7 +497,7 @@ func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRe
 // mechanisms names how want is carried out, for the journal and logs.
 func (e *Executor) mechanisms(want Faults, method Method) []string {
 	var m []string
-	if len(want.Partition) > 0 {
+	if len(want.Partition) > 0 || len(want.Inbound) > 0 {
 		if e.egressOutput {
 			m = append(m, "nft drop (output hook)")
 		} else {
@@ -554,8 +543,8 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 	} else {
 		note, inode, err = healPath(ctx, t.NetNS)
 	}
-	entry := Entry{Op: OpHeal, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: inode,
-		By: "executor", Note: note}
+	entry := Entry{Op: OpHeal, Target: t.Name, Incarnation: t.Incarnation, By: "executor", Note: note,
+		NS: NSState{NetNS: t.NetNS, NetNSInode: inode}}
 	if err != nil {
 		entry.Op, entry.Error = OpHealFailed, err.Error()
 		errs = append(errs, fmt.Errorf("heal %s: %w", t, err))
@@ -581,8 +570,8 @@ func (e *Executor) retireLocked(ctx context.Context, st *targetState, why string
 	}
 	st.tc = nil
 	note, err := healNS(ctx, st.t.NetNS, st.inode)
-	entry := Entry{Op: OpHeal, Target: st.t.Name, Incarnation: st.t.Incarnation, NetNS: st.t.NetNS,
-		NetNSInode: st.inode, By: "executor", Note: why + ": " + note}
+	entry := Entry{Op: OpHeal, Target: st.t.Name, Incarnation: st.t.Incarnation, By: "executor",
+		Note: why + ": " + note, NS: NSState{NetNS: st.t.NetNS, NetNSInode: st.inode}}
 	if err != nil {
 		entry.Op, entry.Error = OpHealFailed, err.Error()
 		e.log.Warn("netfault: could not heal old namespace", "target", st.t.Name, "netns", st.t.NetNS, "err", err)
@@ -597,7 +586,10 @@ func (e *Executor) appendJournal(en Entry) error {
 	if e.journal == nil {
 		return nil
 	}
-	return e.journal.Append(en)
+	if en.Time.IsZero() {
+		en.Time = time.Now()
+	}
+	return e.journal.Record(en)
 }
 
 // healNS removes everything of ours from the namespace at path, if it is

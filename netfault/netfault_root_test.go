@@ -479,7 +479,7 @@ func TestShapeRefusesForeignRootQdisc(t *testing.T) {
 
 func TestHealOnDeletedNamespaceSucceeds(t *testing.T) {
 	p := newTestPair(t)
-	e, path := newExecutor(t)
+	e, journal := newExecutor(t)
 	ctx := ctxT(t)
 	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
 		t.Fatal(err)
@@ -494,43 +494,43 @@ func TestHealOnDeletedNamespaceSucceeds(t *testing.T) {
 	if err := e.HealAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pend := Pending(entries); len(pend) != 0 {
+	if pend := journal.Pending(); len(pend) != 0 {
 		t.Errorf("journal still lists %v as applied", pend)
 	}
 }
 
-func TestReapplyAfterRestartPartitionsTheNewNamespace(t *testing.T) {
+// TestAnApplyToARestartedNodeReplacesItsOldNamespace: after a restart
+// (new namespace, same name) the faults died with the old namespace; the
+// next apply writes every fault the executor remembers into the new one,
+// as the fault kinds' re-apply does.
+func TestAnApplyToARestartedNodeReplacesItsOldNamespace(t *testing.T) {
 	p := newTestPair(t)
-	e, path := newExecutor(t)
+	e, journal := newExecutor(t)
 	ctx := ctxT(t)
 	listenTCP(t, p.a, port, nil)
 	toA := netip.AddrPortFrom(p.a.addr, port)
-	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+	if err := e.Shape(ctx, p.b.target("1"), Shape{Delay: 30 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Shape(ctx, p.b.target("1"), Shape{Delay: 30 * time.Millisecond}); err != nil {
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
 		t.Fatal(err)
 	}
 	// "Restart" b: its namespace is replaced by a new one with the same
 	// address (as a container restart does); the faults died with it.
 	b2 := restartB(t, p)
 	if err := tcpReachable(b2, toA, time.Second); err != nil {
-		t.Fatalf("restarted b cannot reach a before reapply: %v", err)
+		t.Fatalf("restarted b cannot reach a before the apply: %v", err)
 	}
 	restarted := Target{Name: p.b.name, NetNS: b2.path, Incarnation: "2"}
-	if err := e.Reapply(ctx, restarted); err != nil {
+	if err := e.Partition(ctx, restarted, []netip.Addr{p.a.addr}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tcpReachable(b2, toA, 400*time.Millisecond); err == nil || !isTimeout(err) {
-		t.Errorf("restarted b after reapply reaches a: %v", err)
+		t.Errorf("restarted b after the apply reaches a: %v", err)
 	}
 	f, ok := e.Faults(p.b.name)
 	if !ok || f.Shape.Delay != 30*time.Millisecond || len(f.Partition) != 1 {
-		t.Errorf("Faults after reapply = %+v, %v", f, ok)
+		t.Errorf("Faults after the apply = %+v, %v", f, ok)
 	}
 	if err := e.Heal(ctx, restarted); err != nil {
 		t.Fatal(err)
@@ -538,19 +538,18 @@ func TestReapplyAfterRestartPartitionsTheNewNamespace(t *testing.T) {
 	if err := tcpReachable(b2, toA, time.Second); err != nil {
 		t.Errorf("healed: %v", err)
 	}
-	entries, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pend := Pending(entries); len(pend) != 0 {
+	if pend := journal.Pending(); len(pend) != 0 {
 		t.Errorf("journal still lists %+v as applied", pend)
 	}
 }
 
-func TestHealJournalRemovesACrashedControllersFaults(t *testing.T) {
+// TestHealNamespaceRemovesACrashedControllersFaults undoes what the
+// journal lists as pending, as the crash guard does, after the executor
+// went away without healing.
+func TestHealNamespaceRemovesACrashedControllersFaults(t *testing.T) {
 	p := newTestPair(t)
-	path := t.TempDir() + "/faults.jsonl"
-	e, err := New(nil, WithJournalFile(path))
+	var journal Memory
+	e, err := New(nil, WithJournal(&journal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,41 +566,72 @@ func TestHealJournalRemovesACrashedControllersFaults(t *testing.T) {
 	if err := tcpReachable(p.b, toA, 400*time.Millisecond); err == nil {
 		t.Fatal("partition did not survive the executor")
 	}
-	if err := HealJournal(ctx, path, nil); err != nil {
-		t.Fatal(err)
+	pend := journal.Pending()
+	if len(pend) != 1 {
+		t.Fatalf("pending %+v, want b's namespace", pend)
+	}
+	for range 2 { // idempotent
+		note, err := HealNamespace(ctx, pend[0].NS.NetNS, pend[0].NS.NetNSInode)
+		if err != nil || note != "healed" {
+			t.Fatalf("HealNamespace = %q, %v", note, err)
+		}
 	}
 	if err := tcpReachable(p.b, toA, time.Second); err != nil {
-		t.Errorf("after HealJournal: %v", err)
+		t.Errorf("after HealNamespace: %v", err)
 	}
 	tables, qdiscs := snapshot(t, p.b)
 	if strings.Contains(strings.Join(tables, ","), TableName+"/") || strings.Contains(strings.Join(qdiscs, ","), "c4a0:") {
-		t.Errorf("left after HealJournal: tables %v qdiscs %v", tables, qdiscs)
-	}
-	entries, _ := ReadJournal(path)
-	if pend := Pending(entries); len(pend) != 0 {
-		t.Errorf("journal still lists %+v", pend)
-	}
-	if err := HealJournal(ctx, path, nil); err != nil { // idempotent
-		t.Error(err)
+		t.Errorf("left after HealNamespace: tables %v qdiscs %v", tables, qdiscs)
 	}
 }
 
-func TestCorruptAndReorderNeedNetem(t *testing.T) {
+// TestDropFromCutsOneDirectionOnly: b stops receiving from a, and still
+// sends to it; with a partition on top, removing the one-way drops leaves
+// the partition, and heal removes everything.
+func TestDropFromCutsOneDirectionOnly(t *testing.T) {
 	p := newTestPair(t)
-	e, _ := newExecutor(t)
-	err := e.Shape(ctxT(t), p.a.target("1"), Shape{Delay: 10 * time.Millisecond, Corrupt: 1, Reorder: 5})
-	if e.Method() == MethodNetem {
-		if err != nil {
-			t.Errorf("netem kernel refused corrupt/reorder: %v", err)
+	e, journal := newExecutor(t)
+	ctx := ctxT(t)
+	aSock, bSock := udpSocket(t, p.a, 0), udpSocket(t, p.b, 0)
+	if total, _ := sendUDP(t, aSock, bSock, 50); total != 50 {
+		t.Fatalf("before any fault: %d of 50 datagrams a -> b arrived", total)
+	}
+	if err := e.DropFrom(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if total, _ := sendUDP(t, aSock, bSock, 50); total != 0 {
+		t.Errorf("b drops a: %d of 50 datagrams a -> b arrived, want 0", total)
+	}
+	if total, _ := sendUDP(t, bSock, aSock, 50); total != 50 {
+		t.Errorf("b drops a: %d of 50 datagrams b -> a arrived, want all", total)
+	}
+	if f, _ := e.Faults(p.b.name); len(f.Inbound) != 1 || len(f.Partition) != 0 {
+		t.Errorf("Faults = %+v", f)
+	}
+	if err := e.Partition(ctx, p.b.target("1"), []netip.Addr{p.a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DropFrom(ctx, p.b.target("1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if total, _ := sendUDP(t, bSock, aSock, 20); total != 0 {
+		t.Errorf("partition kept after the one-way drops went: %d datagrams b -> a arrived", total)
+	}
+	if err := e.Heal(ctx, p.b.target("1")); err != nil {
+		t.Fatal(err)
+	}
+	if total, _ := sendUDP(t, aSock, bSock, 50); total != 50 {
+		t.Errorf("healed: %d of 50 datagrams a -> b arrived", total)
+	}
+	if pend := journal.Pending(); len(pend) != 0 {
+		t.Errorf("journal still lists %+v as applied", pend)
+	}
+	for _, en := range journal.Entries() {
+		if en.Op == OpApply && len(en.NS.Inbound) > 0 && en.NS.Inbound[0] == p.a.addr {
+			return
 		}
-		return
 	}
-	if err == nil || !strings.Contains(err.Error(), "netem") {
-		t.Errorf("fallback kernel: Shape(corrupt, reorder) = %v, want an error naming netem", err)
-	}
-	if _, ok := e.Faults(p.a.name); ok {
-		t.Error("refused shape recorded as applied")
-	}
+	t.Errorf("no apply entry records the one-way drop: %+v", journal.Entries())
 }
 
 // TestForgottenTargetCarriesNothingIntoItsNextIncarnation: a node that

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,16 +25,15 @@ func TestShapeValidate(t *testing.T) {
 		want string // "" = valid; else a substring of the error
 	}{
 		{"zero", Shape{}, ""},
-		{"full", Shape{Delay: 50 * ms, Jitter: 10 * ms, Loss: 20, Duplicate: 1, Corrupt: 0.5, Reorder: 20, Rate: 1e6,
+		{"full", Shape{Delay: 50 * ms, Jitter: 10 * ms, Loss: 20, Duplicate: 1, Rate: 1e6,
 			Dests: []netip.Addr{netip.MustParseAddr("10.0.0.1")}}, ""},
 		{"jitter without delay", Shape{Jitter: 10 * ms}, ""},
 		{"negative delay", Shape{Delay: -ms}, "delay"},
 		{"negative jitter", Shape{Jitter: -ms}, "jitter"},
 		{"loss over 100", Shape{Loss: 101}, "loss"},
 		{"negative duplicate", Shape{Duplicate: -1}, "duplicate"},
-		{"NaN corrupt", Shape{Corrupt: math.NaN()}, "corrupt"},
-		{"reorder over 100", Shape{Reorder: 100.5, Delay: ms}, "reorder"},
-		{"reorder without delay", Shape{Reorder: 10}, "reorder needs a delay"},
+		{"NaN loss", Shape{Loss: math.NaN()}, "loss"},
+		{"duplicate over 100", Shape{Duplicate: 100.5}, "duplicate"},
 		{"tiny rate", Shape{Rate: 100}, "rate"},
 		{"invalid dest", Shape{Loss: 1, Dests: []netip.Addr{{}}}, "dests[0]"},
 	} {
@@ -92,73 +89,9 @@ func TestNormAddrsUnmapsSortsAndDedupes(t *testing.T) {
 	}
 }
 
-func TestReadJournal(t *testing.T) {
-	good := `{"time":"2026-01-01T00:00:00Z","op":"apply","target":"n1","netns":"/proc/1/ns/net","netns_inode":7,"partition":["10.0.0.2"]}` + "\n" +
-		`{"time":"2026-01-01T00:00:01Z","op":"heal","target":"n1","netns":"/proc/1/ns/net","netns_inode":7}` + "\n"
-	for _, c := range []struct {
-		name    string
-		text    string
-		entries int
-		err     string
-	}{
-		{"good", good, 2, ""},
-		{"empty", "", 0, ""},
-		{"blank lines", "\n" + good + "\n", 2, ""},
-		{"torn last line", good + `{"time":"2026-01-01T00:00:02Z","op":"ap`, 2, ""},
-		{"bad json mid-file", `{"op":` + "\n" + good, 0, "line 1"},
-		{"unknown op", strings.Replace(good, `"op":"heal"`, `"op":"smash"`, 1), 1, `line 2: field op: unknown operation "smash"`},
-		{"missing netns", `{"op":"apply","target":"n1"}` + "\n", 0, "line 1: field netns: missing"},
-		{"missing target", `{"op":"apply","netns":"/x"}` + "\n", 0, "line 1: field target: missing"},
-		{"unknown field", `{"op":"apply","target":"n1","netns":"/x","colour":"red"}` + "\n", 0, `line 1: json: unknown field "colour"`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "j.jsonl")
-			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			es, err := ReadJournal(path)
-			if c.err == "" && err != nil {
-				t.Fatalf("ReadJournal: %v", err)
-			}
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), path) {
-					t.Fatalf("ReadJournal: %v, want an error naming %s and %q", err, path, c.err)
-				}
-			}
-			if len(es) != c.entries {
-				t.Errorf("%d entries, want %d", len(es), c.entries)
-			}
-		})
-	}
-}
-
-func TestJournalAppendThenRead(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	j, err := OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Shape{Delay: time.Second}
-	in := Entry{Op: OpApply, Target: "n2", Incarnation: "abc", NetNS: "/proc/9/ns/net", NetNSInode: 42,
-		Partition: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Shape: &s, Mechanism: []string{"nft drop"}}
-	if err := j.Append(in); err != nil {
-		t.Fatal(err)
-	}
-	j.Close()
-	es, err := ReadJournal(path)
-	if err != nil || len(es) != 1 {
-		t.Fatalf("ReadJournal = %v, %v", es, err)
-	}
-	got := es[0]
-	if got.Time.IsZero() || got.Target != "n2" || got.NetNSInode != 42 || got.Shape == nil || got.Shape.Delay != time.Second ||
-		len(got.Partition) != 1 || got.Mechanism[0] != "nft drop" {
-		t.Errorf("read back %+v", got)
-	}
-}
-
-func TestPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
+func TestMemoryPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
 	e := func(op, ns string, inode uint64) Entry {
-		return Entry{Op: op, Target: "n", NetNS: ns, NetNSInode: inode}
+		return Entry{Op: op, Target: "n", NS: NSState{NetNS: ns, NetNSInode: inode}}
 	}
 	for _, c := range []struct {
 		name string
@@ -175,9 +108,15 @@ func TestPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
 		{"two namespaces", []Entry{e(OpApply, "/a", 1), e(OpApply, "/b", 3), e(OpHeal, "/a", 1)}, []string{"/b|3"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			var m Memory
+			for _, en := range c.in {
+				if err := m.Record(en); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var got []string
-			for _, p := range Pending(c.in) {
-				got = append(got, p.key())
+			for _, p := range m.Pending() {
+				got = append(got, p.Key())
 			}
 			if strings.Join(got, ",") != strings.Join(c.want, ",") {
 				t.Errorf("Pending = %v, want %v", got, c.want)
@@ -186,37 +125,23 @@ func TestPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
 	}
 }
 
-func TestHealJournalWithNothingPendingDoesNothing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n" +
-		`{"op":"heal","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := HealJournal(t.Context(), path, nil); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	if string(b) != text {
-		t.Errorf("journal changed:\n%s", b)
+func TestHealNamespaceCountsAGoneNamespaceAsHealed(t *testing.T) {
+	note, err := HealNamespace(t.Context(), "/nonexistent/ns", 5)
+	if err != nil || note != "namespace gone" {
+		t.Errorf("HealNamespace = %q, %v; want \"namespace gone\", nil", note, err)
 	}
 }
 
-func TestHealJournalCountsGoneNamespacesAsHealed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := HealJournal(t.Context(), path, nil); err != nil {
-		t.Fatal(err)
-	}
-	es, err := ReadJournal(path)
+func TestNSStateJSONKeepsTheJournalsFieldNames(t *testing.T) {
+	s := Shape{Delay: time.Second}
+	b, err := json.Marshal(NSState{NetNS: "/proc/9/ns/net", NetNSInode: 42, Partition: []netip.Addr{netip.MustParseAddr("10.0.0.1")},
+		Inbound: []netip.Addr{netip.MustParseAddr("10.0.0.3")}, Shape: &s, Mechanism: []string{"nft drop"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 2 || es[1].Op != OpHeal || es[1].Note != "namespace gone" || len(Pending(es)) != 0 {
-		t.Errorf("entries after heal: %+v", es)
+	want := `{"netns":"/proc/9/ns/net","netns_inode":42,"partition":["10.0.0.1"],"inbound":["10.0.0.3"],"shape":{"delay":"1s"},"mechanism":["nft drop"]}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -33,6 +34,7 @@ var chainPrio = nftables.ChainPriorityRef(-300)
 type nftPlan struct {
 	links     []string     // devices for netdev chains (non-loopback links)
 	partition []netip.Addr // drop to and from these
+	inbound   []netip.Addr // drop from these only (one way)
 	loss      float64      // percent, egress
 	dup       float64      // percent, output
 	dests     []netip.Addr // limit loss, dup and delay to these (empty: all)
@@ -45,7 +47,7 @@ type nftPlan struct {
 
 // empty reports whether the plan needs no table at all.
 func (p nftPlan) empty() bool {
-	return len(p.partition) == 0 && p.loss == 0 && p.dup == 0 && !p.delay
+	return len(p.partition) == 0 && len(p.inbound) == 0 && p.loss == 0 && p.dup == 0 && !p.delay
 }
 
 // nftFamilies are the families our table exists in; heal deletes all.
@@ -156,14 +158,16 @@ func (p nftPlan) model() (map[nftables.TableFamily][]chainSpec, error) {
 	d4, d6 := splitFamilies(p.dests)
 	all := len(p.dests) == 0
 
-	// netdev: partition in (ingress), and unless egressOutput partition out
-	// and loss (egress). Drops there are silent for local senders.
-	needIn := len(p.partition) > 0
+	// netdev: partition and one-way drops in (ingress), and unless
+	// egressOutput partition out and loss (egress). Drops there are silent
+	// for local senders.
+	in := normAddrs(append(slices.Clone(p.partition), p.inbound...))
+	needIn := len(in) > 0
 	needOut := !p.egressOutput && (len(p.partition) > 0 || p.loss > 0)
 	for _, dev := range p.links {
 		if needIn {
 			cs := chainSpec{name: "in-" + dev, hook: nftables.ChainHookIngress, dev: dev}
-			for _, a := range p.partition {
+			for _, a := range in {
 				cs.rules = append(cs.rules, cat(netdevProto(a), addrMatch(a, false), drop()))
 			}
 			out[nftables.TableFamilyNetdev] = append(out[nftables.TableFamilyNetdev], cs)

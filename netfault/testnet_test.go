@@ -419,13 +419,13 @@ func tcpThroughput(t *testing.T, a testNS, to netip.AddrPort, d time.Duration, r
 	return float64(got*8) / time.Since(baseAt).Seconds()
 }
 
-// newExecutor returns an executor with a journal in the test's folder and
-// opts, healing everything at cleanup.
-func newExecutor(t *testing.T, opts ...Option) (*Executor, string) {
+// newExecutor returns an executor with opts, journaling in memory,
+// healing everything at cleanup.
+func newExecutor(t *testing.T, opts ...Option) (*Executor, *Memory) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "faults.jsonl")
+	journal := &Memory{}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := New(log, append([]Option{WithJournalFile(path)}, opts...)...)
+	e, err := New(log, append([]Option{WithJournal(journal)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func newExecutor(t *testing.T, opts ...Option) (*Executor, string) {
 		}
 		e.Close()
 	})
-	return e, path
+	return e, journal
 }
 
 type testWriter struct{ t *testing.T }

@@ -167,7 +167,7 @@ func TestNetworkFaultsOnARuntimeWithoutANetworkExecutorAreRefused(t *testing.T) 
 }
 
 func TestMain(m *testing.M) {
-	if ok, code := watchdog.Main(); ok {
+	if ok, code := watchdog.Main(builtin.Catalog().Runtimes); ok {
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

@@ -18,8 +18,9 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/cluster/docker"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/packet"
 	"github.com/chaos-testing/chaos/history"
-	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/netfault"
 	"github.com/chaos-testing/chaos/store"
 )
@@ -102,7 +103,7 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 			}
 		}
 		if journal != "" {
-			if es, err := netfault.ReadJournal(journal); err == nil && len(netfault.Pending(es)) > 0 {
+			if es, err := fault.ReadJournal(journal); err == nil && len(fault.Pending(es)) > 0 {
 				break
 			}
 		}
@@ -120,12 +121,12 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 
 	// The watchdog heals what the journal lists.
 	for {
-		es, err := netfault.ReadJournal(journal)
-		if err == nil && len(netfault.Pending(es)) == 0 {
+		es, err := fault.ReadJournal(journal)
+		if err == nil && len(fault.Pending(es)) == 0 {
 			break
 		}
 		if time.Since(killed) > 15*time.Second {
-			t.Fatalf("15 s after the controller died the journal still lists applied faults: %+v (err %v)", netfault.Pending(es), err)
+			t.Fatalf("15 s after the controller died the journal still lists applied faults: %+v (err %v)", fault.Pending(es), err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -251,7 +252,7 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	kinds := map[string]bool{}
 	for i := range h.Ops {
 		op := &h.Ops[i]
-		if op.Process != history.NemesisProcess || op.Type != history.OK || op.F != nemesis.FStartPacket {
+		if op.Process != history.NemesisProcess || op.Type != history.OK || op.F != packet.FStart {
 			continue
 		}
 		var v struct {
@@ -275,11 +276,11 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	if len(kinds) < 2 {
 		t.Errorf("only %v packet faults were applied in 20 s", kinds)
 	}
-	entries, err := netfault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
+	entries, err := fault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := netfault.Pending(entries); len(p) != 0 {
+	if p := fault.Pending(entries); len(p) != 0 {
 		t.Errorf("fault journal: %d faults still applied after the run", len(p))
 	}
 }
