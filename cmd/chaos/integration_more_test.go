@@ -19,16 +19,21 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/oneway"
 	"github.com/chaos-testing/chaos/fault/packet"
+	"github.com/chaos-testing/chaos/fault/partition"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/netfault"
 	"github.com/chaos-testing/chaos/store"
 )
 
+// TestEtcdSetAndBankRunClean runs the set workload under one-way
+// partitions and kills, and the bank workload under partitions and kills:
+// both valid.
 func TestEtcdSetAndBankRunClean(t *testing.T) {
-	for _, tc := range []struct{ file, checker string }{
-		{"testdata/etcd-set.yaml", "set-full"},
-		{"testdata/etcd-bank.yaml", "bank"},
+	for _, tc := range []struct{ file, checker, fault string }{
+		{"testdata/etcd-set.yaml", "set-full", oneway.FStart},
+		{"testdata/etcd-bank.yaml", "bank", partition.FStart},
 	} {
 		t.Run(tc.checker, func(t *testing.T) {
 			r := itRun(t, tc.file)
@@ -51,6 +56,22 @@ func TestEtcdSetAndBankRunClean(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("results.json has no %s checker: %+v", tc.checker, res.Checkers)
+			}
+			h, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			applied := 0
+			for _, op := range h.Ops {
+				var v partition.Outcome
+				if op.Process == history.NemesisProcess && op.Type == history.OK && op.F == tc.fault &&
+					op.DecodeValue(&v) == nil && len(v.Grudge) > 0 {
+					t.Logf("%s: %s", op.F, op.Value)
+					applied++
+				}
+			}
+			if applied == 0 {
+				t.Errorf("no %s was applied in the run", tc.fault)
 			}
 		})
 	}
