@@ -96,11 +96,14 @@ type ClusterRef struct {
 func (e Entry) Change() string { return e.Kind + " " + e.Target + " " + e.Key }
 
 // Journal appends entries to a JSON Lines file (or any writer), one write
-// of one line each. Entries that announce a change (OpApply) are synced to
-// disk before Append returns, since the change is made next; the others
-// are not: a heal entry lost in a crash only makes the crash guard undo
-// the change again, which finds nothing. It is safe for concurrent use; a
-// nil *Journal records nothing.
+// of one line each, before the change it announces is made. Once Append
+// returns, the line is in the kernel's page cache, where the crash guard
+// (another process) reads it even if the controller is SIGKILLed the next
+// instant; it is not synced to disk line by line, since what it guards
+// against is the controller's death, not the machine's: a reboot takes
+// the network namespaces and the frozen processes with it. Close syncs
+// the file. It is safe for concurrent use; a nil *Journal records
+// nothing.
 type Journal struct {
 	mu   sync.Mutex
 	w    io.Writer
@@ -148,11 +151,6 @@ func (j *Journal) Append(e Entry) error {
 	defer j.mu.Unlock()
 	if _, err := j.w.Write(b); err != nil {
 		return fmt.Errorf("fault journal %s: write: %w", j.path, err)
-	}
-	if j.f != nil && e.Op == OpApply {
-		if err := j.f.Sync(); err != nil {
-			return fmt.Errorf("fault journal %s: sync: %w", j.path, err)
-		}
 	}
 	return nil
 }
