@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"sync"
 
 	"github.com/chaos-testing/chaos/node"
 )
@@ -187,6 +188,38 @@ type Env struct {
 	// kinds apply their faults to its new incarnation (see Reapplier); it
 	// returns what each re-applied, by key, and their errors.
 	Restarted func(ctx context.Context, n node.Node) (map[string]any, error)
+	// Serial makes EachNode act on one node at a time, in order, rather
+	// than on all at once: for tests that compare the calls an executor
+	// sees, in order.
+	Serial bool
+}
+
+// EachNode calls f for each of nodes, all at once (a 5-node partition is
+// applied in the time of one node's), or one at a time in order if
+// e.Serial, and returns f's errors by position. It calls nothing once ctx
+// is done, and returns ctx's error for the nodes it skipped.
+func (e Env) EachNode(ctx context.Context, nodes []node.Node, f func(context.Context, node.Node) error) []error {
+	errs := make([]error, len(nodes))
+	if e.Serial || len(nodes) < 2 {
+		for i, n := range nodes {
+			if errs[i] = ctx.Err(); errs[i] == nil {
+				errs[i] = f(ctx, n)
+			}
+		}
+		return errs
+	}
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = f(ctx, n) })
+	}
+	wg.Wait()
+	return errs
 }
 
 // Nodes are a cluster's nodes, sorted by name.

@@ -111,10 +111,18 @@ func TestSameSeedSameSchedule(t *testing.T) {
 }
 
 // TestScheduleRunsCleanly runs a long random schedule of every fault
-// through the fake cluster: every action succeeds, faults are really in
-// place between start and stop, and every stop leaves the cluster clean.
+// through the fake cluster, with the kinds acting on one node at a time
+// and on all at once: every action succeeds, faults are really in place
+// between start and stop, and every stop leaves the cluster clean.
 func TestScheduleRunsCleanly(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) { scheduleRunsCleanly(t, parallel) })
+	}
+}
+
+func scheduleRunsCleanly(t *testing.T, parallel bool) {
 	c := faulttest.New(t, 5)
+	c.Parallel = parallel
 	env := c.Env()
 	env.Primaries = &faulttest.Primaries{List: []string{"n3"}}
 	opts := must(NewOptions(kinds()))
@@ -467,10 +475,18 @@ func TestInvokeStopsWhenCancelled(t *testing.T) {
 
 // TestHealDuringInvokeIsSafe runs 60 scheduled actions in one goroutine
 // and Heal in three others meanwhile, with slow executors: calls never
-// overlap (the fake fails the test if they do), no Heal fails, -race finds
-// no race, and a last Heal leaves the cluster clean.
+// overlap (the fake fails the test if they do; when the kinds act on
+// several nodes at once, if two calls on one node do), no Heal fails,
+// -race finds no race, and a last Heal leaves the cluster clean.
 func TestHealDuringInvokeIsSafe(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) { healDuringInvokeIsSafe(t, parallel) })
+	}
+}
+
+func healDuringInvokeIsSafe(t *testing.T, parallel bool) {
 	c := faulttest.New(t, 5)
+	c.Parallel = parallel
 	c.Delay = 100 * time.Microsecond
 	n := newCombined(t, c, Config{Faults: plainFaults(), Interval: time.Millisecond})
 	ctx := context.Background()

@@ -306,32 +306,41 @@ func (p *injector) start(ctx context.Context, v any, out *Outcome) error {
 	return err
 }
 
-// set makes shapes the packet faults in effect, node by node, as
-// partition.Cuts does for drops.
+// set makes shapes the packet faults in effect, changing only nodes whose
+// fault changes, at once, as partition.Cuts does for drops.
 func (p *injector) set(ctx context.Context, shapes map[string]*shaped, out *Outcome) ([]string, error) {
-	var errs []error
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var changed []string
+	var nodes []node.Node
 	for _, n := range p.env.Nodes {
 		name := n.Name()
 		old, want := p.shapes[name], shapes[name]
 		if same(old, want) {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return changed, errors.Join(append(errs, err)...)
-		}
 		changed = append(changed, name)
-		var s fault.Shape
+		nodes = append(nodes, n)
 		if want != nil {
 			p.shapes[name] = want
-			s = want.shape
 		} else {
 			delete(p.shapes, name)
 		}
-		err := p.env.Net.Shape(ctx, n, s)
+	}
+	results := p.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error {
+		var s fault.Shape
+		if sh := shapes[n.Name()]; sh != nil {
+			s = sh.shape
+		}
+		return p.env.Net.Shape(ctx, n, s)
+	})
+	var errs []error
+	for i, n := range nodes {
+		name, err := n.Name(), results[i]
 		switch {
 		case err == nil:
-			if want == nil {
+			if shapes[name] == nil {
 				out.Healed = append(out.Healed, name)
 			}
 		case errors.Is(err, node.ErrNotRunning) && p.env.Down != nil && p.env.Down(name):
@@ -356,17 +365,24 @@ func same(a, b *shaped) bool {
 // Heal removes every packet fault.
 func (p *injector) Heal(ctx context.Context) (fault.Healed, error) {
 	var h fault.Healed
-	var errs []error
+	var nodes []node.Node
 	for _, name := range slices.Sorted(maps.Keys(p.shapes)) {
 		n, _ := p.env.Nodes.Get(name)
-		if err := p.env.Net.Shape(ctx, n, fault.Shape{}); err != nil {
-			err = fmt.Errorf("heal packet fault of %s: %w", name, err)
+		nodes = append(nodes, n)
+	}
+	results := p.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error {
+		return p.env.Net.Shape(ctx, n, fault.Shape{})
+	})
+	var errs []error
+	for i, n := range nodes {
+		if err := results[i]; err != nil {
+			err = fmt.Errorf("heal packet fault of %s: %w", n.Name(), err)
 			errs = append(errs, err)
-			h.Fail(name, err)
+			h.Fail(n.Name(), err)
 			continue
 		}
-		delete(p.shapes, name)
-		h.Add("healed", name)
+		delete(p.shapes, n.Name())
+		h.Add("healed", n.Name())
 	}
 	return h, errors.Join(errs...)
 }

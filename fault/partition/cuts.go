@@ -37,8 +37,9 @@ type Apply func(ctx context.Context, n node.Node, addrs []netip.Addr) error
 
 // Cuts applies grudges through one of the network executor's drop lists:
 // it keeps, for each node, the nodes it drops, tracked from the moment a
-// change is tried, and changes only the nodes whose list changes. The
-// partition kind (both ways) and the one-way kind (fault/oneway) share it.
+// change is tried, and changes only the nodes whose list changes, all at
+// once (Env.EachNode). The partition kind (both ways) and the one-way kind
+// (fault/oneway) share it.
 type Cuts struct {
 	env   fault.Env
 	apply Apply
@@ -90,8 +91,8 @@ func (c *Cuts) Stop(ctx context.Context, out *Outcome) error {
 // Mechanism asks the executor how it applies these drops.
 func (c *Cuts) Mechanism() string { return c.env.Net.Mechanism("partition") }
 
-// Set makes drops the drops in effect, node by node, changing only nodes
-// whose list changes. The new list is tracked before it is applied, so a
+// Set makes drops the drops in effect, changing only nodes whose list
+// changes, at once. The new list is tracked before it is applied, so a
 // failure leaves it tracked (and Heal removes it). It returns the nodes
 // changed; those left with none are listed in out.Healed. A node that is
 // not running because a kind took it down is deferred (Reapply applies
@@ -99,27 +100,34 @@ func (c *Cuts) Mechanism() string { return c.env.Net.Mechanism("partition") }
 // node (its kill may have failed and it still runs), so the op is
 // recorded as info.
 func (c *Cuts) Set(ctx context.Context, drops map[string][]string, out *Outcome) ([]string, error) {
-	var errs []error
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var changed []string
+	var nodes []node.Node
 	for _, n := range c.env.Nodes {
 		name := n.Name()
 		old, want := c.drops[name], drops[name]
 		if slices.Equal(old, want) {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return changed, errors.Join(append(errs, err)...)
-		}
 		changed = append(changed, name)
+		nodes = append(nodes, n)
 		if len(want) > 0 {
 			c.drops[name] = want
 		} else {
 			delete(c.drops, name)
 		}
-		err := c.apply(ctx, n, c.env.Nodes.Addrs(want))
+	}
+	results := c.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error {
+		return c.apply(ctx, n, c.env.Nodes.Addrs(drops[n.Name()]))
+	})
+	var errs []error
+	for i, n := range nodes {
+		name, err := n.Name(), results[i]
 		switch {
 		case err == nil:
-			if len(want) == 0 {
+			if len(drops[name]) == 0 {
 				out.Healed = append(out.Healed, name)
 			}
 		case errors.Is(err, node.ErrNotRunning) && c.env.Down != nil && c.env.Down(name):
@@ -140,17 +148,22 @@ func (c *Cuts) Set(ctx context.Context, drops map[string][]string, out *Outcome)
 // them under "healed".
 func (c *Cuts) Heal(ctx context.Context) (fault.Healed, error) {
 	var h fault.Healed
-	var errs []error
+	var nodes []node.Node
 	for _, name := range slices.Sorted(maps.Keys(c.drops)) {
 		n, _ := c.env.Nodes.Get(name)
-		if err := c.apply(ctx, n, nil); err != nil {
-			err = fmt.Errorf("heal %s of %s: %w", c.key, name, err)
+		nodes = append(nodes, n)
+	}
+	results := c.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error { return c.apply(ctx, n, nil) })
+	var errs []error
+	for i, n := range nodes {
+		if err := results[i]; err != nil {
+			err = fmt.Errorf("heal %s of %s: %w", c.key, n.Name(), err)
 			errs = append(errs, err)
-			h.Fail(name, err)
+			h.Fail(n.Name(), err)
 			continue
 		}
-		delete(c.drops, name)
-		h.Add("healed", name)
+		delete(c.drops, n.Name())
+		h.Add("healed", n.Name())
 	}
 	return h, errors.Join(errs...)
 }

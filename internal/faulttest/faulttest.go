@@ -80,13 +80,18 @@ type injected struct {
 // models what a real cluster would do (a kill replaces the node's network
 // namespace, dropping its rules; a kill of a frozen node fails), records
 // every call ("kill n1", "partition n1 [10.9.0.12]"), and fails the test
-// if two calls ever overlap.
+// if two calls ever overlap (with Parallel, two calls on one node).
 type Cluster struct {
 	t     *testing.T
 	nodes []node.Node
 	// Delay makes every call take this long (or until its context ends).
-	Delay  time.Duration
-	active atomic.Int32
+	Delay time.Duration
+	// Parallel lets the kinds act on several nodes at once (Env's Serial is
+	// false): calls are then recorded in the order they come, and only two
+	// calls on one node at once fail the test.
+	Parallel bool
+	active   atomic.Int32
+	onNode   sync.Map // node → *atomic.Int32 of its calls in flight
 
 	mu     sync.Mutex
 	calls  []string
@@ -119,9 +124,10 @@ func New(t *testing.T, n int) *Cluster {
 // Nodes are the cluster's nodes, in order.
 func (c *Cluster) Nodes() fault.Nodes { return slices.Clone(c.nodes) }
 
-// Env is an environment with c as its network and process executors.
+// Env is an environment with c as its network and process executors; the
+// kinds act on one node at a time unless c.Parallel.
 func (c *Cluster) Env() fault.Env {
-	return fault.Env{Nodes: c.Nodes(), Net: c, Processes: c, Log: slog.New(slog.DiscardHandler)}
+	return fault.Env{Nodes: c.Nodes(), Net: c, Processes: c, Log: slog.New(slog.DiscardHandler), Serial: !c.Parallel}
 }
 
 // Fail makes the next call named call (as Calls lists it) return err;
@@ -149,10 +155,15 @@ func (c *Cluster) ResetCalls() {
 // do records call, checks no other call is in flight, and runs effect
 // unless an injected error says otherwise.
 func (c *Cluster) do(ctx context.Context, call string, effect func() error) error {
-	if c.active.Add(1) > 1 {
+	if c.active.Add(1) > 1 && !c.Parallel {
 		c.t.Errorf("overlapping calls to the executors at %q", call)
 	}
 	defer c.active.Add(-1)
+	on, _ := c.onNode.LoadOrStore(strings.Fields(call)[1], new(atomic.Int32))
+	if on.(*atomic.Int32).Add(1) > 1 {
+		c.t.Errorf("overlapping calls on one node at %q", call)
+	}
+	defer on.(*atomic.Int32).Add(-1)
 	if c.Delay > 0 {
 		select {
 		case <-time.After(c.Delay):
