@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/nftables"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,8 +39,12 @@ func (f Faults) clone() Faults {
 	return f
 }
 
-// targetState is what the executor knows of one target (by name).
+// targetState is what the executor knows of one target (by name). Its
+// mutex serializes the work on the target's namespace and guards the
+// fields; the executor's lock only guards the map of targets, so work on
+// different targets runs at once.
 type targetState struct {
+	mu     sync.Mutex
 	t      Target
 	inode  uint64 // of t.NetNS when last applied; 0 if never applied
 	faults Faults
@@ -48,13 +53,37 @@ type targetState struct {
 	// unknown, rebuild): an apply that keeps it leaves the qdiscs, and the
 	// packets they hold, alone.
 	tc *tcPlan
+	// links are the non-loopback links of the namespace of inode (nil:
+	// not listed yet): a container's links do not change.
+	links []string
+	// nft is a lasting nftables connection inside the namespace of inode,
+	// and nftHave what of ours it holds (nil: unknown, list it): the
+	// target's rules change through it, without a socket and a listing per
+	// change.
+	nft     *nftables.Conn
+	nftHave nftState
+}
+
+// dropNFT closes st's nftables connection and forgets what it knew.
+func (st *targetState) dropNFT() {
+	if st.nft != nil {
+		_ = st.nft.CloseLasting()
+	}
+	st.nft, st.nftHave = nil, nil
 }
 
 // Executor applies network faults inside nodes' network namespaces and
 // remembers them per target, so it can heal them, and re-apply them when a
 // node restarts with a new namespace. It needs root (CAP_NET_ADMIN and
-// CAP_SYS_ADMIN for setns). All methods are safe for concurrent use; each
-// call runs alone.
+// CAP_SYS_ADMIN for setns). All methods are safe for concurrent use: calls
+// on one target run one at a time, calls on different targets at once (a
+// partition of 5 nodes is applied in parallel).
+//
+// A target whose last fault was removed is idle: its rules are gone, but
+// our empty table and chains stay (they accept everything), so that the
+// next fault, and its removal, change rules only, a fraction of the cost
+// of adding and removing base chains; its journal entry stays pending.
+// Heal and HealAll remove everything.
 //
 // The controller host is never cut off by a partition because the caller
 // never lists it: Partition drops exactly the addresses given (and
@@ -65,6 +94,8 @@ type Executor struct {
 	forced    Method
 	protected []netip.Addr
 
+	// mu guards targets, rng and egressOutput; each target has a lock of
+	// its own for its namespace's work (lockTarget).
 	mu      sync.Mutex
 	targets map[string]*targetState
 
@@ -155,10 +186,48 @@ func New(log *slog.Logger, opts ...Option) (*Executor, error) {
 // jitterStream is the PCG stream of the executor's source.
 const jitterStream = 0x6e6574666175_6c74 // "netfault"
 
-// jitterRandLocked returns a new releaser's jitter source, seeded from the
+// jitterRand returns a new releaser's jitter source, seeded from the
 // executor's.
-func (e *Executor) jitterRandLocked() *rand.Rand {
+func (e *Executor) jitterRand() *rand.Rand {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	return rand.New(rand.NewPCG(e.rng.Uint64(), e.rng.Uint64()))
+}
+
+// lockTarget returns the state of the target named name, locked, as it is
+// in the map; nil if there is none and create is false, else a new state
+// for t.
+func (e *Executor) lockTarget(name string, t Target, create bool) *targetState {
+	for {
+		e.mu.Lock()
+		st := e.targets[name]
+		if st == nil {
+			if !create {
+				e.mu.Unlock()
+				return nil
+			}
+			st = &targetState{t: t}
+			e.targets[name] = st
+		}
+		e.mu.Unlock()
+		st.mu.Lock()
+		e.mu.Lock()
+		current := e.targets[name] == st
+		e.mu.Unlock()
+		if current {
+			return st
+		}
+		st.mu.Unlock() // healed and forgotten meanwhile: look again
+	}
+}
+
+// dropTarget forgets st, the locked state of the target named name.
+func (e *Executor) dropTarget(name string, st *targetState) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.targets[name] == st {
+		delete(e.targets, name)
+	}
 }
 
 // Method is how this executor carries out Shape on this kernel: MethodNetem
@@ -183,12 +252,11 @@ func (e *Executor) Method() Method {
 
 // Faults returns the faults currently applied to the target named name.
 func (e *Executor) Faults(name string) (Faults, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st, ok := e.targets[name]
-	if !ok {
+	st := e.lockTarget(name, Target{}, false)
+	if st == nil {
 		return Faults{}, false
 	}
+	defer st.mu.Unlock()
 	return st.faults.clone(), true
 }
 
@@ -264,20 +332,28 @@ func (e *Executor) Heal(ctx context.Context, t Target) error {
 	if err := t.validate(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.healLocked(ctx, t)
+	st := e.lockTarget(t.Name, t, false)
+	if st != nil {
+		defer st.mu.Unlock()
+	}
+	return e.healLocked(ctx, t, st)
 }
 
 // HealAll heals every target this executor touched.
 func (e *Executor) HealAll(ctx context.Context) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	names := slices.Sorted(maps.Keys(e.targets))
+	e.mu.Unlock()
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(e.targets)) {
-		if err := e.healLocked(ctx, e.targets[name].t); err != nil {
+	for _, name := range names {
+		st := e.lockTarget(name, Target{}, false)
+		if st == nil {
+			continue
+		}
+		if err := e.healLocked(ctx, st.t, st); err != nil {
 			errs = append(errs, err)
 		}
+		st.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -288,19 +364,19 @@ func (e *Executor) HealAll(ctx context.Context) error {
 // old incarnation is carried into the next one. A later Partition or
 // Shape on the restarted node starts from nothing.
 func (e *Executor) Forget(ctx context.Context, name string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st := e.targets[name]
+	st := e.lockTarget(name, Target{}, false)
 	if st == nil {
 		return
 	}
+	defer st.mu.Unlock()
 	if st.inode != 0 {
 		e.retireLocked(ctx, st, "node stopped")
 	} else if st.rel != nil {
 		st.rel.Close()
 		st.rel = nil
 	}
-	delete(e.targets, name)
+	st.dropNFT()
+	e.dropTarget(name, st)
 }
 
 // Close stops the executor's delay releasers. It heals nothing (call
@@ -308,12 +384,16 @@ func (e *Executor) Forget(ctx context.Context, name string) {
 // (bypass), every other fault stays.
 func (e *Executor) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, st := range e.targets {
+	states := slices.Collect(maps.Values(e.targets))
+	e.mu.Unlock()
+	for _, st := range states {
+		st.mu.Lock()
 		if st.rel != nil {
 			st.rel.Close()
 			st.rel = nil
 		}
+		st.dropNFT()
+		st.mu.Unlock()
 	}
 	return nil
 }
@@ -323,21 +403,22 @@ func (e *Executor) update(ctx context.Context, t Target, mutate func(*Faults)) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st := e.targets[t.Name]
+	st := e.lockTarget(t.Name, t, false)
 	if st == nil {
-		st = &targetState{t: t}
-	}
-	want := st.faults.clone()
-	mutate(&want)
-	if want.IsZero() {
-		if _, known := e.targets[t.Name]; !known {
+		var want Faults
+		if mutate(&want); want.IsZero() {
 			return nil // nothing applied, nothing asked
 		}
-		return e.healLocked(ctx, t)
+		st = e.lockTarget(t.Name, t, true)
 	}
-	e.targets[t.Name] = st
+	defer st.mu.Unlock()
+	want := st.faults.clone()
+	mutate(&want)
+	if want.IsZero() && st.inode == 0 {
+		return e.healLocked(ctx, t, st) // nothing of ours was ever written there
+	}
+	// With no fault left the namespace goes idle: its rules go, our empty
+	// table stays for the next fault, until Heal (see writeNFT).
 	return e.applyLocked(ctx, st, t, want)
 }
 
@@ -354,7 +435,8 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		e.retireLocked(ctx, st, "replaced by a new incarnation "+t.Incarnation)
 	}
 	if st.inode != ns.inode {
-		st.tc = nil // never written to this namespace
+		st.tc, st.links = nil, nil // never written to this namespace
+		st.dropNFT()
 	}
 
 	method := Method("")
@@ -364,7 +446,10 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 	}
 	fallback := method == MethodFallback
 
-	np := nftPlan{partition: want.Partition, inbound: want.Inbound, egressOutput: e.egressOutput}
+	e.mu.Lock()
+	egressOutput := e.egressOutput
+	e.mu.Unlock()
+	np := nftPlan{partition: want.Partition, inbound: want.Inbound, egressOutput: egressOutput}
 	tp := tcPlan{rate: sh.Rate}
 	if fallback {
 		np.loss, np.dup, np.dests, np.delay = sh.Loss, sh.Duplicate, sh.Dests, sh.needsDelay()
@@ -378,7 +463,7 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 
 	entry := Entry{Op: OpApply, Target: t.Name, Incarnation: t.Incarnation, By: "executor", NS: NSState{
 		NetNS: t.NetNS, NetNSInode: ns.inode, Partition: want.Partition, Inbound: want.Inbound,
-		Mechanism: e.mechanisms(want, method)}}
+		Mechanism: mechanisms(want, method, egressOutput)}}
 	if !sh.IsZero() {
 		s := sh
 		entry.NS.Shape = &s
@@ -403,6 +488,10 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		e.log.Error("netfault: apply failed", "target", t.Name, "netns", t.NetNS, "err", err)
 		return fmt.Errorf("apply faults to %s: %w", t, err)
 	}
+	if want.IsZero() {
+		e.log.Info("netfault: idle (no fault; our empty table stays until heal)", "target", t.Name, "netns", t.NetNS)
+		return nil
+	}
 	e.log.Info("netfault: applied", "target", t.Name, "incarnation", t.Incarnation, "netns", t.NetNS,
 		"partition", want.Partition, "inbound", want.Inbound, "shape", want.Shape, "mechanism", entry.NS.Mechanism)
 	return nil
@@ -416,14 +505,16 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 // rules, and the releaser the old delay.
 func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan, tp tcPlan, sh Shape) error {
 	kept := st.tc != nil && st.tc.equal(tp)
-	st.tc = nil // unknown until written
-	if err := writeTC(ctx, ns, tp, kept); err != nil {
-		return err
+	if !kept || !tp.empty() { // no qdisc of ours, none wanted: nothing to do
+		st.tc = nil // unknown until written
+		if err := writeTC(ctx, ns, tp, kept); err != nil {
+			return err
+		}
+		st.tc = &tp
 	}
-	st.tc = &tp
 	started := false
 	if np.delay && st.rel == nil {
-		rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter, e.jitterRandLocked())
+		rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter, e.jitterRand())
 		if err != nil {
 			return err
 		}
@@ -450,18 +541,22 @@ func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, 
 // queue rule goes, st's releaser is drained first (the kernel drops what
 // is still queued when the rule goes); on error its delay is restored.
 func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan) (err error) {
-	h, err := ns.rtnl(ctx)
-	if err != nil {
-		return err
+	if st.links == nil {
+		h, err := ns.rtnl(ctx)
+		if err != nil {
+			return err
+		}
+		ls, err := links(h)
+		h.Close()
+		if err != nil {
+			return fmt.Errorf("netns %s: %w", ns.path, err)
+		}
+		st.links = []string{}
+		for _, l := range ls {
+			st.links = append(st.links, l.Attrs().Name)
+		}
 	}
-	ls, err := links(h)
-	h.Close()
-	if err != nil {
-		return fmt.Errorf("netns %s: %w", ns.path, err)
-	}
-	for _, l := range ls {
-		np.links = append(np.links, l.Attrs().Name)
-	}
+	np.links = st.links
 	if len(np.partition) > 0 && len(np.links) == 0 {
 		return fmt.Errorf("netns %s: no link besides lo to partition", ns.path)
 	}
@@ -481,12 +576,31 @@ func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRe
 			return err
 		}
 	}
-	err = writeNFT(ns, np)
+	write := func(np nftPlan) error {
+		if st.nft == nil {
+			c, err := nftables.New(nftables.WithNetNSFd(ns.fd()), nftables.AsLasting())
+			if err != nil {
+				return fmt.Errorf("nftables in %s: %w", ns.path, err)
+			}
+			st.nft = c
+		}
+		have, err := syncNFT(st.nft, ns.path, np, true, st.nftHave)
+		if err != nil && st.nftHave != nil {
+			// What we knew may be stale (someone removed our table):
+			// list the namespace and try once more.
+			have, err = syncNFT(st.nft, ns.path, np, true, nil)
+		}
+		st.nftHave = have // nil on error: unknown
+		return err
+	}
+	err = write(np)
 	if errors.Is(err, unix.EOPNOTSUPP) && !np.egressOutput && (len(np.partition) > 0 || np.loss > 0) {
 		// Kernels before 5.16 have no netdev egress hook: drop on output.
 		np.egressOutput = true
-		if err2 := writeNFT(ns, np); err2 == nil {
+		if err2 := write(np); err2 == nil {
+			e.mu.Lock()
 			e.egressOutput = true
+			e.mu.Unlock()
 			e.log.Warn("netfault: no netdev egress hook; outgoing drops use the output hook (local UDP senders see EPERM)", "err", err)
 			err = nil
 		}
@@ -495,10 +609,10 @@ func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRe
 }
 
 // mechanisms names how want is carried out, for the journal and logs.
-func (e *Executor) mechanisms(want Faults, method Method) []string {
+func mechanisms(want Faults, method Method, egressOutput bool) []string {
 	var m []string
 	if len(want.Partition) > 0 || len(want.Inbound) > 0 {
-		if e.egressOutput {
+		if egressOutput {
 			m = append(m, "nft drop (output hook)")
 		} else {
 			m = append(m, "nft drop")
@@ -514,15 +628,18 @@ func (e *Executor) mechanisms(want Faults, method Method) []string {
 }
 
 // healLocked heals t and forgets it.
-func (e *Executor) healLocked(ctx context.Context, t Target) error {
+func (e *Executor) healLocked(ctx context.Context, t Target, st *targetState) error {
 	var errs []error
-	st := e.targets[t.Name]
 	if st != nil && st.inode != 0 && st.t.NetNS != t.NetNS {
 		// The namespace we applied to, if it still exists.
 		e.retireLocked(ctx, st, "healed")
 	}
+	// Qdiscs need no removal where the last plan written had none (a
+	// partition): that spares the heal a netlink round trip per link.
+	noQdiscs := st != nil && st.t.NetNS == t.NetNS && st.inode != 0 && st.tc != nil && st.tc.empty()
 	if st != nil {
 		st.tc = nil // a failed heal leaves the qdiscs unknown
+		st.dropNFT()
 	}
 	if st != nil && st.rel != nil {
 		// Release held packets before our queue rule goes, and unbind the
@@ -539,7 +656,7 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 		// namespace we applied to (a recycled /proc/<pid> may lead to
 		// another run's node), and clear the journal key the applies used.
 		inode = st.inode
-		note, err = healNS(ctx, t.NetNS, inode)
+		note, err = healNSOf(ctx, t.NetNS, inode, !noQdiscs)
 	} else {
 		note, inode, err = healPath(ctx, t.NetNS)
 	}
@@ -552,8 +669,10 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 	if jerr := e.appendJournal(entry); jerr != nil {
 		errs = append(errs, jerr)
 	}
+	if err == nil && st != nil {
+		e.dropTarget(t.Name, st)
+	}
 	if err == nil {
-		delete(e.targets, t.Name)
 		e.log.Info("netfault: healed", "target", t.Name, "netns", t.NetNS, "note", note)
 	}
 	return errors.Join(errs...)
@@ -564,6 +683,7 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 // not), journaling the outcome. Errors are logged, not returned: the new
 // namespace is what matters.
 func (e *Executor) retireLocked(ctx context.Context, st *targetState, why string) {
+	st.dropNFT()
 	if st.rel != nil {
 		st.rel.Close()
 		st.rel = nil
@@ -595,6 +715,11 @@ func (e *Executor) appendJournal(en Entry) error {
 // healNS removes everything of ours from the namespace at path, if it is
 // still the namespace with the given inode (0: whatever is there now).
 func healNS(ctx context.Context, path string, inode uint64) (string, error) {
+	return healNSOf(ctx, path, inode, true)
+}
+
+// healNSOf is healNS, removing our qdiscs only if qdiscs is true.
+func healNSOf(ctx context.Context, path string, inode uint64, qdiscs bool) (string, error) {
 	ns, err := openNS(path)
 	if errors.Is(err, errNSGone) {
 		return "namespace gone", nil
@@ -605,6 +730,9 @@ func healNS(ctx context.Context, path string, inode uint64) (string, error) {
 	defer ns.Close()
 	if inode != 0 && ns.inode != inode {
 		return "path leads to another namespace; ours is gone", nil
+	}
+	if !qdiscs {
+		return "healed", deleteNFT(ns)
 	}
 	return "healed", healOpen(ctx, ns)
 }

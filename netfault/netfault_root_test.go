@@ -894,3 +894,55 @@ func countingSink(t *testing.T, n testNS) *atomic.Int64 {
 	})
 	return got
 }
+
+// TestAppliesToDifferentTargetsRunAtOnce: applies and heals on four
+// namespaces from four goroutines (as a kind acts on every node of a
+// step at once) each take effect, and leave the journal clean; -race
+// checks the executor's locking.
+func TestAppliesToDifferentTargetsRunAtOnce(t *testing.T) {
+	p, q := newTestPair(t), newTestPair(t)
+	e, journal := newExecutor(t)
+	ctx := ctxT(t)
+	nss := []testNS{p.a, p.b, q.a, q.b}
+	run := func(f func(n testNS) error) {
+		errs := make(chan error, len(nss))
+		for _, n := range nss {
+			go func() { errs <- f(n) }()
+		}
+		for range nss {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	run(func(n testNS) error {
+		other := p.a.addr
+		if n.addr == other {
+			other = p.b.addr
+		}
+		return e.Partition(ctx, n.target("1"), []netip.Addr{other})
+	})
+	for _, n := range nss {
+		if f, ok := e.Faults(n.name); !ok || len(f.Partition) != 1 {
+			t.Errorf("%s: faults %+v, %v", n.name, f, ok)
+		}
+	}
+	// Removed, the namespaces go idle: no fault, our empty table stays
+	// (and the journal says so) until Heal.
+	run(func(n testNS) error { return e.Partition(ctx, n.target("1"), nil) })
+	if err := tcpReachable(p.b, netip.AddrPortFrom(p.a.addr, port), time.Second); err != nil && !strings.Contains(err.Error(), "refused") {
+		t.Errorf("idle: b cannot reach a: %v", err)
+	}
+	if pend := journal.Pending(); len(pend) != len(nss) {
+		t.Errorf("journal lists %d idle namespaces, want %d", len(pend), len(nss))
+	}
+	run(func(n testNS) error { return e.Heal(ctx, n.target("1")) })
+	if pend := journal.Pending(); len(pend) != 0 {
+		t.Errorf("journal still lists %+v", pend)
+	}
+	for _, n := range nss {
+		if tables, _ := snapshot(t, n); strings.Contains(strings.Join(tables, ","), TableName+"/") {
+			t.Errorf("%s keeps tables %v", n.name, tables)
+		}
+	}
+}

@@ -291,9 +291,7 @@ func TestWithSeedDrivesJitter(t *testing.T) {
 	draws := func(e *Executor) [2][]time.Duration {
 		var out [2][]time.Duration
 		for i := range out {
-			e.mu.Lock()
-			r := &releaser{rng: e.jitterRandLocked(), params: [2]time.Duration{delay, jitter}}
-			e.mu.Unlock()
+			r := &releaser{rng: e.jitterRand(), params: [2]time.Duration{delay, jitter}}
 			for range 100 {
 				r.mu.Lock()
 				out[i] = append(out[i], r.nextDelayLocked())

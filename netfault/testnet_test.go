@@ -43,7 +43,7 @@ type testPair struct {
 
 // newTestNS creates the named namespace chaos-test-<tag> (lo up) and
 // deletes it at cleanup.
-func newTestNS(t *testing.T, tag string) testNS {
+func newTestNS(t testing.TB, tag string) testNS {
 	t.Helper()
 	name := "chaos-test-" + tag
 	errc := make(chan error, 1)
@@ -85,7 +85,7 @@ func newTestNS(t *testing.T, tag string) testNS {
 	return n
 }
 
-func deleteTestNS(t *testing.T, n testNS) {
+func deleteTestNS(t testing.TB, n testNS) {
 	if _, err := os.Stat(n.path); errors.Is(err, os.ErrNotExist) {
 		return
 	}
@@ -95,7 +95,7 @@ func deleteTestNS(t *testing.T, n testNS) {
 }
 
 // nsHandle is an rtnetlink handle inside n.
-func nsHandle(t *testing.T, n testNS) *netlink.Handle {
+func nsHandle(t testing.TB, n testNS) *netlink.Handle {
 	t.Helper()
 	ns, err := netns.GetFromPath(n.path)
 	if err != nil {
@@ -110,7 +110,7 @@ func nsHandle(t *testing.T, n testNS) *netlink.Handle {
 }
 
 // newTestPair creates two namespaces joined by a veth pair.
-func newTestPair(t *testing.T) *testPair {
+func newTestPair(t testing.TB) *testPair {
 	t.Helper()
 	testenv.Root(t)
 	tag := fmt.Sprintf("%06x", rand.IntN(1<<24))
@@ -126,7 +126,7 @@ func newTestPair(t *testing.T) *testPair {
 
 // connect joins a and b by a veth pair with their links, names and
 // addresses (/24).
-func connect(t *testing.T, a, b testNS) {
+func connect(t testing.TB, a, b testNS) {
 	t.Helper()
 	ha, err := netns.GetFromPath(a.path)
 	if err != nil {
