@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -303,4 +304,69 @@ func Decode(v, out any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	return d.Decode(out)
+}
+
+// Changes are what a network kind's step did besides its own fields: the
+// nodes left with none of the kind's faults, the nodes deferred until they
+// start again, and the notes. Outcomes embed it.
+type Changes struct {
+	// Healed are nodes left with no fault of the kind.
+	Healed []string `json:"healed,omitempty"`
+	// Deferred are down nodes a fault could not be applied to now; the
+	// kind applies it when they start again (Reapplier).
+	Deferred []string `json:"deferred,omitempty"`
+	Notes
+}
+
+// Settle records in c the results of a step's per-node calls (EachNode's,
+// by position): a node whose call succeeded is healed if removed says its
+// faults of the kind were removed; one that is not running because a kind
+// took it down is deferred; any other error, even on such a node (its kill
+// may have failed and it still runs), is noted and returned, as "network
+// fault on <node>", so that the op is recorded as info.
+func (e Env) Settle(nodes []node.Node, results []error, removed func(name string) bool, c *Changes) error {
+	var errs []error
+	for i, n := range nodes {
+		name, err := n.Name(), results[i]
+		switch {
+		case err == nil:
+			if removed(name) {
+				c.Healed = append(c.Healed, name)
+			}
+		case errors.Is(err, node.ErrNotRunning) && e.Down != nil && e.Down(name):
+			c.Deferred = append(c.Deferred, name)
+			e.Log.Info("network fault deferred until the node starts", "node", name, "err", err)
+		default:
+			err = fmt.Errorf("network fault on %s: %w", name, err)
+			errs = append(errs, err)
+			c.Fail(name, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// HealEach undoes a kind's faults on the nodes named, at once, with undo,
+// and returns them under "healed"; forget is called for each node undone,
+// and a failure is noted as "heal <what> of <node>".
+func (e Env) HealEach(ctx context.Context, names []string, what string, undo func(context.Context, node.Node) error, forget func(name string)) (Healed, error) {
+	var h Healed
+	var nodes []node.Node
+	for _, name := range names {
+		if n, ok := e.Nodes.Get(name); ok {
+			nodes = append(nodes, n)
+		}
+	}
+	var errs []error
+	for i, err := range e.EachNode(ctx, nodes, undo) {
+		name := nodes[i].Name()
+		if err != nil {
+			err = fmt.Errorf("heal %s of %s: %w", what, name, err)
+			errs = append(errs, err)
+			h.Fail(name, err)
+			continue
+		}
+		forget(name)
+		h.Add("healed", name)
+	}
+	return h, errors.Join(errs...)
 }

@@ -212,12 +212,9 @@ type Outcome struct {
 	// Mechanism is how the network executor applies it ("netem",
 	// "nft+nfqueue fallback").
 	Mechanism string `json:"mechanism,omitempty"`
-	// Healed are nodes left with no packet fault.
-	Healed []string `json:"healed,omitempty"`
-	// Deferred are down nodes the fault could not be applied to now; it is
-	// applied when they start again.
-	Deferred []string `json:"deferred,omitempty"`
-	fault.Notes
+	// Changes are the nodes left with no packet fault, those deferred
+	// until they start again, and the notes.
+	fault.Changes
 }
 
 type shaped struct {
@@ -335,24 +332,8 @@ func (p *injector) set(ctx context.Context, shapes map[string]*shaped, out *Outc
 		}
 		return p.env.Net.Shape(ctx, n, s)
 	})
-	var errs []error
-	for i, n := range nodes {
-		name, err := n.Name(), results[i]
-		switch {
-		case err == nil:
-			if shapes[name] == nil {
-				out.Healed = append(out.Healed, name)
-			}
-		case errors.Is(err, node.ErrNotRunning) && p.env.Down != nil && p.env.Down(name):
-			out.Deferred = append(out.Deferred, name)
-			p.env.Log.Info("packet fault deferred until the node starts", "node", name, "err", err)
-		default:
-			err = fmt.Errorf("network fault on %s: %w", name, err)
-			errs = append(errs, err)
-			out.Fail(name, err)
-		}
-	}
-	return changed, errors.Join(errs...)
+	err := p.env.Settle(nodes, results, func(name string) bool { return shapes[name] == nil }, &out.Changes)
+	return changed, err
 }
 
 func same(a, b *shaped) bool {
@@ -364,27 +345,9 @@ func same(a, b *shaped) bool {
 
 // Heal removes every packet fault.
 func (p *injector) Heal(ctx context.Context) (fault.Healed, error) {
-	var h fault.Healed
-	var nodes []node.Node
-	for _, name := range slices.Sorted(maps.Keys(p.shapes)) {
-		n, _ := p.env.Nodes.Get(name)
-		nodes = append(nodes, n)
-	}
-	results := p.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error {
-		return p.env.Net.Shape(ctx, n, fault.Shape{})
-	})
-	var errs []error
-	for i, n := range nodes {
-		if err := results[i]; err != nil {
-			err = fmt.Errorf("heal packet fault of %s: %w", n.Name(), err)
-			errs = append(errs, err)
-			h.Fail(n.Name(), err)
-			continue
-		}
-		delete(p.shapes, n.Name())
-		h.Add("healed", n.Name())
-	}
-	return h, errors.Join(errs...)
+	return p.env.HealEach(ctx, slices.Sorted(maps.Keys(p.shapes)), "packet fault",
+		func(ctx context.Context, n node.Node) error { return p.env.Net.Shape(ctx, n, fault.Shape{}) },
+		func(name string) { delete(p.shapes, name) })
 }
 
 // Reapply shapes a restarted node again.

@@ -2,7 +2,6 @@ package partition
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -23,12 +22,9 @@ type Outcome struct {
 	// Mechanism is how the network executor applies it, if it says
 	// ("nftables").
 	Mechanism string `json:"mechanism,omitempty"`
-	// Healed are nodes left with no drops of this kind.
-	Healed []string `json:"healed,omitempty"`
-	// Deferred are down nodes the drops could not be applied to now; they
-	// are applied when the node starts again.
-	Deferred []string `json:"deferred,omitempty"`
-	fault.Notes
+	// Changes are the nodes left with no drops of this kind, those
+	// deferred until they start again, and the notes.
+	fault.Changes
 }
 
 // Apply replaces node n's drops of one kind with addrs (empty removes
@@ -94,11 +90,9 @@ func (c *Cuts) Mechanism() string { return c.env.Net.Mechanism("partition") }
 // Set makes drops the drops in effect, changing only nodes whose list
 // changes, at once. The new list is tracked before it is applied, so a
 // failure leaves it tracked (and Heal removes it). It returns the nodes
-// changed; those left with none are listed in out.Healed. A node that is
-// not running because a kind took it down is deferred (Reapply applies
-// its drops when it starts); any other error is returned, even on such a
-// node (its kill may have failed and it still runs), so the op is
-// recorded as info.
+// changed, and records the results in out (fault.Env.Settle): nodes left
+// with none, nodes deferred until they start (Reapply applies their drops
+// then), errors.
 func (c *Cuts) Set(ctx context.Context, drops map[string][]string, out *Outcome) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -122,50 +116,16 @@ func (c *Cuts) Set(ctx context.Context, drops map[string][]string, out *Outcome)
 	results := c.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error {
 		return c.apply(ctx, n, c.env.Nodes.Addrs(drops[n.Name()]))
 	})
-	var errs []error
-	for i, n := range nodes {
-		name, err := n.Name(), results[i]
-		switch {
-		case err == nil:
-			if len(drops[name]) == 0 {
-				out.Healed = append(out.Healed, name)
-			}
-		case errors.Is(err, node.ErrNotRunning) && c.env.Down != nil && c.env.Down(name):
-			// Its namespace is gone with its process; Reapply applies
-			// the drops when it starts.
-			out.Deferred = append(out.Deferred, name)
-			c.env.Log.Info("network fault deferred until the node starts", "node", name, "err", err)
-		default:
-			err = fmt.Errorf("network fault on %s: %w", name, err)
-			errs = append(errs, err)
-			out.Fail(name, err)
-		}
-	}
-	return changed, errors.Join(errs...)
+	err := c.env.Settle(nodes, results, func(name string) bool { return len(drops[name]) == 0 }, &out.Changes)
+	return changed, err
 }
 
 // Heal removes the drops of every node that may have some, and returns
 // them under "healed".
 func (c *Cuts) Heal(ctx context.Context) (fault.Healed, error) {
-	var h fault.Healed
-	var nodes []node.Node
-	for _, name := range slices.Sorted(maps.Keys(c.drops)) {
-		n, _ := c.env.Nodes.Get(name)
-		nodes = append(nodes, n)
-	}
-	results := c.env.EachNode(ctx, nodes, func(ctx context.Context, n node.Node) error { return c.apply(ctx, n, nil) })
-	var errs []error
-	for i, n := range nodes {
-		if err := results[i]; err != nil {
-			err = fmt.Errorf("heal %s of %s: %w", c.key, n.Name(), err)
-			errs = append(errs, err)
-			h.Fail(n.Name(), err)
-			continue
-		}
-		delete(c.drops, n.Name())
-		h.Add("healed", n.Name())
-	}
-	return h, errors.Join(errs...)
+	return c.env.HealEach(ctx, slices.Sorted(maps.Keys(c.drops)), c.key,
+		func(ctx context.Context, n node.Node) error { return c.apply(ctx, n, nil) },
+		func(name string) { delete(c.drops, name) })
 }
 
 // Reapply applies n's drops to its new incarnation, and returns them

@@ -28,6 +28,7 @@ import (
 
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/vocab"
+	"github.com/chaos-testing/chaos/node"
 )
 
 // Name is the kind's name in the registry.
@@ -174,7 +175,11 @@ func (p *injector) resolve(ctx context.Context, v any) ([]string, error) {
 	return p.env.Resolve(ctx, t)
 }
 
-func (p *injector) kill(ctx context.Context, v any, out *Outcome) error {
+// each resolves an action's targets and goes through them in order until
+// ctx ends: step returns why a node is left alone ("" to act on it) and
+// the error of acting on it (noted on the node); it records the nodes
+// acted on.
+func (p *injector) each(ctx context.Context, v any, out *Outcome, step func(name string, n node.Node) (skip string, err error)) error {
 	ts, err := p.resolve(ctx, v)
 	if err != nil {
 		return err
@@ -185,26 +190,13 @@ func (p *injector) kill(ctx context.Context, v any, out *Outcome) error {
 			return errors.Join(append(errs, err)...)
 		}
 		n, _ := p.env.Nodes.Get(name)
-		if p.killed[name] {
-			out.Skip(name, "already killed")
-			continue
+		skip, err := step(name, n)
+		if skip != "" {
+			out.Skip(name, skip)
+		} else {
+			out.Nodes = append(out.Nodes, name)
 		}
-		if p.paused[name] {
-			if err := p.env.Processes.Resume(ctx, n); err != nil {
-				err = fmt.Errorf("resume %s before kill: %w", name, err)
-				errs = append(errs, err)
-				out.Fail(name, err)
-				out.Skip(name, "paused, and resuming it failed")
-				continue
-			}
-			delete(p.paused, name)
-			out.Resumed = append(out.Resumed, name)
-		}
-		p.incarnation[name] = p.env.Incarnation(ctx, n)
-		p.killed[name] = true // from now on it may be down
-		out.Nodes = append(out.Nodes, name)
-		if err := p.env.Processes.Kill(ctx, n); err != nil {
-			err = fmt.Errorf("kill %s: %w", name, err)
+		if err != nil {
 			errs = append(errs, err)
 			out.Fail(name, err)
 		}
@@ -212,17 +204,32 @@ func (p *injector) kill(ctx context.Context, v any, out *Outcome) error {
 	return errors.Join(errs...)
 }
 
+func (p *injector) kill(ctx context.Context, v any, out *Outcome) error {
+	return p.each(ctx, v, out, func(name string, n node.Node) (string, error) {
+		if p.killed[name] {
+			return "already killed", nil
+		}
+		if p.paused[name] {
+			if err := p.env.Processes.Resume(ctx, n); err != nil {
+				return "paused, and resuming it failed", fmt.Errorf("resume %s before kill: %w", name, err)
+			}
+			delete(p.paused, name)
+			out.Resumed = append(out.Resumed, name)
+		}
+		p.incarnation[name] = p.env.Incarnation(ctx, n)
+		p.killed[name] = true // from now on it may be down
+		if err := p.env.Processes.Kill(ctx, n); err != nil {
+			return "", fmt.Errorf("kill %s: %w", name, err)
+		}
+		return "", nil
+	})
+}
+
 // start starts every killed node (the targets named, and any other still
 // down), and has the other kinds apply their faults to it again.
 func (p *injector) start(ctx context.Context, v any, out *Outcome) error {
-	var t fault.Targets
-	if err := fault.Decode(v, &t); err != nil {
-		return fmt.Errorf("bad targets %v: %w", v, err)
-	}
-	for _, n := range t.Nodes {
-		if !p.killed[n] {
-			out.Skip(n, "not killed")
-		}
+	if err := notes(v, p.killed, "not killed", out); err != nil {
+		return err
 	}
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(p.killed)) {
@@ -265,45 +272,25 @@ func (p *injector) restart(ctx context.Context, name string, out *Outcome) error
 }
 
 func (p *injector) pause(ctx context.Context, v any, out *Outcome) error {
-	ts, err := p.resolve(ctx, v)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, name := range ts {
-		if err := ctx.Err(); err != nil {
-			return errors.Join(append(errs, err)...)
-		}
+	return p.each(ctx, v, out, func(name string, n node.Node) (string, error) {
 		switch {
 		case p.killed[name]:
-			out.Skip(name, "killed")
-			continue
+			return "killed", nil
 		case p.paused[name]:
-			out.Skip(name, "already paused")
-			continue
+			return "already paused", nil
 		}
-		n, _ := p.env.Nodes.Get(name)
-		p.paused[name] = true
-		out.Nodes = append(out.Nodes, name)
+		p.paused[name] = true // from now on it may be frozen
 		if err := p.env.Processes.Pause(ctx, n); err != nil {
-			err = fmt.Errorf("pause %s: %w", name, err)
-			errs = append(errs, err)
-			out.Fail(name, err)
+			return "", fmt.Errorf("pause %s: %w", name, err)
 		}
-	}
-	return errors.Join(errs...)
+		return "", nil
+	})
 }
 
 // resume resumes every paused node (the targets named, and any other).
 func (p *injector) resume(ctx context.Context, v any, out *Outcome) error {
-	var t fault.Targets
-	if err := fault.Decode(v, &t); err != nil {
-		return fmt.Errorf("bad targets %v: %w", v, err)
-	}
-	for _, n := range t.Nodes {
-		if !p.paused[n] {
-			out.Skip(n, "not paused")
-		}
+	if err := notes(v, p.paused, "not paused", out); err != nil {
+		return err
 	}
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(p.paused)) {
@@ -321,6 +308,21 @@ func (p *injector) resume(ctx context.Context, v any, out *Outcome) error {
 		out.Nodes = append(out.Nodes, name)
 	}
 	return errors.Join(errs...)
+}
+
+// notes decodes a stop's targets and notes those that are not in set:
+// a stop undoes every fault of its kind, whatever its value names.
+func notes(v any, set map[string]bool, why string, out *Outcome) error {
+	var t fault.Targets
+	if err := fault.Decode(v, &t); err != nil {
+		return fmt.Errorf("bad targets %v: %w", v, err)
+	}
+	for _, n := range t.Nodes {
+		if !set[n] {
+			out.Skip(n, why)
+		}
+	}
+	return nil
 }
 
 // Heal resumes every paused node, then starts every killed one. It tries
