@@ -2,10 +2,12 @@ package netfault
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
-	"sync"
 	"time"
+
+	"github.com/chaos-testing/chaos/fault"
 )
 
 // Journal operations (Entry.Op); the values are those of the run's fault
@@ -61,55 +63,27 @@ type NSState struct {
 	Mechanism []string `json:"mechanism,omitempty"`
 }
 
-// Recorder receives the executor's journal entries. The run's fault
-// journal (fault.Journal, through the runtime) is one; an apply is not
-// made unless its entry was recorded.
+// Recorder receives the executor's journal entries (ToJournal: the run's
+// fault journal); an apply is not made unless its entry was recorded.
 type Recorder interface {
 	Record(Entry) error
 }
 
-// Memory is a Recorder that keeps the entries in memory (tests, and
-// programs with no journal file).
-type Memory struct {
-	mu      sync.Mutex
-	entries []Entry
-}
+// ToJournal returns a Recorder that writes the executor's entries to the
+// run's fault journal, as changes of kind fault.KindNetNS keyed by
+// namespace (Entry.Key), with the namespace's state (NSState) as their
+// data: what the crash guard needs to undo them (HealNamespace).
+func ToJournal(j *fault.Journal) Recorder { return journalRecorder{j} }
 
-// Record appends e.
-func (m *Memory) Record(e Entry) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.entries = append(m.entries, e)
-	return nil
-}
+type journalRecorder struct{ j *fault.Journal }
 
-// Entries returns the entries recorded so far.
-func (m *Memory) Entries() []Entry {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Entry(nil), m.entries...)
-}
-
-// Pending returns, for each namespace incarnation the entries name, its
-// last entry if that is not a successful heal: these namespaces may still
-// hold faults of ours. Order follows first appearance.
-func (m *Memory) Pending() []Entry {
-	last := map[string]Entry{}
-	var order []string
-	for _, e := range m.Entries() {
-		k := e.Key()
-		if _, ok := last[k]; !ok {
-			order = append(order, k)
-		}
-		last[k] = e
+func (r journalRecorder) Record(e Entry) error {
+	data, err := json.Marshal(e.NS)
+	if err != nil {
+		return fmt.Errorf("fault journal: %w", err)
 	}
-	var out []Entry
-	for _, k := range order {
-		if e := last[k]; e.Op != OpHeal {
-			out = append(out, e)
-		}
-	}
-	return out
+	return r.j.Append(fault.Entry{Time: e.Time, Op: e.Op, Kind: fault.KindNetNS, Target: e.Target, Key: e.Key(),
+		Incarnation: e.Incarnation, Data: data, By: e.By, Note: e.Note, Error: e.Error})
 }
 
 // HealNamespace removes everything of ours from the namespace at path, if

@@ -548,8 +548,8 @@ func TestAnApplyToARestartedNodeReplacesItsOldNamespace(t *testing.T) {
 // went away without healing.
 func TestHealNamespaceRemovesACrashedControllersFaults(t *testing.T) {
 	p := newTestPair(t)
-	var journal Memory
-	e, err := New(nil, WithJournal(&journal))
+	journal := newTestJournal(t)
+	e, err := New(nil, WithJournal(ToJournal(journal.j)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,8 @@ func TestHealNamespaceRemovesACrashedControllersFaults(t *testing.T) {
 		t.Fatalf("pending %+v, want b's namespace", pend)
 	}
 	for range 2 { // idempotent
-		note, err := HealNamespace(ctx, pend[0].NS.NetNS, pend[0].NS.NetNSInode)
+		ns := nsOf(t, pend[0])
+		note, err := HealNamespace(ctx, ns.NetNS, ns.NetNSInode)
 		if err != nil || note != "healed" {
 			t.Fatalf("HealNamespace = %q, %v", note, err)
 		}
@@ -627,7 +628,7 @@ func TestDropFromCutsOneDirectionOnly(t *testing.T) {
 		t.Errorf("journal still lists %+v as applied", pend)
 	}
 	for _, en := range journal.Entries() {
-		if en.Op == OpApply && len(en.NS.Inbound) > 0 && en.NS.Inbound[0] == p.a.addr {
+		if ns := nsOf(t, en); en.Op == OpApply && len(ns.Inbound) > 0 && ns.Inbound[0] == p.a.addr {
 			return
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -89,39 +90,28 @@ func TestNormAddrsUnmapsSortsAndDedupes(t *testing.T) {
 	}
 }
 
-func TestMemoryPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
-	e := func(op, ns string, inode uint64) Entry {
-		return Entry{Op: op, Target: "n", NS: NSState{NetNS: ns, NetNSInode: inode}}
-	}
-	for _, c := range []struct {
-		name string
-		in   []Entry
-		want []string // netns|inode of pending entries
-	}{
-		{"nothing", nil, nil},
-		{"applied", []Entry{e(OpApply, "/a", 1)}, []string{"/a|1"}},
-		{"healed", []Entry{e(OpApply, "/a", 1), e(OpHeal, "/a", 1)}, nil},
-		{"reapplied after heal", []Entry{e(OpApply, "/a", 1), e(OpHeal, "/a", 1), e(OpApply, "/a", 1)}, []string{"/a|1"}},
-		{"failed apply counts", []Entry{e(OpApply, "/a", 1), e(OpApplyFailed, "/a", 1)}, []string{"/a|1"}},
-		{"failed heal counts", []Entry{e(OpApply, "/a", 1), e(OpHealFailed, "/a", 1)}, []string{"/a|1"}},
-		{"new incarnation at same path", []Entry{e(OpApply, "/a", 1), e(OpApply, "/a", 2), e(OpHeal, "/a", 2)}, []string{"/a|1"}},
-		{"two namespaces", []Entry{e(OpApply, "/a", 1), e(OpApply, "/b", 3), e(OpHeal, "/a", 1)}, []string{"/b|3"}},
+// TestEntriesGoToTheFaultJournalAsNamespaceChanges: what the executor
+// records reads back as a netns change keyed by namespace and inode, with
+// its state as data, and is pending until a heal of that key.
+func TestEntriesGoToTheFaultJournalAsNamespaceChanges(t *testing.T) {
+	tj := newTestJournal(t)
+	r := ToJournal(tj.j)
+	ns := NSState{NetNS: "/proc/9/ns/net", NetNSInode: 42, Partition: []netip.Addr{netip.MustParseAddr("10.0.0.2")}}
+	for _, e := range []Entry{
+		{Op: OpApply, Target: "n1", Incarnation: "9@t", NS: ns, By: "executor"},
+		{Op: OpApply, Target: "n1", NS: NSState{NetNS: "/proc/9/ns/net", NetNSInode: 43}},
+		{Op: OpHeal, Target: "n1", NS: NSState{NetNS: "/proc/9/ns/net", NetNSInode: 43}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			var m Memory
-			for _, en := range c.in {
-				if err := m.Record(en); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var got []string
-			for _, p := range m.Pending() {
-				got = append(got, p.Key())
-			}
-			if strings.Join(got, ",") != strings.Join(c.want, ",") {
-				t.Errorf("Pending = %v, want %v", got, c.want)
-			}
-		})
+		if err := r.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pend := tj.Pending()
+	if len(pend) != 1 || pend[0].Kind != fault.KindNetNS || pend[0].Key != "/proc/9/ns/net|42" || pend[0].Incarnation != "9@t" {
+		t.Fatalf("pending %+v", pend)
+	}
+	if got := nsOf(t, pend[0]); got.NetNSInode != 42 || len(got.Partition) != 1 {
+		t.Errorf("data %+v", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package netfault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -419,13 +421,54 @@ func tcpThroughput(t *testing.T, a testNS, to netip.AddrPort, d time.Duration, r
 	return float64(got*8) / time.Since(baseAt).Seconds()
 }
 
-// newExecutor returns an executor with opts, journaling in memory,
-// healing everything at cleanup.
-func newExecutor(t *testing.T, opts ...Option) (*Executor, *Memory) {
+// testJournal is a fault journal in a test's folder.
+type testJournal struct {
+	t    testing.TB
+	path string
+	j    *fault.Journal
+}
+
+func newTestJournal(t testing.TB) *testJournal {
 	t.Helper()
-	journal := &Memory{}
+	path := filepath.Join(t.TempDir(), "faults.jsonl")
+	j, err := fault.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return &testJournal{t: t, path: path, j: j}
+}
+
+// Entries reads the journal back.
+func (tj *testJournal) Entries() []fault.Entry {
+	tj.t.Helper()
+	es, err := fault.ReadJournal(tj.path)
+	if err != nil {
+		tj.t.Fatal(err)
+	}
+	return es
+}
+
+// Pending lists the namespaces that may still hold something of ours.
+func (tj *testJournal) Pending() []fault.Entry { return fault.Pending(tj.Entries()) }
+
+// nsOf decodes an entry's namespace state.
+func nsOf(t testing.TB, e fault.Entry) NSState {
+	t.Helper()
+	var ns NSState
+	if err := json.Unmarshal(e.Data, &ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// newExecutor returns an executor with opts, journaling to a file of the
+// test's own, healing everything at cleanup.
+func newExecutor(t *testing.T, opts ...Option) (*Executor, *testJournal) {
+	t.Helper()
+	journal := newTestJournal(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := New(log, append([]Option{WithJournal(journal)}, opts...)...)
+	e, err := New(log, append([]Option{WithJournal(ToJournal(journal.j))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

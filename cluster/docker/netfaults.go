@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +45,7 @@ func (a *netFaults) executor() (*netfault.Executor, error) {
 	}
 	opts := []netfault.Option{netfault.WithProtected(a.protected...), netfault.WithSeed(a.seed)}
 	if a.journal != nil {
-		opts = append(opts, netfault.WithJournal(journalRecorder{a.journal}))
+		opts = append(opts, netfault.WithJournal(netfault.ToJournal(a.journal)))
 	}
 	e, err := netfault.New(a.log, opts...)
 	if err != nil {
@@ -141,21 +140,6 @@ func (a *netFaults) HealAll(ctx context.Context) error {
 		return e.HealAll(ctx)
 	}
 	return nil
-}
-
-// journalRecorder writes the executor's entries to the run's fault
-// journal, as changes of kind fault.KindNetNS keyed by namespace, with the
-// namespace's state (netfault.NSState) as their data: what the crash
-// guard needs to undo them (netfault.HealNamespace).
-type journalRecorder struct{ j *fault.Journal }
-
-func (r journalRecorder) Record(e netfault.Entry) error {
-	data, err := json.Marshal(e.NS)
-	if err != nil {
-		return fmt.Errorf("fault journal: %w", err)
-	}
-	return r.j.Append(fault.Entry{Time: e.Time, Op: e.Op, Kind: fault.KindNetNS, Target: e.Target, Key: e.Key(),
-		Incarnation: e.Incarnation, Data: data, By: e.By, Note: e.Note, Error: e.Error})
 }
 
 // Mechanism implements fault.Net.
