@@ -151,19 +151,7 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 	name, scenarioPath, binDir, tmp := itPrepare(t, src, "")
 	scope := "it-" + itID(t)
 	log := slog.New(slog.NewTextHandler(itLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rt, err := docker.New(log, docker.WithScope(scope))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The killed controller cannot remove its cluster: this test does.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := rt.DownAll(ctx); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		rt.Close()
-	})
+	rt := itScopedRuntime(t, scope, log)
 
 	storeDir := filepath.Join(tmp, "store")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -176,22 +164,9 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
 	// Wait until the journal lists all three changes.
-	journal := ""
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		if journal == "" {
-			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
-				journal = m[0]
-			}
-		}
-		if journal != "" && pendingKinds(journal) == "n1 paused, n2 killed, n3 netns" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the trio fault was not applied within 3 minutes (pending: %q):\n%s", pendingKinds(journal), out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	journal := itAwaitJournal(t, storeDir, name, 3*time.Minute, &out, func(es []fault.Entry) bool {
+		return pendingKinds(es) == "n1 paused, n2 killed, n3 netns"
+	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +189,11 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 	}
 	took := time.Since(killed)
 	t.Logf("MEASURED every node running, reachable and free of rules %v after the controller's death", took.Round(time.Millisecond))
-	if p := pendingKinds(journal); p != "" {
+	es, err := fault.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pendingKinds(es); p != "" {
 		t.Errorf("the journal still lists %s", p)
 	}
 
@@ -230,16 +209,9 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 	}
 }
 
-// pendingKinds lists the journal's pending changes as "n1 paused, n3
-// netns", sorted by node.
-func pendingKinds(journal string) string {
-	if journal == "" {
-		return ""
-	}
-	es, err := fault.ReadJournal(journal)
-	if err != nil {
-		return "unreadable: " + err.Error()
-	}
+// pendingKinds lists the pending changes of a journal's entries as "n1
+// paused, n3 netns", sorted by node.
+func pendingKinds(es []fault.Entry) string {
 	var ps []string
 	for _, e := range fault.Pending(es) {
 		what := e.Key

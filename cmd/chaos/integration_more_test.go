@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -115,24 +116,9 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
 	// Wait for a partition to be applied, by the fault journal's account.
-	journal := ""
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if journal == "" {
-			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
-				journal = m[0]
-			}
-		}
-		if journal != "" {
-			if es, err := fault.ReadJournal(journal); err == nil && len(fault.Pending(es)) > 0 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no partition was applied within 2 minutes:\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	journal := itAwaitJournal(t, storeDir, name, 2*time.Minute, &out, func(es []fault.Entry) bool {
+		return len(fault.Pending(es)) > 0
+	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -304,4 +290,49 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	if p := fault.Pending(entries); len(p) != 0 {
 		t.Errorf("fault journal: %d faults still applied after the run", len(p))
 	}
+}
+
+// itAwaitJournal waits, up to within, until the run of scenario name in
+// storeDir has a fault journal whose entries satisfy ready, and returns
+// its path; out is the controller's output, for the failure message.
+func itAwaitJournal(t testing.TB, storeDir, name string, within time.Duration, out fmt.Stringer, ready func([]fault.Entry) bool) string {
+	t.Helper()
+	journal := ""
+	deadline := time.Now().Add(within)
+	for {
+		if journal == "" {
+			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
+				journal = m[0]
+			}
+		}
+		if journal != "" {
+			if es, err := fault.ReadJournal(journal); err == nil && ready(es) {
+				return journal
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the faults awaited were not applied within %v:\n%s", within, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// itScopedRuntime returns a Docker runtime confined to scope; every
+// cluster of that scope is removed when t ends (a killed controller cannot
+// remove its own).
+func itScopedRuntime(t testing.TB, scope string, log *slog.Logger) *docker.Runtime {
+	t.Helper()
+	rt, err := docker.New(log, docker.WithScope(scope))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := rt.DownAll(ctx); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		rt.Close()
+	})
+	return rt
 }

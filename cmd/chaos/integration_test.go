@@ -190,18 +190,7 @@ func upProbeCluster(t *testing.T, prefix string) *probeCluster {
 	itNoLeftovers(t, docker.LabelRun, runID)
 
 	log := slog.New(slog.NewTextHandler(itLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	rt, err := docker.New(log, docker.WithScope("it-"+id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := rt.DownAll(ctx); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		rt.Close()
-	})
+	rt := itScopedRuntime(t, "it-"+id, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 
