@@ -335,7 +335,9 @@ func (e Env) Settle(nodes []node.Node, results []error, removed func(name string
 			}
 		case errors.Is(err, node.ErrNotRunning) && e.Down != nil && e.Down(name):
 			c.Deferred = append(c.Deferred, name)
-			e.Log.Info("network fault deferred until the node starts", "node", name, "err", err)
+			if e.Log != nil {
+				e.Log.Info("network fault deferred until the node starts", "node", name, "err", err)
+			}
 		default:
 			err = fmt.Errorf("network fault on %s: %w", name, err)
 			errs = append(errs, err)

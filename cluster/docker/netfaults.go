@@ -13,10 +13,11 @@ import (
 	"github.com/chaos-testing/chaos/node"
 )
 
-// netFaults is the Docker runtime's fault.Net: it lets the nemesis (which
-// speaks of nodes) use the netfault executor (which speaks of network
-// namespaces). The executor is created on first use, so runs without
-// network faults need no root.
+// netFaults is the Docker runtime's fault.Net: it lets the fault kinds
+// (which speak of nodes) use the netfault executor (which speaks of
+// network namespaces), journaling into the run's fault journal. The
+// executor is created on first use, so runs without network faults need
+// no root. Calls on different nodes run at once.
 type netFaults struct {
 	log       *slog.Logger
 	journal   *fault.Journal
