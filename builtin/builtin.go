@@ -1,7 +1,8 @@
 // Package builtin is chaos's one registry file: the catalog of every
-// runtime, db and workload chaos ships. The command line uses it; a Go
-// program starts from it and adds its own entries (see runner.Catalog).
-// Adding a runtime, a db or a workload to chaos means one line here.
+// runtime, db, workload and fault kind chaos ships. The command line uses
+// it; a Go program starts from it and adds its own entries (see
+// runner.Catalog). Adding a runtime, a db, a workload or a fault kind to
+// chaos means one line here.
 package builtin
 
 import (
@@ -9,6 +10,12 @@ import (
 	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/db/etcd"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/oneway"
+	"github.com/chaos-testing/chaos/fault/packet"
+	"github.com/chaos-testing/chaos/fault/partition"
+	"github.com/chaos-testing/chaos/fault/process"
+	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/bank"
@@ -33,6 +40,12 @@ func Catalog() runner.Catalog {
 			bank.Kind(),
 			counter.Kind(),
 		),
+		Faults: kinds(
+			partition.Kind(),
+			oneway.Kind(),
+			packet.Kind(),
+			process.Kind(),
+		),
 	}
 }
 
@@ -46,6 +59,14 @@ func targets(ts ...db.Target) map[string]db.Target {
 
 func workloads(ks ...workload.Kind) map[string]workload.Kind {
 	m := make(map[string]workload.Kind, len(ks))
+	for _, k := range ks {
+		m[k.Name] = k
+	}
+	return m
+}
+
+func kinds(ks ...fault.Kind) nemesis.Kinds {
+	m := make(nemesis.Kinds, len(ks))
 	for _, k := range ks {
 		m[k.Name] = k
 	}

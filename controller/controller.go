@@ -26,7 +26,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +35,7 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
@@ -365,24 +365,20 @@ func (r *runner) nemesisOp(ctx context.Context, f string, value any, do func(con
 	r.trackFault(done)
 }
 
-// undoes maps a nemesis action to the action it ends, for the progress
-// display's list of active faults.
-var undoes = map[string]string{"start": "kill", "resume": "pause"}
-
-// trackFault keeps r.faults, the actions in effect, up to date.
+// trackFault keeps r.faults, the actions in effect, up to date, reading
+// the ops through the history's vocabulary (package fault/vocab), as the
+// reports do.
 func (r *runner) trackFault(op *history.Op) {
 	if op.Type != history.OK {
 		return
 	}
-	if ended, ok := strings.CutPrefix(op.F, "stop-"); ok {
-		r.faults.Delete("start-" + ended)
+	if started, ok := vocab.Ends(op.F); ok {
+		r.faults.Delete(started)
 		return
 	}
-	if ended, ok := undoes[op.F]; ok {
-		r.faults.Delete(ended)
-		return
+	if vocab.Starts(op.F) {
+		r.faults.Store(op.F, op.F+" "+string(op.Value))
 	}
-	r.faults.Store(op.F, op.F+" "+string(op.Value))
 }
 
 // heal undoes every fault, with a context of its own: it must run even
@@ -394,7 +390,7 @@ func (r *runner) heal(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healTimeout)
 	defer cancel()
 	var healErr error
-	r.nemesisOp(hctx, "heal", nil, func(c context.Context) (any, error) {
+	r.nemesisOp(hctx, vocab.Heal, nil, func(c context.Context) (any, error) {
 		v, err := r.nem.Heal(c)
 		healErr = err
 		return v, err

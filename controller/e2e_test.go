@@ -10,6 +10,8 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/process"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/nemesis"
@@ -39,7 +41,8 @@ func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*store.Result
 		Up:       func(context.Context) (controller.Cluster, error) { return tgt, nil },
 		Workload: w, Opener: tgt,
 		Nemesis: func(nodes []node.Node) (nemesis.Nemesis, error) {
-			return nemesis.New(nodes, db.NodeProcesses{}, nil, nemesis.Config{Faults: []string{"kill", "pause"}, Interval: 100 * time.Millisecond}, nil)
+			env := fault.Env{Nodes: nodes, Processes: db.NodeProcesses{}}
+			return nemesis.New(nemesis.Kinds{process.Name: process.Kind()}, env, nemesis.Config{Faults: []string{"kill", "pause"}, Interval: 100 * time.Millisecond})
 		},
 		Concurrency: 6, Rate: 2000, TimeLimit: 1500 * time.Millisecond,
 		OpTimeout: 50 * time.Millisecond, Quiet: 10 * time.Millisecond, FinalTimeout: 5 * time.Second,

@@ -1,12 +1,20 @@
-// Package fault holds what the nemesis and the runtimes share about faults:
-// the executors a runtime supplies to carry faults out on its nodes, and
-// the packet shape they apply.
+// Package fault holds what the fault kinds, the nemesis, the runtimes and
+// the crash guard share about faults:
+//
+//   - Kind, the registry entry of a fault kind (partition, packet, process,
+//     ...): its fault names, options, validation, and the Injector that
+//     plans, applies, stops, heals and re-applies its faults in a run;
+//   - the executors a runtime supplies to carry faults out on its nodes
+//     (Net), and the process control the db supplies (Processes);
+//   - the fault journal: every change made to a node, written before it is
+//     made, so the crash guard can undo it if the controller dies.
 //
 // A runtime's cluster (package cluster) returns Executors that fit its
-// nodes; the nemesis decides which fault, when and where, and calls them.
-// Neither knows how the other works: the Docker runtime's network executor
-// acts from the host inside each container's network namespace, an SSH
-// runtime's would ask an agent on each host.
+// nodes; a kind decides what to change and calls them; neither knows how
+// the other works. The Docker runtime's network executor acts from the
+// host inside each container's network namespace, an SSH runtime's would
+// ask an agent on each host. The kinds live in sub-packages, one each
+// (fault/partition, ...), and a registry lists them (package builtin).
 package fault
 
 import (
@@ -19,18 +27,24 @@ import (
 	"github.com/chaos-testing/chaos/node"
 )
 
-// Net carries out network faults on nodes.
+// Net carries out network faults on nodes. A node's network faults have
+// three parts, each replaced as a whole by its method and kept apart from
+// the others: its partition (Partition), its one-way drops (DropFrom) and
+// its packet shape (Shape).
 //
-// Partition replaces n's partition (not its shape): n drops all traffic to
-// and from drop, both ways. Shape replaces n's packet shape (not its
-// partition). Heal removes both from n; it is idempotent, and healing a node
-// whose server is not running (it was killed) is not an error. Partition and
-// Shape on a node that is not running return an error wrapping
-// node.ErrNotRunning, which tells the nemesis to defer the fault until the
-// node starts. The controller's own addresses (Cluster.Protected) are never
-// in drop, so clients always reach every node.
+// Partition makes n drop all traffic to and from drop, both ways. DropFrom
+// makes n drop what it receives from from, while it still sends to them.
+// Shape shapes n's traffic. An empty list, or the zero Shape, removes that
+// part. Heal removes every part from n. Removing, and Heal, are idempotent,
+// and on a node whose server is not running (it was killed, and its rules
+// died with it) they are not errors. Applying to a node that is not
+// running returns an error wrapping node.ErrNotRunning, which tells the
+// kind to apply it again once the node starts. The controller's own
+// addresses (Cluster.Protected) are never in drop or from, so clients
+// always reach every node.
 type Net interface {
 	Partition(ctx context.Context, n node.Node, drop []netip.Addr) error
+	DropFrom(ctx context.Context, n node.Node, from []netip.Addr) error
 	Shape(ctx context.Context, n node.Node, s Shape) error
 	Heal(ctx context.Context, n node.Node) error
 	// HealAll heals every node the executor touched in this run. It is the
@@ -48,38 +62,61 @@ type Net interface {
 type Shape struct {
 	// Delay is added to each packet, varied by up to ± Jitter.
 	Delay, Jitter time.Duration
-	// Loss, Duplicate, Corrupt and Reorder are percentages of packets.
-	Loss, Duplicate, Corrupt, Reorder float64
+	// Loss and Duplicate are percentages of packets.
+	Loss, Duplicate float64
 	// Rate caps the bandwidth, in bits per second; 0 is no cap.
 	Rate uint64
 	// Dests limits the fault to traffic to these addresses; empty is all
-	// traffic. The nemesis always sets the other nodes' addresses, as
+	// traffic. The packet kind always sets the other nodes' addresses, as
 	// Jepsen does, so traffic to the controller is not shaped.
 	Dests []netip.Addr
+}
+
+// IsZero reports whether s does nothing.
+func (s Shape) IsZero() bool {
+	return s.Delay == 0 && s.Jitter == 0 && s.Loss == 0 && s.Duplicate == 0 && s.Rate == 0
 }
 
 // Equal reports whether s and t are the same shape.
 func (s Shape) Equal(t Shape) bool {
 	return s.Delay == t.Delay && s.Jitter == t.Jitter && s.Loss == t.Loss && s.Duplicate == t.Duplicate &&
-		s.Corrupt == t.Corrupt && s.Reorder == t.Reorder && s.Rate == t.Rate && slices.Equal(s.Dests, t.Dests)
+		s.Rate == t.Rate && slices.Equal(s.Dests, t.Dests)
 }
 
 // Executors are the fault executors a cluster supplies. A nil field is a
 // capability the runtime does not have; faults that need it are refused.
 type Executors struct {
-	// Net carries out partitions and packet faults.
+	// Net carries out partitions, one-way drops and packet faults.
 	Net Net
 }
 
 // ExecConfig is what a cluster's executors are made with.
 type ExecConfig struct {
-	// Journal is the run's fault journal file: every change an executor
-	// makes to a node is written there before it is made, so a crash
-	// guard can undo it if the controller dies.
-	Journal string
+	// Journal is the run's fault journal: every change an executor makes
+	// to a node is written there before it is made, so the crash guard
+	// can undo it if the controller dies. Nil records nothing.
+	Journal *Journal
 	// Seed is the run's seed, for any randomness of the executors (a
 	// delay's jitter).
 	Seed uint64
 	// Log receives the executors' logs; never nil.
 	Log *slog.Logger
+}
+
+// Processes controls the server process of nodes: the db implements it
+// (db.DB), since starting a member again may take more than starting its
+// process. Start on a node that runs and Resume on a node that is not
+// paused succeed: a kill or pause that failed may or may not have
+// happened, so healing starts and resumes every node that may be down or
+// paused.
+type Processes interface {
+	Kill(ctx context.Context, n node.Node) error
+	Start(ctx context.Context, n node.Node) error
+	Pause(ctx context.Context, n node.Node) error
+	Resume(ctx context.Context, n node.Node) error
+}
+
+// Primaries names the db's current leaders among nodes (db.Primaries).
+type Primaries interface {
+	Primaries(ctx context.Context, nodes []node.Node) ([]node.Node, error)
 }

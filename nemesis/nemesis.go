@@ -1,24 +1,26 @@
-// Package nemesis decides which faults to inject, when, and on which nodes,
-// and carries them out through a db (process faults) and a network fault
-// executor (partitions, packet faults). It knows nothing of Docker or SSH.
+// Package nemesis schedules and composes faults: it draws which fault
+// comes next, and when, from the seed, and hands each op to the fault kind
+// that owns it (package fault and its sub-packages, listed in a registry:
+// Kinds). It knows no fault, executor or runtime of its own: what a fault
+// does, how it is validated and how it is healed is its kind's.
 //
 // Every action is recorded by the controller in the history as a nemesis op
-// (process history.NemesisProcess) whose value names its exact targets.
+// (process history.NemesisProcess) whose value names its exact targets; the
+// history's vocabulary of those ops is package fault/vocab.
 package nemesis
 
 import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/chaos-testing/chaos/fault"
 )
 
 // Action is one nemesis step, as recorded in the history: F is what it
-// does ("start-partition", "stop-partition", "kill", "start", "pause",
-// "resume", ...) and Value its exact targets (a grudge, a node list).
-type Action struct {
-	F     string
-	Value any
-}
+// does ("start-partition", "kill", ...) and Value its exact targets (a
+// grudge, a node list).
+type Action = fault.Action
 
 // Nemesis injects and heals faults. The controller calls Next, waits, then
 // Invoke, from one goroutine; Heal may be called from another goroutine

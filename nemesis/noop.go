@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/chaos-testing/chaos/fault/vocab"
 )
 
 // NoopWait is how long Noop's Next asks the controller to wait: longer
@@ -16,7 +18,7 @@ type Noop struct{}
 var _ Nemesis = Noop{}
 
 // Next returns NoopWait and a "noop" action; it draws nothing from rng.
-func (Noop) Next(*rand.Rand) (time.Duration, Action) { return NoopWait, Action{F: FNoop} }
+func (Noop) Next(*rand.Rand) (time.Duration, Action) { return NoopWait, Action{F: vocab.Noop} }
 
 // Invoke does nothing.
 func (Noop) Invoke(context.Context, Action) (any, error) { return nil, nil }

@@ -10,7 +10,9 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
+	"github.com/google/nftables"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,21 +20,31 @@ import (
 type Faults struct {
 	// Partition lists the addresses whose packets are dropped, both ways.
 	Partition []netip.Addr `json:"partition,omitempty"`
+	// Inbound lists the addresses whose packets are dropped on arrival
+	// only: the target still sends to them (a one-way partition).
+	Inbound []netip.Addr `json:"inbound,omitempty"`
 	// Shape is the packet fault; the zero Shape is none.
 	Shape Shape `json:"shape"`
 }
 
 // IsZero reports whether f holds no fault.
-func (f Faults) IsZero() bool { return len(f.Partition) == 0 && f.Shape.IsZero() }
+func (f Faults) IsZero() bool {
+	return len(f.Partition) == 0 && len(f.Inbound) == 0 && f.Shape.IsZero()
+}
 
 func (f Faults) clone() Faults {
 	f.Partition = slices.Clone(f.Partition)
+	f.Inbound = slices.Clone(f.Inbound)
 	f.Shape.Dests = slices.Clone(f.Shape.Dests)
 	return f
 }
 
-// targetState is what the executor knows of one target (by name).
+// targetState is what the executor knows of one target (by name). Its
+// mutex serializes the work on the target's namespace and guards the
+// fields; the executor's lock only guards the map of targets, so work on
+// different targets runs at once.
 type targetState struct {
+	mu     sync.Mutex
 	t      Target
 	inode  uint64 // of t.NetNS when last applied; 0 if never applied
 	faults Faults
@@ -41,24 +53,49 @@ type targetState struct {
 	// unknown, rebuild): an apply that keeps it leaves the qdiscs, and the
 	// packets they hold, alone.
 	tc *tcPlan
+	// links are the non-loopback links of the namespace of inode (nil:
+	// not listed yet): a container's links do not change.
+	links []string
+	// nft is a lasting nftables connection inside the namespace of inode,
+	// and nftHave what of ours it holds (nil: unknown, list it): the
+	// target's rules change through it, without a socket and a listing per
+	// change.
+	nft     *nftables.Conn
+	nftHave nftState
+}
+
+// dropNFT closes st's nftables connection and forgets what it knew.
+func (st *targetState) dropNFT() {
+	if st.nft != nil {
+		_ = st.nft.CloseLasting()
+	}
+	st.nft, st.nftHave = nil, nil
 }
 
 // Executor applies network faults inside nodes' network namespaces and
 // remembers them per target, so it can heal them, and re-apply them when a
 // node restarts with a new namespace. It needs root (CAP_NET_ADMIN and
-// CAP_SYS_ADMIN for setns). All methods are safe for concurrent use; each
-// call runs alone.
+// CAP_SYS_ADMIN for setns). All methods are safe for concurrent use: calls
+// on one target run one at a time, calls on different targets at once (a
+// partition of 5 nodes is applied in parallel).
+//
+// A target whose last fault was removed is idle: its rules are gone, but
+// our empty table and chains stay (they accept everything), so that the
+// next fault, and its removal, change rules only, a fraction of the cost
+// of adding and removing base chains; its journal entry stays pending.
+// Heal and HealAll remove everything.
 //
 // The controller host is never cut off by a partition because the caller
 // never lists it: Partition drops exactly the addresses given (and
 // WithProtected makes listing it an error).
 type Executor struct {
-	log        *slog.Logger
-	journal    *Journal
-	ownJournal bool
-	forced     Method
-	protected  []netip.Addr
+	log       *slog.Logger
+	journal   Recorder
+	forced    Method
+	protected []netip.Addr
 
+	// mu guards targets, rng and egressOutput; each target has a lock of
+	// its own for its namespace's work (lockTarget).
 	mu      sync.Mutex
 	targets map[string]*targetState
 
@@ -83,22 +120,10 @@ type Executor struct {
 // Option configures an Executor.
 type Option func(*Executor) error
 
-// WithJournal makes the executor append every apply and heal to j.
-func WithJournal(j *Journal) Option {
-	return func(e *Executor) error { e.journal = j; return nil }
-}
-
-// WithJournalFile makes the executor append every apply and heal to the
-// file at path (created if needed; closed by Close).
-func WithJournalFile(path string) Option {
-	return func(e *Executor) error {
-		j, err := OpenJournal(path)
-		if err != nil {
-			return err
-		}
-		e.journal, e.ownJournal = j, true
-		return nil
-	}
+// WithJournal makes the executor record every apply, before it makes it,
+// and every heal, after it, with r.
+func WithJournal(r Recorder) Option {
+	return func(e *Executor) error { e.journal = r; return nil }
 }
 
 // WithProtected makes Partition refuse to drop these addresses: the
@@ -161,10 +186,48 @@ func New(log *slog.Logger, opts ...Option) (*Executor, error) {
 // jitterStream is the PCG stream of the executor's source.
 const jitterStream = 0x6e6574666175_6c74 // "netfault"
 
-// jitterRandLocked returns a new releaser's jitter source, seeded from the
+// jitterRand returns a new releaser's jitter source, seeded from the
 // executor's.
-func (e *Executor) jitterRandLocked() *rand.Rand {
+func (e *Executor) jitterRand() *rand.Rand {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	return rand.New(rand.NewPCG(e.rng.Uint64(), e.rng.Uint64()))
+}
+
+// lockTarget returns the state of the target named name, locked, as it is
+// in the map; nil if there is none and create is false, else a new state
+// for t.
+func (e *Executor) lockTarget(name string, t Target, create bool) *targetState {
+	for {
+		e.mu.Lock()
+		st := e.targets[name]
+		if st == nil {
+			if !create {
+				e.mu.Unlock()
+				return nil
+			}
+			st = &targetState{t: t}
+			e.targets[name] = st
+		}
+		e.mu.Unlock()
+		st.mu.Lock()
+		e.mu.Lock()
+		current := e.targets[name] == st
+		e.mu.Unlock()
+		if current {
+			return st
+		}
+		st.mu.Unlock() // healed and forgotten meanwhile: look again
+	}
+}
+
+// dropTarget forgets st, the locked state of the target named name.
+func (e *Executor) dropTarget(name string, st *targetState) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.targets[name] == st {
+		delete(e.targets, name)
+	}
 }
 
 // Method is how this executor carries out Shape on this kernel: MethodNetem
@@ -189,12 +252,11 @@ func (e *Executor) Method() Method {
 
 // Faults returns the faults currently applied to the target named name.
 func (e *Executor) Faults(name string) (Faults, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st, ok := e.targets[name]
-	if !ok {
+	st := e.lockTarget(name, Target{}, false)
+	if st == nil {
 		return Faults{}, false
 	}
+	defer st.mu.Unlock()
 	return st.faults.clone(), true
 }
 
@@ -207,23 +269,47 @@ func (e *Executor) Partition(ctx context.Context, t Target, drop []netip.Addr) e
 	if err := t.validate(); err != nil {
 		return err
 	}
-	for i, a := range drop {
-		if !a.IsValid() {
-			return fmt.Errorf("partition %s: drop[%d] is not a valid address", t.Name, i)
-		}
-	}
-	drop = normAddrs(drop)
-	for _, a := range drop {
-		if slices.Contains(e.protected, a) {
-			return fmt.Errorf("partition %s: refusing to drop %s, a protected (controller) address", t.Name, a)
-		}
+	drop, err := e.checkDrops("partition", "drop", t, drop)
+	if err != nil {
+		return err
 	}
 	return e.update(ctx, t, func(f *Faults) { f.Partition = drop })
 }
 
-// Shape applies s to t, replacing any earlier Shape of t; a partition of
-// t stays. The zero Shape removes shaping. See Method for how; corruption
-// and reordering need netem and fail clearly without it.
+// DropFrom makes t silently drop every packet it receives from the
+// addresses in from, while it still sends to them, replacing any earlier
+// one-way drops of t; its partition and shape stay. An empty from removes
+// them. The drops are nftables rules on the ingress hook of t's links.
+func (e *Executor) DropFrom(ctx context.Context, t Target, from []netip.Addr) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	from, err := e.checkDrops("drop from", "from", t, from)
+	if err != nil {
+		return err
+	}
+	return e.update(ctx, t, func(f *Faults) { f.Inbound = from })
+}
+
+// checkDrops validates and normalizes addresses to drop: never a
+// protected (controller) address.
+func (e *Executor) checkDrops(what, field string, t Target, addrs []netip.Addr) ([]netip.Addr, error) {
+	for i, a := range addrs {
+		if !a.IsValid() {
+			return nil, fmt.Errorf("%s %s: %s[%d] is not a valid address", what, t.Name, field, i)
+		}
+	}
+	addrs = normAddrs(addrs)
+	for _, a := range addrs {
+		if slices.Contains(e.protected, a) {
+			return nil, fmt.Errorf("%s %s: refusing to drop %s, a protected (controller) address", what, t.Name, a)
+		}
+	}
+	return addrs, nil
+}
+
+// Shape applies s to t, replacing any earlier Shape of t; its drops stay.
+// The zero Shape removes shaping. See Method for how.
 func (e *Executor) Shape(ctx context.Context, t Target, s Shape) error {
 	if err := t.validate(); err != nil {
 		return err
@@ -235,30 +321,7 @@ func (e *Executor) Shape(ctx context.Context, t Target, s Shape) error {
 	if s.IsZero() {
 		s = Shape{}
 	}
-	if !s.IsZero() && (s.Corrupt > 0 || s.Reorder > 0) && e.Method() != MethodNetem {
-		return fmt.Errorf("shape %s: corrupt and reorder need the netem qdisc, which this kernel lacks (%v)", t.Name, e.methodWhy)
-	}
 	return e.update(ctx, t, func(f *Faults) { f.Shape = s })
-}
-
-// Reapply writes t's current faults into t's namespace again: after a
-// restart (new Incarnation, new namespace) the old rules died with the old
-// namespace. A target without faults is left alone.
-func (e *Executor) Reapply(ctx context.Context, t Target) error {
-	if err := t.validate(); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	st, ok := e.targets[t.Name]
-	var f Faults
-	if ok {
-		f = st.faults.clone()
-	}
-	e.mu.Unlock()
-	if !ok || f.IsZero() {
-		return nil
-	}
-	return e.update(ctx, t, func(cur *Faults) { *cur = f })
 }
 
 // Heal removes every rule, qdisc and queue of ours from t's namespace (and
@@ -269,20 +332,28 @@ func (e *Executor) Heal(ctx context.Context, t Target) error {
 	if err := t.validate(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.healLocked(ctx, t)
+	st := e.lockTarget(t.Name, t, false)
+	if st != nil {
+		defer st.mu.Unlock()
+	}
+	return e.healLocked(ctx, t, st)
 }
 
 // HealAll heals every target this executor touched.
 func (e *Executor) HealAll(ctx context.Context) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	names := slices.Sorted(maps.Keys(e.targets))
+	e.mu.Unlock()
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(e.targets)) {
-		if err := e.healLocked(ctx, e.targets[name].t); err != nil {
+	for _, name := range names {
+		st := e.lockTarget(name, Target{}, false)
+		if st == nil {
+			continue
+		}
+		if err := e.healLocked(ctx, st.t, st); err != nil {
 			errs = append(errs, err)
 		}
+		st.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -293,35 +364,36 @@ func (e *Executor) HealAll(ctx context.Context) error {
 // old incarnation is carried into the next one. A later Partition or
 // Shape on the restarted node starts from nothing.
 func (e *Executor) Forget(ctx context.Context, name string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st := e.targets[name]
+	st := e.lockTarget(name, Target{}, false)
 	if st == nil {
 		return
 	}
+	defer st.mu.Unlock()
 	if st.inode != 0 {
 		e.retireLocked(ctx, st, "node stopped")
 	} else if st.rel != nil {
 		st.rel.Close()
 		st.rel = nil
 	}
-	delete(e.targets, name)
+	st.dropNFT()
+	e.dropTarget(name, st)
 }
 
-// Close stops the executor's delay releasers and closes a journal file it
-// opened. It heals nothing (call HealAll first): NFQUEUE rules left behind
-// pass packets without delay (bypass), every other fault stays.
+// Close stops the executor's delay releasers. It heals nothing (call
+// HealAll first): NFQUEUE rules left behind pass packets without delay
+// (bypass), every other fault stays.
 func (e *Executor) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, st := range e.targets {
+	states := slices.Collect(maps.Values(e.targets))
+	e.mu.Unlock()
+	for _, st := range states {
+		st.mu.Lock()
 		if st.rel != nil {
 			st.rel.Close()
 			st.rel = nil
 		}
-	}
-	if e.ownJournal {
-		return e.journal.Close()
+		st.dropNFT()
+		st.mu.Unlock()
 	}
 	return nil
 }
@@ -331,21 +403,22 @@ func (e *Executor) update(ctx context.Context, t Target, mutate func(*Faults)) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st := e.targets[t.Name]
+	st := e.lockTarget(t.Name, t, false)
 	if st == nil {
-		st = &targetState{t: t}
-	}
-	want := st.faults.clone()
-	mutate(&want)
-	if want.IsZero() {
-		if _, known := e.targets[t.Name]; !known {
+		var want Faults
+		if mutate(&want); want.IsZero() {
 			return nil // nothing applied, nothing asked
 		}
-		return e.healLocked(ctx, t)
+		st = e.lockTarget(t.Name, t, true)
 	}
-	e.targets[t.Name] = st
+	defer st.mu.Unlock()
+	want := st.faults.clone()
+	mutate(&want)
+	if want.IsZero() && st.inode == 0 {
+		return e.healLocked(ctx, t, st) // nothing of ours was ever written there
+	}
+	// With no fault left the namespace goes idle: its rules go, our empty
+	// table stays for the next fault, until Heal (see writeNFT).
 	return e.applyLocked(ctx, st, t, want)
 }
 
@@ -362,21 +435,21 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		e.retireLocked(ctx, st, "replaced by a new incarnation "+t.Incarnation)
 	}
 	if st.inode != ns.inode {
-		st.tc = nil // never written to this namespace
+		st.tc, st.links = nil, nil // never written to this namespace
+		st.dropNFT()
 	}
 
 	method := Method("")
 	sh := want.Shape
-	packet := sh.Delay > 0 || sh.Jitter > 0 || sh.Loss > 0 || sh.Duplicate > 0 || sh.Corrupt > 0 || sh.Reorder > 0
-	if packet {
+	if sh.Delay > 0 || sh.Jitter > 0 || sh.Loss > 0 || sh.Duplicate > 0 {
 		method = e.Method()
-		if method != MethodNetem && (sh.Corrupt > 0 || sh.Reorder > 0) {
-			return fmt.Errorf("shape %s: corrupt and reorder need the netem qdisc, which this kernel lacks", t)
-		}
 	}
 	fallback := method == MethodFallback
 
-	np := nftPlan{partition: want.Partition, egressOutput: e.egressOutput}
+	e.mu.Lock()
+	egressOutput := e.egressOutput
+	e.mu.Unlock()
+	np := nftPlan{partition: want.Partition, inbound: want.Inbound, egressOutput: egressOutput}
 	tp := tcPlan{rate: sh.Rate}
 	if fallback {
 		np.loss, np.dup, np.dests, np.delay = sh.Loss, sh.Duplicate, sh.Dests, sh.needsDelay()
@@ -388,11 +461,12 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		tp.dests = sh.Dests
 	}
 
-	entry := Entry{Op: OpApply, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: ns.inode,
-		Partition: want.Partition, By: "executor", Mechanism: e.mechanisms(want, method)}
+	entry := Entry{Op: OpApply, Target: t.Name, Incarnation: t.Incarnation, By: "executor", NS: NSState{
+		NetNS: t.NetNS, NetNSInode: ns.inode, Partition: want.Partition, Inbound: want.Inbound,
+		Mechanism: mechanisms(want, method, egressOutput)}}
 	if !sh.IsZero() {
 		s := sh
-		entry.Shape = &s
+		entry.NS.Shape = &s
 	}
 	// Write ahead: once the namespace may hold our state, the journal says so.
 	if err := e.appendJournal(entry); err != nil {
@@ -414,8 +488,12 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 		e.log.Error("netfault: apply failed", "target", t.Name, "netns", t.NetNS, "err", err)
 		return fmt.Errorf("apply faults to %s: %w", t, err)
 	}
+	if want.IsZero() {
+		e.log.Info("netfault: idle (no fault; our empty table stays until heal)", "target", t.Name, "netns", t.NetNS)
+		return nil
+	}
 	e.log.Info("netfault: applied", "target", t.Name, "incarnation", t.Incarnation, "netns", t.NetNS,
-		"partition", want.Partition, "shape", want.Shape, "mechanism", entry.Mechanism)
+		"partition", want.Partition, "inbound", want.Inbound, "shape", want.Shape, "mechanism", entry.NS.Mechanism)
 	return nil
 }
 
@@ -427,14 +505,16 @@ func (e *Executor) applyLocked(ctx context.Context, st *targetState, t Target, w
 // rules, and the releaser the old delay.
 func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan, tp tcPlan, sh Shape) error {
 	kept := st.tc != nil && st.tc.equal(tp)
-	st.tc = nil // unknown until written
-	if err := writeTC(ctx, ns, tp, kept); err != nil {
-		return err
+	if !kept || !tp.empty() { // no qdisc of ours, none wanted: nothing to do
+		st.tc = nil // unknown until written
+		if err := writeTC(ctx, ns, tp, kept); err != nil {
+			return err
+		}
+		st.tc = &tp
 	}
-	st.tc = &tp
 	started := false
 	if np.delay && st.rel == nil {
-		rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter, e.jitterRandLocked())
+		rel, err := startReleaser(e.log.With("target", st.t.Name), ns.fd(), ns.path, sh.Delay, sh.Jitter, e.jitterRand())
 		if err != nil {
 			return err
 		}
@@ -461,18 +541,22 @@ func (e *Executor) writeLocked(ctx context.Context, st *targetState, ns *nsRef, 
 // queue rule goes, st's releaser is drained first (the kernel drops what
 // is still queued when the rule goes); on error its delay is restored.
 func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRef, np nftPlan) (err error) {
-	h, err := ns.rtnl(ctx)
-	if err != nil {
-		return err
+	if st.links == nil {
+		h, err := ns.rtnl(ctx)
+		if err != nil {
+			return err
+		}
+		ls, err := links(h)
+		h.Close()
+		if err != nil {
+			return fmt.Errorf("netns %s: %w", ns.path, err)
+		}
+		st.links = []string{}
+		for _, l := range ls {
+			st.links = append(st.links, l.Attrs().Name)
+		}
 	}
-	ls, err := links(h)
-	h.Close()
-	if err != nil {
-		return fmt.Errorf("netns %s: %w", ns.path, err)
-	}
-	for _, l := range ls {
-		np.links = append(np.links, l.Attrs().Name)
-	}
+	np.links = st.links
 	if len(np.partition) > 0 && len(np.links) == 0 {
 		return fmt.Errorf("netns %s: no link besides lo to partition", ns.path)
 	}
@@ -492,12 +576,31 @@ func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRe
 			return err
 		}
 	}
-	err = writeNFT(ns, np)
+	write := func(np nftPlan) error {
+		if st.nft == nil {
+			c, err := nftables.New(nftables.WithNetNSFd(ns.fd()), nftables.AsLasting())
+			if err != nil {
+				return fmt.Errorf("nftables in %s: %w", ns.path, err)
+			}
+			st.nft = c
+		}
+		have, err := syncNFT(st.nft, ns.path, np, true, st.nftHave)
+		if err != nil && st.nftHave != nil {
+			// What we knew may be stale (someone removed our table):
+			// list the namespace and try once more.
+			have, err = syncNFT(st.nft, ns.path, np, true, nil)
+		}
+		st.nftHave = have // nil on error: unknown
+		return err
+	}
+	err = write(np)
 	if errors.Is(err, unix.EOPNOTSUPP) && !np.egressOutput && (len(np.partition) > 0 || np.loss > 0) {
 		// Kernels before 5.16 have no netdev egress hook: drop on output.
 		np.egressOutput = true
-		if err2 := writeNFT(ns, np); err2 == nil {
+		if err2 := write(np); err2 == nil {
+			e.mu.Lock()
 			e.egressOutput = true
+			e.mu.Unlock()
 			e.log.Warn("netfault: no netdev egress hook; outgoing drops use the output hook (local UDP senders see EPERM)", "err", err)
 			err = nil
 		}
@@ -506,10 +609,10 @@ func (e *Executor) writeNFTLocked(ctx context.Context, st *targetState, ns *nsRe
 }
 
 // mechanisms names how want is carried out, for the journal and logs.
-func (e *Executor) mechanisms(want Faults, method Method) []string {
+func mechanisms(want Faults, method Method, egressOutput bool) []string {
 	var m []string
-	if len(want.Partition) > 0 {
-		if e.egressOutput {
+	if len(want.Partition) > 0 || len(want.Inbound) > 0 {
+		if egressOutput {
 			m = append(m, "nft drop (output hook)")
 		} else {
 			m = append(m, "nft drop")
@@ -525,15 +628,18 @@ func (e *Executor) mechanisms(want Faults, method Method) []string {
 }
 
 // healLocked heals t and forgets it.
-func (e *Executor) healLocked(ctx context.Context, t Target) error {
+func (e *Executor) healLocked(ctx context.Context, t Target, st *targetState) error {
 	var errs []error
-	st := e.targets[t.Name]
 	if st != nil && st.inode != 0 && st.t.NetNS != t.NetNS {
 		// The namespace we applied to, if it still exists.
 		e.retireLocked(ctx, st, "healed")
 	}
+	// Qdiscs need no removal where the last plan written had none (a
+	// partition): that spares the heal a netlink round trip per link.
+	noQdiscs := st != nil && st.t.NetNS == t.NetNS && st.inode != 0 && st.tc != nil && st.tc.empty()
 	if st != nil {
 		st.tc = nil // a failed heal leaves the qdiscs unknown
+		st.dropNFT()
 	}
 	if st != nil && st.rel != nil {
 		// Release held packets before our queue rule goes, and unbind the
@@ -550,12 +656,12 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 		// namespace we applied to (a recycled /proc/<pid> may lead to
 		// another run's node), and clear the journal key the applies used.
 		inode = st.inode
-		note, err = healNS(ctx, t.NetNS, inode)
+		note, err = healNSOf(ctx, t.NetNS, inode, !noQdiscs)
 	} else {
 		note, inode, err = healPath(ctx, t.NetNS)
 	}
-	entry := Entry{Op: OpHeal, Target: t.Name, Incarnation: t.Incarnation, NetNS: t.NetNS, NetNSInode: inode,
-		By: "executor", Note: note}
+	entry := Entry{Op: OpHeal, Target: t.Name, Incarnation: t.Incarnation, By: "executor", Note: note,
+		NS: NSState{NetNS: t.NetNS, NetNSInode: inode}}
 	if err != nil {
 		entry.Op, entry.Error = OpHealFailed, err.Error()
 		errs = append(errs, fmt.Errorf("heal %s: %w", t, err))
@@ -563,8 +669,10 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 	if jerr := e.appendJournal(entry); jerr != nil {
 		errs = append(errs, jerr)
 	}
+	if err == nil && st != nil {
+		e.dropTarget(t.Name, st)
+	}
 	if err == nil {
-		delete(e.targets, t.Name)
 		e.log.Info("netfault: healed", "target", t.Name, "netns", t.NetNS, "note", note)
 	}
 	return errors.Join(errs...)
@@ -575,14 +683,15 @@ func (e *Executor) healLocked(ctx context.Context, t Target) error {
 // not), journaling the outcome. Errors are logged, not returned: the new
 // namespace is what matters.
 func (e *Executor) retireLocked(ctx context.Context, st *targetState, why string) {
+	st.dropNFT()
 	if st.rel != nil {
 		st.rel.Close()
 		st.rel = nil
 	}
 	st.tc = nil
 	note, err := healNS(ctx, st.t.NetNS, st.inode)
-	entry := Entry{Op: OpHeal, Target: st.t.Name, Incarnation: st.t.Incarnation, NetNS: st.t.NetNS,
-		NetNSInode: st.inode, By: "executor", Note: why + ": " + note}
+	entry := Entry{Op: OpHeal, Target: st.t.Name, Incarnation: st.t.Incarnation, By: "executor",
+		Note: why + ": " + note, NS: NSState{NetNS: st.t.NetNS, NetNSInode: st.inode}}
 	if err != nil {
 		entry.Op, entry.Error = OpHealFailed, err.Error()
 		e.log.Warn("netfault: could not heal old namespace", "target", st.t.Name, "netns", st.t.NetNS, "err", err)
@@ -597,12 +706,20 @@ func (e *Executor) appendJournal(en Entry) error {
 	if e.journal == nil {
 		return nil
 	}
-	return e.journal.Append(en)
+	if en.Time.IsZero() {
+		en.Time = time.Now()
+	}
+	return e.journal.Record(en)
 }
 
 // healNS removes everything of ours from the namespace at path, if it is
 // still the namespace with the given inode (0: whatever is there now).
 func healNS(ctx context.Context, path string, inode uint64) (string, error) {
+	return healNSOf(ctx, path, inode, true)
+}
+
+// healNSOf is healNS, removing our qdiscs only if qdiscs is true.
+func healNSOf(ctx context.Context, path string, inode uint64, qdiscs bool) (string, error) {
 	ns, err := openNS(path)
 	if errors.Is(err, errNSGone) {
 		return "namespace gone", nil
@@ -613,6 +730,9 @@ func healNS(ctx context.Context, path string, inode uint64) (string, error) {
 	defer ns.Close()
 	if inode != 0 && ns.inode != inode {
 		return "path leads to another namespace; ours is gone", nil
+	}
+	if !qdiscs {
+		return "healed", deleteNFT(ns)
 	}
 	return "healed", healOpen(ctx, ns)
 }

@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"math"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -27,16 +26,15 @@ func TestShapeValidate(t *testing.T) {
 		want string // "" = valid; else a substring of the error
 	}{
 		{"zero", Shape{}, ""},
-		{"full", Shape{Delay: 50 * ms, Jitter: 10 * ms, Loss: 20, Duplicate: 1, Corrupt: 0.5, Reorder: 20, Rate: 1e6,
+		{"full", Shape{Delay: 50 * ms, Jitter: 10 * ms, Loss: 20, Duplicate: 1, Rate: 1e6,
 			Dests: []netip.Addr{netip.MustParseAddr("10.0.0.1")}}, ""},
 		{"jitter without delay", Shape{Jitter: 10 * ms}, ""},
 		{"negative delay", Shape{Delay: -ms}, "delay"},
 		{"negative jitter", Shape{Jitter: -ms}, "jitter"},
 		{"loss over 100", Shape{Loss: 101}, "loss"},
 		{"negative duplicate", Shape{Duplicate: -1}, "duplicate"},
-		{"NaN corrupt", Shape{Corrupt: math.NaN()}, "corrupt"},
-		{"reorder over 100", Shape{Reorder: 100.5, Delay: ms}, "reorder"},
-		{"reorder without delay", Shape{Reorder: 10}, "reorder needs a delay"},
+		{"NaN loss", Shape{Loss: math.NaN()}, "loss"},
+		{"duplicate over 100", Shape{Duplicate: 100.5}, "duplicate"},
 		{"tiny rate", Shape{Rate: 100}, "rate"},
 		{"invalid dest", Shape{Loss: 1, Dests: []netip.Addr{{}}}, "dests[0]"},
 	} {
@@ -92,131 +90,48 @@ func TestNormAddrsUnmapsSortsAndDedupes(t *testing.T) {
 	}
 }
 
-func TestReadJournal(t *testing.T) {
-	good := `{"time":"2026-01-01T00:00:00Z","op":"apply","target":"n1","netns":"/proc/1/ns/net","netns_inode":7,"partition":["10.0.0.2"]}` + "\n" +
-		`{"time":"2026-01-01T00:00:01Z","op":"heal","target":"n1","netns":"/proc/1/ns/net","netns_inode":7}` + "\n"
-	for _, c := range []struct {
-		name    string
-		text    string
-		entries int
-		err     string
-	}{
-		{"good", good, 2, ""},
-		{"empty", "", 0, ""},
-		{"blank lines", "\n" + good + "\n", 2, ""},
-		{"torn last line", good + `{"time":"2026-01-01T00:00:02Z","op":"ap`, 2, ""},
-		{"bad json mid-file", `{"op":` + "\n" + good, 0, "line 1"},
-		{"unknown op", strings.Replace(good, `"op":"heal"`, `"op":"smash"`, 1), 1, `line 2: field op: unknown operation "smash"`},
-		{"missing netns", `{"op":"apply","target":"n1"}` + "\n", 0, "line 1: field netns: missing"},
-		{"missing target", `{"op":"apply","netns":"/x"}` + "\n", 0, "line 1: field target: missing"},
-		{"unknown field", `{"op":"apply","target":"n1","netns":"/x","colour":"red"}` + "\n", 0, `line 1: json: unknown field "colour"`},
+// TestEntriesGoToTheFaultJournalAsNamespaceChanges: what the executor
+// records reads back as a netns change keyed by namespace and inode, with
+// its state as data, and is pending until a heal of that key.
+func TestEntriesGoToTheFaultJournalAsNamespaceChanges(t *testing.T) {
+	tj := newTestJournal(t)
+	r := ToJournal(tj.j)
+	ns := NSState{NetNS: "/proc/9/ns/net", NetNSInode: 42, Partition: []netip.Addr{netip.MustParseAddr("10.0.0.2")}}
+	for _, e := range []Entry{
+		{Op: OpApply, Target: "n1", Incarnation: "9@t", NS: ns, By: "executor"},
+		{Op: OpApply, Target: "n1", NS: NSState{NetNS: "/proc/9/ns/net", NetNSInode: 43}},
+		{Op: OpHeal, Target: "n1", NS: NSState{NetNS: "/proc/9/ns/net", NetNSInode: 43}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "j.jsonl")
-			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			es, err := ReadJournal(path)
-			if c.err == "" && err != nil {
-				t.Fatalf("ReadJournal: %v", err)
-			}
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), path) {
-					t.Fatalf("ReadJournal: %v, want an error naming %s and %q", err, path, c.err)
-				}
-			}
-			if len(es) != c.entries {
-				t.Errorf("%d entries, want %d", len(es), c.entries)
-			}
-		})
+		if err := r.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pend := tj.Pending()
+	if len(pend) != 1 || pend[0].Kind != fault.KindNetNS || pend[0].Key != "/proc/9/ns/net|42" || pend[0].Incarnation != "9@t" {
+		t.Fatalf("pending %+v", pend)
+	}
+	if got := nsOf(t, pend[0]); got.NetNSInode != 42 || len(got.Partition) != 1 {
+		t.Errorf("data %+v", got)
 	}
 }
 
-func TestJournalAppendThenRead(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	j, err := OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
+func TestHealNamespaceCountsAGoneNamespaceAsHealed(t *testing.T) {
+	note, err := HealNamespace(t.Context(), "/nonexistent/ns", 5)
+	if err != nil || note != "namespace gone" {
+		t.Errorf("HealNamespace = %q, %v; want \"namespace gone\", nil", note, err)
 	}
+}
+
+func TestNSStateJSONKeepsTheJournalsFieldNames(t *testing.T) {
 	s := Shape{Delay: time.Second}
-	in := Entry{Op: OpApply, Target: "n2", Incarnation: "abc", NetNS: "/proc/9/ns/net", NetNSInode: 42,
-		Partition: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Shape: &s, Mechanism: []string{"nft drop"}}
-	if err := j.Append(in); err != nil {
-		t.Fatal(err)
-	}
-	j.Close()
-	es, err := ReadJournal(path)
-	if err != nil || len(es) != 1 {
-		t.Fatalf("ReadJournal = %v, %v", es, err)
-	}
-	got := es[0]
-	if got.Time.IsZero() || got.Target != "n2" || got.NetNSInode != 42 || got.Shape == nil || got.Shape.Delay != time.Second ||
-		len(got.Partition) != 1 || got.Mechanism[0] != "nft drop" {
-		t.Errorf("read back %+v", got)
-	}
-}
-
-func TestPendingListsNamespacesWhoseLastEntryIsNotAHeal(t *testing.T) {
-	e := func(op, ns string, inode uint64) Entry {
-		return Entry{Op: op, Target: "n", NetNS: ns, NetNSInode: inode}
-	}
-	for _, c := range []struct {
-		name string
-		in   []Entry
-		want []string // netns|inode of pending entries
-	}{
-		{"nothing", nil, nil},
-		{"applied", []Entry{e(OpApply, "/a", 1)}, []string{"/a|1"}},
-		{"healed", []Entry{e(OpApply, "/a", 1), e(OpHeal, "/a", 1)}, nil},
-		{"reapplied after heal", []Entry{e(OpApply, "/a", 1), e(OpHeal, "/a", 1), e(OpApply, "/a", 1)}, []string{"/a|1"}},
-		{"failed apply counts", []Entry{e(OpApply, "/a", 1), e(OpApplyFailed, "/a", 1)}, []string{"/a|1"}},
-		{"failed heal counts", []Entry{e(OpApply, "/a", 1), e(OpHealFailed, "/a", 1)}, []string{"/a|1"}},
-		{"new incarnation at same path", []Entry{e(OpApply, "/a", 1), e(OpApply, "/a", 2), e(OpHeal, "/a", 2)}, []string{"/a|1"}},
-		{"two namespaces", []Entry{e(OpApply, "/a", 1), e(OpApply, "/b", 3), e(OpHeal, "/a", 1)}, []string{"/b|3"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var got []string
-			for _, p := range Pending(c.in) {
-				got = append(got, p.key())
-			}
-			if strings.Join(got, ",") != strings.Join(c.want, ",") {
-				t.Errorf("Pending = %v, want %v", got, c.want)
-			}
-		})
-	}
-}
-
-func TestHealJournalWithNothingPendingDoesNothing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n" +
-		`{"op":"heal","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := HealJournal(t.Context(), path, nil); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	if string(b) != text {
-		t.Errorf("journal changed:\n%s", b)
-	}
-}
-
-func TestHealJournalCountsGoneNamespacesAsHealed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	text := `{"op":"apply","target":"n1","netns":"/nonexistent/ns","netns_inode":5}` + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := HealJournal(t.Context(), path, nil); err != nil {
-		t.Fatal(err)
-	}
-	es, err := ReadJournal(path)
+	b, err := json.Marshal(NSState{NetNS: "/proc/9/ns/net", NetNSInode: 42, Partition: []netip.Addr{netip.MustParseAddr("10.0.0.1")},
+		Inbound: []netip.Addr{netip.MustParseAddr("10.0.0.3")}, Shape: &s, Mechanism: []string{"nft drop"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 2 || es[1].Op != OpHeal || es[1].Note != "namespace gone" || len(Pending(es)) != 0 {
-		t.Errorf("entries after heal: %+v", es)
+	want := `{"netns":"/proc/9/ns/net","netns_inode":42,"partition":["10.0.0.1"],"inbound":["10.0.0.3"],"shape":{"delay":"1s"},"mechanism":["nft drop"]}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
 
@@ -366,9 +281,7 @@ func TestWithSeedDrivesJitter(t *testing.T) {
 	draws := func(e *Executor) [2][]time.Duration {
 		var out [2][]time.Duration
 		for i := range out {
-			e.mu.Lock()
-			r := &releaser{rng: e.jitterRandLocked(), params: [2]time.Duration{delay, jitter}}
-			e.mu.Unlock()
+			r := &releaser{rng: e.jitterRand(), params: [2]time.Duration{delay, jitter}}
 			for range 100 {
 				r.mu.Lock()
 				out[i] = append(out[i], r.nextDelayLocked())

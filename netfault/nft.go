@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -33,6 +34,7 @@ var chainPrio = nftables.ChainPriorityRef(-300)
 type nftPlan struct {
 	links     []string     // devices for netdev chains (non-loopback links)
 	partition []netip.Addr // drop to and from these
+	inbound   []netip.Addr // drop from these only (one way)
 	loss      float64      // percent, egress
 	dup       float64      // percent, output
 	dests     []netip.Addr // limit loss, dup and delay to these (empty: all)
@@ -45,7 +47,7 @@ type nftPlan struct {
 
 // empty reports whether the plan needs no table at all.
 func (p nftPlan) empty() bool {
-	return len(p.partition) == 0 && p.loss == 0 && p.dup == 0 && !p.delay
+	return len(p.partition) == 0 && len(p.inbound) == 0 && p.loss == 0 && p.dup == 0 && !p.delay
 }
 
 // nftFamilies are the families our table exists in; heal deletes all.
@@ -65,37 +67,82 @@ type chainSpec struct {
 // transaction. Chains that stay are flushed and refilled rather than
 // re-created: removing a chain's hook would make the kernel drop every
 // packet held in our queue, so a delay survives a change of partition.
+//
+// Our tables and chains are never removed here, only emptied: adding and
+// removing base chains costs the kernel a few milliseconds (hook
+// registration, RCU grace periods), where changing their rules costs a
+// fraction of one, and an empty base chain accepts everything. So once a
+// namespace has had a fault, the next ones, and their removal, are quick;
+// deleteNFT (heal) removes the tables.
 func writeNFT(ns *nsRef, plan nftPlan) error {
-	c, err := nftables.New(nftables.WithNetNSFd(ns.fd()))
+	c, err := nftables.New(nftables.WithNetNSFd(ns.fd()), nftables.AsLasting())
 	if err != nil {
 		return fmt.Errorf("nftables in %s: %w", ns.path, err)
 	}
-	have, err := ourChains(c)
+	defer c.CloseLasting()
+	_, err = syncNFT(c, ns.path, plan, true, nil)
+	return err
+}
+
+// deleteNFT removes our tables from the namespace, if there.
+func deleteNFT(ns *nsRef) error {
+	c, err := nftables.New(nftables.WithNetNSFd(ns.fd()), nftables.AsLasting())
 	if err != nil {
 		return fmt.Errorf("nftables in %s: %w", ns.path, err)
+	}
+	defer c.CloseLasting()
+	_, err = syncNFT(c, ns.path, nftPlan{}, false, nil)
+	return err
+}
+
+// nftState is what of ours a namespace holds: per family with a table of
+// ours, its chains.
+type nftState map[nftables.TableFamily]map[string]bool
+
+// syncNFT writes plan through c, a connection inside the namespace at
+// path, and returns what of ours the namespace then holds. have is what it
+// holds now, if known (nil: list it). keep keeps our tables and chains
+// that the plan does not need, emptied, rather than removing them.
+func syncNFT(c *nftables.Conn, path string, plan nftPlan, keep bool, have nftState) (nftState, error) {
+	if have == nil {
+		var err error
+		if have, err = ourChains(c); err != nil {
+			return nil, fmt.Errorf("nftables in %s: %w", path, err)
+		}
 	}
 	want, err := plan.model()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	after := nftState{}
+	changes := false
 	for _, fam := range nftFamilies {
 		t := &nftables.Table{Name: TableName, Family: fam}
 		chains, exists := have[fam]
-		if len(want[fam]) == 0 {
+		if len(want[fam]) == 0 && !keep {
 			if exists {
 				c.DelTable(t)
+				changes = true
 			}
 			continue
 		}
-		c.AddTable(t)
-		keep := map[string]bool{}
-		for _, cs := range want[fam] {
-			keep[cs.name] = true
+		if len(want[fam]) > 0 {
+			c.AddTable(t)
 		}
+		wanted := map[string]bool{}
+		for _, cs := range want[fam] {
+			wanted[cs.name] = true
+		}
+		kept := map[string]bool{}
 		for name := range chains {
-			if !keep[name] {
-				old := &nftables.Chain{Name: name, Table: t}
-				c.FlushChain(old)
+			if wanted[name] {
+				continue
+			}
+			old := &nftables.Chain{Name: name, Table: t}
+			c.FlushChain(old)
+			if keep {
+				kept[name] = true
+			} else {
 				c.DelChain(old)
 			}
 		}
@@ -108,21 +155,29 @@ func writeNFT(ns *nsRef, plan nftPlan) error {
 			for _, r := range cs.rules {
 				c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: r})
 			}
+			kept[cs.name] = true
 		}
+		if exists || len(want[fam]) > 0 {
+			after[fam] = kept
+		}
+		changes = changes || len(chains) > 0 || len(want[fam]) > 0
+	}
+	if !changes {
+		return after, nil
 	}
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables in %s: write table %s: %w", ns.path, TableName, err)
+		return nil, fmt.Errorf("nftables in %s: write table %s: %w", path, TableName, err)
 	}
-	return nil
+	return after, nil
 }
 
 // ourChains lists, per family that has a table of ours, its chains.
-func ourChains(c *nftables.Conn) (map[nftables.TableFamily]map[string]bool, error) {
+func ourChains(c *nftables.Conn) (nftState, error) {
 	ts, err := c.ListTables()
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
-	out := map[nftables.TableFamily]map[string]bool{}
+	out := nftState{}
 	for _, t := range ts {
 		if t.Name == TableName {
 			out[t.Family] = map[string]bool{}
@@ -143,9 +198,6 @@ func ourChains(c *nftables.Conn) (map[nftables.TableFamily]map[string]bool, erro
 	return out, nil
 }
 
-// deleteNFT removes our tables from the namespace, if there.
-func deleteNFT(ns *nsRef) error { return writeNFT(ns, nftPlan{}) }
-
 // model lays the plan out as chains per family.
 func (p nftPlan) model() (map[nftables.TableFamily][]chainSpec, error) {
 	out := map[nftables.TableFamily][]chainSpec{}
@@ -156,14 +208,16 @@ func (p nftPlan) model() (map[nftables.TableFamily][]chainSpec, error) {
 	d4, d6 := splitFamilies(p.dests)
 	all := len(p.dests) == 0
 
-	// netdev: partition in (ingress), and unless egressOutput partition out
-	// and loss (egress). Drops there are silent for local senders.
-	needIn := len(p.partition) > 0
+	// netdev: partition and one-way drops in (ingress), and unless
+	// egressOutput partition out and loss (egress). Drops there are silent
+	// for local senders.
+	in := normAddrs(append(slices.Clone(p.partition), p.inbound...))
+	needIn := len(in) > 0
 	needOut := !p.egressOutput && (len(p.partition) > 0 || p.loss > 0)
 	for _, dev := range p.links {
 		if needIn {
 			cs := chainSpec{name: "in-" + dev, hook: nftables.ChainHookIngress, dev: dev}
-			for _, a := range p.partition {
+			for _, a := range in {
 				cs.rules = append(cs.rules, cat(netdevProto(a), addrMatch(a, false), drop()))
 			}
 			out[nftables.TableFamilyNetdev] = append(out[nftables.TableFamilyNetdev], cs)

@@ -1,5 +1,6 @@
-// Package netfault applies network faults (partitions, delay, loss,
-// duplication, rate limits) inside one node's network namespace, from the
+// Package netfault applies network faults (partitions, one-way drops,
+// delay, loss, duplication, rate limits) inside one node's network
+// namespace, from the
 // controller host, as root, with pure-Go netlink libraries: nothing runs in
 // the node and no iptables/tc/nft binary is needed.
 //
@@ -14,9 +15,9 @@
 //   - the nfnetlink queue number 50336 (0xc4a0), bound by the controller to
 //     hold packets back when delay is done without netem.
 //
-// Every apply is written to a journal (JSON Lines) before it acts, and
-// every heal after it succeeded, so HealJournal, or RunWatchdog once it sees
-// the controller die, can remove a crashed controller's faults.
+// Every apply is given to a Recorder (the run's fault journal) before it
+// acts, and every heal after it succeeded, so the crash guard can remove a
+// crashed controller's faults with HealNamespace.
 package netfault
 
 import (
@@ -62,8 +63,7 @@ func (t Target) validate() error {
 // Shape is a packet fault on one target, like a tc netem line. Percentages
 // are 0..100. The zero Shape removes shaping.
 //
-// Direction: loss, duplication, corruption, reordering and the rate limit
-// act on packets the target sends (as netem on its links would). Delay acts
+// Direction: loss, duplication and the rate limit act on packets the target sends (as netem on its links would). Delay acts
 // on packets the target sends when the kernel has netem, and on packets it
 // receives with the fallback (queued on the receiver so the sender's TCP
 // is not throttled by its own queue): in both cases a round trip through
@@ -78,11 +78,6 @@ type Shape struct {
 	Loss float64
 	// Duplicate sends that percentage of packets twice.
 	Duplicate float64
-	// Corrupt flips a bit in that percentage of packets (netem only).
-	Corrupt float64
-	// Reorder sends that percentage of packets at once while the others
-	// wait Delay (netem only; needs Delay).
-	Reorder float64
 	// Rate caps throughput, in bits per second; 0 is no cap.
 	Rate uint64
 	// Dests limits the fault to packets to (or, for fallback delay, from)
@@ -92,8 +87,7 @@ type Shape struct {
 
 // IsZero reports whether s does nothing.
 func (s Shape) IsZero() bool {
-	return s.Delay == 0 && s.Jitter == 0 && s.Loss == 0 && s.Duplicate == 0 &&
-		s.Corrupt == 0 && s.Reorder == 0 && s.Rate == 0
+	return s.Delay == 0 && s.Jitter == 0 && s.Loss == 0 && s.Duplicate == 0 && s.Rate == 0
 }
 
 // MinRate is the smallest rate limit accepted, in bits per second.
@@ -110,16 +104,13 @@ func (s Shape) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"loss", s.Loss}, {"duplicate", s.Duplicate}, {"corrupt", s.Corrupt}, {"reorder", s.Reorder}} {
+	}{{"loss", s.Loss}, {"duplicate", s.Duplicate}} {
 		if math.IsNaN(p.v) || p.v < 0 || p.v > 100 {
 			return fmt.Errorf("shape: %s %v%% is not a percentage in 0..100", p.name, p.v)
 		}
 	}
 	if s.Rate != 0 && s.Rate < MinRate {
 		return fmt.Errorf("shape: rate %d bit/s is below the minimum %d bit/s", s.Rate, MinRate)
-	}
-	if s.Reorder > 0 && s.Delay == 0 {
-		return errors.New("shape: reorder needs a delay (packets not reordered wait Delay)")
 	}
 	for i, a := range s.Dests {
 		if !a.IsValid() {
@@ -150,16 +141,13 @@ type shapeJSON struct {
 	Jitter    string       `json:"jitter,omitempty"`
 	Loss      float64      `json:"loss,omitempty"`
 	Duplicate float64      `json:"duplicate,omitempty"`
-	Corrupt   float64      `json:"corrupt,omitempty"`
-	Reorder   float64      `json:"reorder,omitempty"`
 	Rate      uint64       `json:"rate,omitempty"`
 	Dests     []netip.Addr `json:"dests,omitempty"`
 }
 
 // MarshalJSON writes durations as strings ("100ms") and omits zero fields.
 func (s Shape) MarshalJSON() ([]byte, error) {
-	j := shapeJSON{Loss: s.Loss, Duplicate: s.Duplicate, Corrupt: s.Corrupt,
-		Reorder: s.Reorder, Rate: s.Rate, Dests: s.Dests}
+	j := shapeJSON{Loss: s.Loss, Duplicate: s.Duplicate, Rate: s.Rate, Dests: s.Dests}
 	if s.Delay != 0 {
 		j.Delay = s.Delay.String()
 	}
@@ -175,8 +163,7 @@ func (s *Shape) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	out := Shape{Loss: j.Loss, Duplicate: j.Duplicate, Corrupt: j.Corrupt,
-		Reorder: j.Reorder, Rate: j.Rate, Dests: j.Dests}
+	out := Shape{Loss: j.Loss, Duplicate: j.Duplicate, Rate: j.Rate, Dests: j.Dests}
 	var err error
 	if j.Delay != "" {
 		if out.Delay, err = time.ParseDuration(j.Delay); err != nil {
@@ -225,12 +212,11 @@ type Method string
 // always use a tbf qdisc under our htb root.
 const (
 	// MethodNetem: a netem qdisc (under our htb root) does delay, jitter,
-	// loss, duplication, corruption and reordering.
+	// loss and duplication.
 	MethodNetem Method = "netem"
 	// MethodFallback: for kernels without sch_netem. Loss is an nftables
 	// "numgen random" drop on egress, duplication an nftables dup on
 	// output, delay an NFQUEUE rule (with bypass) on prerouting plus a
-	// releaser in the controller that re-injects packets late. Corruption
-	// and reordering are not available.
+	// releaser in the controller that re-injects packets late.
 	MethodFallback Method = "nft+nfqueue fallback"
 )

@@ -241,17 +241,15 @@ func u32DstKeys(a netip.Addr) []netlink.TcU32Key {
 // netemAttrs converts a Shape into netem parameters (the rate limit stays
 // on the htb class).
 func netemAttrs(s Shape) *netlink.NetemQdiscAttrs {
-	if s.Delay == 0 && s.Jitter == 0 && s.Loss == 0 && s.Duplicate == 0 && s.Corrupt == 0 && s.Reorder == 0 {
+	if s.Delay == 0 && s.Jitter == 0 && s.Loss == 0 && s.Duplicate == 0 {
 		return nil
 	}
 	return &netlink.NetemQdiscAttrs{
-		Latency:     uint32(s.Delay.Microseconds()),
-		Jitter:      uint32(s.Jitter.Microseconds()),
-		Loss:        float32(s.Loss),
-		Duplicate:   float32(s.Duplicate),
-		CorruptProb: float32(s.Corrupt),
-		ReorderProb: float32(s.Reorder),
-		Limit:       10000,
+		Latency:   uint32(s.Delay.Microseconds()),
+		Jitter:    uint32(s.Jitter.Microseconds()),
+		Loss:      float32(s.Loss),
+		Duplicate: float32(s.Duplicate),
+		Limit:     10000,
 	}
 }
 

@@ -2,6 +2,7 @@ package netfault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -43,7 +45,7 @@ type testPair struct {
 
 // newTestNS creates the named namespace chaos-test-<tag> (lo up) and
 // deletes it at cleanup.
-func newTestNS(t *testing.T, tag string) testNS {
+func newTestNS(t testing.TB, tag string) testNS {
 	t.Helper()
 	name := "chaos-test-" + tag
 	errc := make(chan error, 1)
@@ -85,7 +87,7 @@ func newTestNS(t *testing.T, tag string) testNS {
 	return n
 }
 
-func deleteTestNS(t *testing.T, n testNS) {
+func deleteTestNS(t testing.TB, n testNS) {
 	if _, err := os.Stat(n.path); errors.Is(err, os.ErrNotExist) {
 		return
 	}
@@ -95,7 +97,7 @@ func deleteTestNS(t *testing.T, n testNS) {
 }
 
 // nsHandle is an rtnetlink handle inside n.
-func nsHandle(t *testing.T, n testNS) *netlink.Handle {
+func nsHandle(t testing.TB, n testNS) *netlink.Handle {
 	t.Helper()
 	ns, err := netns.GetFromPath(n.path)
 	if err != nil {
@@ -110,7 +112,7 @@ func nsHandle(t *testing.T, n testNS) *netlink.Handle {
 }
 
 // newTestPair creates two namespaces joined by a veth pair.
-func newTestPair(t *testing.T) *testPair {
+func newTestPair(t testing.TB) *testPair {
 	t.Helper()
 	testenv.Root(t)
 	tag := fmt.Sprintf("%06x", rand.IntN(1<<24))
@@ -126,7 +128,7 @@ func newTestPair(t *testing.T) *testPair {
 
 // connect joins a and b by a veth pair with their links, names and
 // addresses (/24).
-func connect(t *testing.T, a, b testNS) {
+func connect(t testing.TB, a, b testNS) {
 	t.Helper()
 	ha, err := netns.GetFromPath(a.path)
 	if err != nil {
@@ -419,13 +421,54 @@ func tcpThroughput(t *testing.T, a testNS, to netip.AddrPort, d time.Duration, r
 	return float64(got*8) / time.Since(baseAt).Seconds()
 }
 
-// newExecutor returns an executor with a journal in the test's folder and
-// opts, healing everything at cleanup.
-func newExecutor(t *testing.T, opts ...Option) (*Executor, string) {
+// testJournal is a fault journal in a test's folder.
+type testJournal struct {
+	t    testing.TB
+	path string
+	j    *fault.Journal
+}
+
+func newTestJournal(t testing.TB) *testJournal {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "faults.jsonl")
+	j, err := fault.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return &testJournal{t: t, path: path, j: j}
+}
+
+// Entries reads the journal back.
+func (tj *testJournal) Entries() []fault.Entry {
+	tj.t.Helper()
+	es, err := fault.ReadJournal(tj.path)
+	if err != nil {
+		tj.t.Fatal(err)
+	}
+	return es
+}
+
+// Pending lists the namespaces that may still hold something of ours.
+func (tj *testJournal) Pending() []fault.Entry { return fault.Pending(tj.Entries()) }
+
+// nsOf decodes an entry's namespace state.
+func nsOf(t testing.TB, e fault.Entry) NSState {
+	t.Helper()
+	var ns NSState
+	if err := json.Unmarshal(e.Data, &ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// newExecutor returns an executor with opts, journaling to a file of the
+// test's own, healing everything at cleanup.
+func newExecutor(t *testing.T, opts ...Option) (*Executor, *testJournal) {
+	t.Helper()
+	journal := newTestJournal(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := New(log, append([]Option{WithJournalFile(path)}, opts...)...)
+	e, err := New(log, append([]Option{WithJournal(ToJournal(journal.j))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +480,7 @@ func newExecutor(t *testing.T, opts ...Option) (*Executor, string) {
 		}
 		e.Close()
 	})
-	return e, path
+	return e, journal
 }
 
 type testWriter struct{ t *testing.T }

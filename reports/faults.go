@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 )
 
@@ -58,13 +59,6 @@ func (f Fault) Label() string {
 	return f.Kind
 }
 
-// stopOf maps a stop f to the kind it ends, for the node faults whose
-// names do not follow start-X/stop-X.
-var stopOf = map[string]string{"start": "kill", "resume": "pause"}
-
-// startKinds are the fs that start a fault of the same name.
-var startKinds = map[string]bool{"kill": true, "pause": true}
-
 // Faults derives the fault intervals from a history's nemesis ops. A fault
 // is active from the completion of its start op (start-X, kill, pause) to
 // the completion of the matching stop op (stop-X, start, resume), a heal,
@@ -109,7 +103,7 @@ func Faults(ops []history.Op) []Fault {
 		}
 		f := op.F
 		switch {
-		case f == "heal":
+		case f == vocab.Heal:
 			for _, j := range open {
 				closeFault(j, op.Time, op.Index, f)
 			}
@@ -229,26 +223,19 @@ func newGenericFault(op *history.Op) Fault {
 	return fl
 }
 
-func isStart(f string) bool {
-	return startKinds[f] || (strings.HasPrefix(f, "start-") && len(f) > len("start-"))
-}
+// isStart, stopKind and kindOf read ops through the history's
+// vocabulary (package fault/vocab), which the controller shares.
+func isStart(f string) bool { return vocab.Starts(f) }
 
+// stopKind is the kind of fault op f ends, or "" if it ends none.
 func stopKind(f string) string {
-	if k, ok := stopOf[f]; ok {
-		return k
-	}
-	if strings.HasPrefix(f, "stop-") && len(f) > len("stop-") {
-		return strings.TrimPrefix(f, "stop-")
+	if start, ok := vocab.Ends(f); ok {
+		return vocab.Kind(start)
 	}
 	return ""
 }
 
-func kindOf(f string) string {
-	if strings.HasPrefix(f, "start-") && len(f) > len("start-") {
-		return strings.TrimPrefix(f, "start-")
-	}
-	return f
-}
+func kindOf(f string) string { return vocab.Kind(f) }
 
 func newFault(f string, op *history.Op) Fault {
 	fl := Fault{Kind: kindOf(f), F: f, Value: op.Value, Start: op.Time, StartOp: op.Index, EndOp: -1}

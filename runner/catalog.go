@@ -16,37 +16,44 @@ import (
 )
 
 // Catalog is everything a scenario may name: the runtimes (cluster.runtime),
-// the dbs (db.name) and the workloads (workload.name). Package builtin
-// returns the catalog of everything chaos ships; a Go program adds its own
-// entries with one line each:
+// the dbs (db.name), the workloads (workload.name) and the fault kinds
+// (whose faults nemesis.faults names). Package builtin returns the catalog
+// of everything chaos ships; a Go program adds its own entries with one
+// line each:
 //
 //	c := builtin.Catalog()
 //	c.Targets["mydb"] = mydb.Target()
+//	c.Faults["mykind"] = mykind.Kind()
 type Catalog struct {
 	Runtimes  map[string]cluster.Factory
 	Targets   map[string]db.Target
 	Workloads map[string]workload.Kind
+	Faults    nemesis.Kinds
 }
 
 // Known is what the scenario parser checks names and options against, so
 // that a file is validated completely before anything starts.
 func (c Catalog) Known() scenario.Known {
 	k := scenario.Known{
-		Runtimes:  sortedKeys(c.Runtimes),
-		DBs:       sortedKeys(c.Targets),
-		Workloads: sortedKeys(c.Workloads),
-		Faults:    nemesis.KnownFaults(),
-		Checkers:  extraCheckerNames,
-		UnsupportedFaults: map[string]string{
-			"clock-bump":   nemesis.ErrClockFaults.Error(),
-			"clock-strobe": nemesis.ErrClockFaults.Error(),
-			"clock-skew":   nemesis.ErrClockFaults.Error(),
-		},
-		DBOptions:       map[string]any{},
-		WorkloadOptions: map[string]any{},
-		NemesisOptions:  nemesis.DefaultOptions(),
-		DBWorkloads:     map[string][]string{},
-		DBVersions:      map[string][]scenario.Version{},
+		Runtimes:          sortedKeys(c.Runtimes),
+		DBs:               sortedKeys(c.Targets),
+		Workloads:         sortedKeys(c.Workloads),
+		Faults:            c.Faults.Faults(),
+		Checkers:          extraCheckerNames,
+		UnsupportedFaults: map[string]string{},
+		DBOptions:         map[string]any{},
+		WorkloadOptions:   map[string]any{},
+		DBWorkloads:       map[string][]string{},
+		DBVersions:        map[string][]scenario.Version{},
+		Checks:            []scenario.Check{c.checkNemesis},
+	}
+	for _, f := range []string{"clock-bump", "clock-strobe", "clock-skew"} {
+		if _, ok := c.Faults.Of(f); !ok {
+			k.UnsupportedFaults[f] = nemesis.ErrClockFaults.Error()
+		}
+	}
+	if opts, err := nemesis.NewOptions(c.Faults); err == nil {
+		k.NemesisOptions = opts.Value()
 	}
 	for _, name := range sortedKeys(c.Targets) {
 		t := c.Targets[name]
@@ -63,6 +70,41 @@ func (c Catalog) Known() scenario.Known {
 		k.WorkloadOptions[name] = w.Options()
 	}
 	return k
+}
+
+// checkNemesis runs the fault kinds' checks on a scenario with faults: its
+// options (every kind's) and the faults it chose, for its cluster's size.
+// It runs in `scenario validate`, so every fault option error is found
+// before anything starts, at its field's line and column.
+func (c Catalog) checkNemesis(s *scenario.Scenario) []*scenario.FieldError {
+	if len(s.Nemesis.Faults) == 0 {
+		return nil
+	}
+	if err := c.Faults.Validate(); err != nil {
+		return []*scenario.FieldError{{Path: "nemesis.faults", Msg: fmt.Sprintf("the catalog's fault kinds are broken: %v", err)}}
+	}
+	opts, err := c.nemesisOptions(s)
+	if err != nil {
+		return nil // the file's own checks reported it
+	}
+	var out []*scenario.FieldError
+	for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), s.Nemesis.Faults, opts, nil) {
+		out = append(out, &scenario.FieldError{Path: "nemesis." + p.Path, Msg: p.Msg})
+	}
+	return out
+}
+
+// nemesisOptions decodes the scenario's nemesis.options for the catalog's
+// fault kinds.
+func (c Catalog) nemesisOptions(s *scenario.Scenario) (*nemesis.Options, error) {
+	opts, err := nemesis.NewOptions(c.Faults)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Nemesis.Options.Decode(opts.Value()); err != nil {
+		return nil, InputError{err}
+	}
+	return opts, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

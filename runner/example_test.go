@@ -16,7 +16,7 @@ import (
 // program serves the crash guard's watchdog command itself (watchdog.Main),
 // so a scenario with faults can run from a test binary too.
 func ExampleRun() {
-	if ok, code := watchdog.Main(); ok {
+	if ok, code := watchdog.Main(builtin.Catalog().Runtimes); ok {
 		os.Exit(code)
 	}
 	catalog := builtin.Catalog()

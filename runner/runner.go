@@ -130,17 +130,39 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	// scenario is recorded beside them): the run folder's stamp makes
 	// them unique per store, the pid across stores.
 	id := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
-	journal := run.Path(store.JournalFile)
+	journalPath := run.Path(store.JournalFile)
 	var (
-		execs fault.Executors
-		guard *watchdog.Guard
+		execs   fault.Executors
+		journal *fault.Journal
+		guard   *watchdog.Guard
 	)
+	faults := len(s.Nemesis.Faults) > 0
+	// faultSetup opens the fault journal, which names the cluster first
+	// so that the crash guard can reach its nodes through the runtime, and
+	// makes the cluster's fault executors.
+	faultSetup := func(c cluster.Cluster) error {
+		if faults {
+			var err error
+			if journal, err = fault.OpenJournal(journalPath); err != nil {
+				return err
+			}
+			ref := &fault.ClusterRef{Runtime: s.Cluster.Runtime, ID: c.ID(), Scope: o.Scope, Kept: keptCluster(s, o)}
+			if err := journal.Append(fault.Entry{Op: fault.OpCluster, Cluster: ref, By: "runner"}); err != nil {
+				return err
+			}
+		}
+		var err error
+		if execs, err = c.Faults(fault.ExecConfig{Journal: journal, Seed: s.Seed, Log: log}); err != nil {
+			return fmt.Errorf("fault executors: %w", err)
+		}
+		return nil
+	}
 	t := controller.Test{
 		Name:         s.Name,
 		Seed:         s.Seed,
 		DBName:       s.DB.Name,
 		DBVersion:    s.DB.Version,
-		Keep:         s.Cluster.Keep || o.Attach != "",
+		Keep:         keptCluster(s, o),
 		DB:           tgt.db,
 		Workload:     tgt.workload,
 		Opener:       tgt.opener,
@@ -162,31 +184,37 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if err != nil {
 				return nil, err
 			}
-			execs, err = c.Faults(fault.ExecConfig{Journal: journal, Seed: s.Seed, Log: log})
-			if err != nil {
-				return nil, fmt.Errorf("fault executors: %w", err)
+			if err := faultSetup(c); err != nil {
+				if o.Attach == "" {
+					_ = c.Down(context.WithoutCancel(ctx))
+				}
+				return nil, err
 			}
 			return c, nil
 		},
 		OnFaults: func([]node.Node) error {
-			g, err := watchdog.Arm(o.Watchdog, journal, log)
+			g, err := watchdog.Arm(o.Watchdog, journalPath, log)
 			guard = g
 			return err
 		},
 	}
-	if len(s.Nemesis.Faults) > 0 {
+	if faults {
 		t.Nemesis = func(nodes []node.Node) (nemesis.Nemesis, error) {
-			opts := nemesis.DefaultOptions()
-			if err := s.Nemesis.Options.Decode(&opts); err != nil {
+			opts, err := o.Catalog.nemesisOptions(s)
+			if err != nil {
 				return nil, err
 			}
-			return nemesis.New(nodes, tgt.db, execs.Net, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts}, log)
+			env := fault.Env{Nodes: nodes, Net: execs.Net, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
+			if p, ok := tgt.db.(db.Primaries); ok {
+				env.Primaries = p
+			}
+			return nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts})
 		}
 	}
 	res, runErr := controller.Run(ctx, t)
-	healErr := healAll(ctx, execs)
+	healErr := healAll(ctx, execs, journal, o.Catalog.Runtimes, log)
 	if healErr != nil {
-		log.Error("healing network faults failed; the watchdog will heal the journal when this process exits", "journal", journal, "err", healErr)
+		log.Error("healing faults failed; the watchdog will heal the journal when this process exits", "journal", journalPath, "err", healErr)
 	} else {
 		// Only once everything is healed is the watchdog let go (else it
 		// heals the journal once this process exits).
@@ -197,7 +225,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	}
 	out := &Result{Dir: run.Dir, Results: res}
 	if healErr != nil {
-		res.AddRunReason(fmt.Sprintf("healing network faults failed: %v", healErr))
+		res.AddRunReason(fmt.Sprintf("healing faults failed, so some may remain on the cluster: %v", healErr))
 		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
 	}
 	if runErr == nil {
@@ -211,16 +239,36 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 }
 
 // healAll heals every node the network executor touched, whatever
-// happened to the run, with a context of its own.
-func healAll(ctx context.Context, execs fault.Executors) error {
-	if execs.Net == nil {
-		return nil
-	}
-	defer execs.Net.Close()
+// happened to the run, then undoes any change the fault journal still
+// lists as applied (a start or resume that failed in the nemesis's heal)
+// the way the crash guard would (watchdog.HealJournal), with a context of
+// its own. It closes the executors and the journal.
+func healAll(ctx context.Context, execs fault.Executors, journal *fault.Journal, rts watchdog.Runtimes, log *slog.Logger) error {
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	return execs.Net.HealAll(hctx)
+	var errs []error
+	if execs.Net != nil {
+		errs = append(errs, execs.Net.HealAll(hctx), execs.Net.Close())
+	}
+	if journal == nil {
+		return errors.Join(errs...)
+	}
+	if err := journal.Close(); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	entries, err := fault.ReadJournal(journal.Path())
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if len(fault.Pending(entries)) > 0 {
+		errs = append(errs, watchdog.HealJournal(hctx, journal.Path(), rts, log))
+	}
+	return errors.Join(errs...)
 }
+
+// keptCluster reports whether the run's cluster outlives it: kept by the
+// scenario, or a kept cluster it attached to.
+func keptCluster(s *scenario.Scenario, o Options) bool { return s.Cluster.Keep || o.Attach != "" }
 
 // upCluster attaches to the kept cluster named by attach, or brings up a
 // new cluster for s on rt.

@@ -353,7 +353,7 @@ func TestAVersionNotBuiltStopsTheRunBeforeAnythingStarts(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	if ok, code := watchdog.Main(); ok {
+	if ok, code := watchdog.Main(builtin.Catalog().Runtimes); ok {
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

@@ -112,12 +112,12 @@ type Client struct {
 type Nemesis struct {
 	// Interval is the time between fault starts and stops.
 	Interval time.Duration `yaml:"interval" default:"10s" chaos:"nonzero" doc:"Time between a fault's start and its stop, and between a stop and the next start."`
-	// Faults lists the fault kinds to choose from (at random, with the
-	// seed); empty means no faults.
-	Faults []string `yaml:"faults" chaos:"nonzero" known:"fault" doc:"Fault kinds the nemesis chooses from, at random with the seed (partition-halves, partition-random-halves, partition-one, partition-majorities-ring, partition-minority-third, partition-bridge, partition-primaries, kill, pause, packet-delay, packet-loss, packet-duplicate, packet-rate). Empty or absent: no faults."`
-	// Options are the nemesis's own options (targets, packet
-	// parameters), decoded by the nemesis.
-	Options Options `yaml:"options" doc:"The nemesis's own options: targets of kill and pause (one, minority, majority, all, primaries, or a list of node names) and packet-fault parameters (delay, jitter, loss, duplicate, rate); checked by the nemesis."`
+	// Faults lists the faults to choose from (at random, with the seed),
+	// each offered by a fault kind of the catalog; empty means no faults.
+	Faults []string `yaml:"faults" chaos:"nonzero" known:"fault" doc:"Faults the nemesis chooses from, at random with the seed, each offered by a fault kind of the catalog (the schema lists them: partition-halves, kill, packet-delay, partition-one-way, ...). Empty or absent: no faults."`
+	// Options are the fault kinds' options (targets, packet parameters),
+	// one mapping shared by every kind, each key checked by its kind.
+	Options Options `yaml:"options" doc:"The fault kinds' options, in one mapping: targets of kill and pause, packet-fault parameters (packet_targets, delay, jitter, loss, duplicate, rate), and any other kind's; each key is checked by its kind, with the cluster's size."`
 }
 
 // Final sets the phase after faults are healed.

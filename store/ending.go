@@ -54,8 +54,8 @@ type Ending struct {
 const interruptedNote = "the run was interrupted"
 
 // watchdogBy is who a fault journal entry says wrote it when the crash
-// guard (or `chaos internal heal`) healed the journal, not the controller
-// (netfault's Entry.By).
+// guard (or `chaos internal heal`) undid the journal's changes, not the
+// controller (fault.ByWatchdog).
 const watchdogBy = "heal-journal"
 
 // Inspect tells how the run in dir ended. prev is its results.json as
@@ -113,43 +113,59 @@ func Inspect(dir string, prev *Results, in *checker.Input) Ending {
 	if nemesis && !healed {
 		b.WriteString("; no final heal was recorded")
 	}
-	if ok, failed := watchdogHeals(filepath.Join(dir, JournalFile)); ok+failed > 0 {
-		fmt.Fprintf(&b, "; the crash guard healed %d namespaces the controller left faulted", ok)
-		if failed > 0 {
-			fmt.Fprintf(&b, " and failed to heal %d", failed)
+	if ok, failed := watchdogHeals(filepath.Join(dir, JournalFile)); len(ok)+len(failed) > 0 {
+		b.WriteString("; ")
+		if len(ok) > 0 {
+			fmt.Fprintf(&b, "the crash guard undid %d changes the controller left (%s)", len(ok), strings.Join(ok, ", "))
+		}
+		if len(failed) > 0 {
+			if len(ok) > 0 {
+				b.WriteString(", and ")
+			} else {
+				b.WriteString("the crash guard ")
+			}
+			fmt.Fprintf(&b, "could not undo %d, which may remain on the cluster: %s", len(failed), strings.Join(failed, "; "))
 		}
 		fmt.Fprintf(&b, " (%s)", JournalFile)
 	}
 	return Ending{Status: Crashed, Reason: b.String()}
 }
 
-// watchdogHeals counts the heal entries the crash guard wrote into the
-// fault journal at path: healed, and failed. Lines that do not decode (a
-// torn last line) are skipped: they are evidence of nothing.
-func watchdogHeals(path string) (ok, failed int) {
+// watchdogHeals lists the changes the crash guard undid (ok) and could not
+// undo (failed, with the error), from the entries it wrote into the fault
+// journal at path, each as "n2 killed" or "n1 netns". Lines that do not
+// decode (a torn last line) are skipped: they are evidence of nothing.
+func watchdogHeals(path string) (ok, failed []string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0
+		return nil, nil
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var e struct{ Op, By string }
+		var e struct{ Op, By, Kind, Target, Key, Error string }
 		if json.Unmarshal(sc.Bytes(), &e) != nil || e.By != watchdogBy {
 			continue
 		}
+		what := e.Target + " " + e.Key
+		if e.Key == "" || e.Kind == "netns" {
+			what = e.Target + " network rules"
+		}
 		switch e.Op {
 		case "heal":
-			ok++
+			ok = append(ok, what)
 		case "heal-failed":
-			failed++
+			failed = append(failed, what+" ("+clip(e.Error)+")")
 		}
 	}
 	return ok, failed
 }
 
 // clipOp keeps an op's description short enough for one reason line.
-func clipOp(s string) string {
+func clipOp(s string) string { return clip(s) }
+
+// clip keeps a text short enough for one reason line.
+func clip(s string) string {
 	const most = 160
 	if len(s) <= most {
 		return s

@@ -21,9 +21,10 @@ func TestInspectTellsHowARunEnded(t *testing.T) {
 		{Index: 2, Process: -1, Type: history.OK, F: "start-partition", Time: 2.1e9},
 		{Index: 3, Process: 1, Type: history.Invoke, F: "read", Key: "k", Time: 25_013_000_000},
 	}
-	journal := `{"time":"2026-11-30T12:00:01Z","op":"apply","target":"n1","netns":"/proc/1/ns/net","by":"executor"}
-{"time":"2026-11-30T12:00:30Z","op":"heal","target":"n1","netns":"/proc/1/ns/net","by":"heal-journal"}
-{"time":"2026-11-30T12:00:30Z","op":"heal-failed","target":"n2","netns":"/proc/2/ns/net","by":"heal-journal","error":"x"}
+	journal := `{"time":"2026-11-30T12:00:01Z","op":"apply","kind":"netns","target":"n1","key":"/proc/1/ns/net|7","by":"executor"}
+{"time":"2026-11-30T12:00:30Z","op":"heal","kind":"netns","target":"n1","key":"/proc/1/ns/net|7","by":"heal-journal"}
+{"time":"2026-11-30T12:00:30Z","op":"heal","kind":"process","target":"n3","key":"paused","by":"heal-journal"}
+{"time":"2026-11-30T12:00:30Z","op":"heal-failed","kind":"process","target":"n2","key":"killed","by":"heal-journal","error":"cannot reach the cluster"}
 {"time":"2026-11-30T12:00:3`
 	for _, tc := range []struct {
 		name    string
@@ -44,7 +45,7 @@ func TestInspectTellsHowARunEnded(t *testing.T) {
 			"the record stops at 25.013s, after op #3 p1 invoke read key=k",
 			"2 invocations never completed",
 			"no final heal was recorded",
-			"the crash guard healed 1 namespaces the controller left faulted and failed to heal 1 (faults.jsonl)"}},
+			"the crash guard undid 2 changes the controller left (n1 network rules, n3 paused), and could not undo 1, which may remain on the cluster: n2 killed (cannot reach the cluster) (faults.jsonl)"}},
 		{"results without an end", &Results{Schema: 2}, nil, "", Ending{Status: Crashed}, []string{
 			"results.json has no end time", "the history is empty"}},
 	} {

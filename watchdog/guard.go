@@ -79,14 +79,15 @@ func (g *Guard) Stop() {
 
 // Main serves the watchdog command when os.Args are
 // [program internal watchdog --journal J --pid P], and reports whether it
-// did, with the exit code. A Go program (or a test binary) that embeds the
-// run library calls it first thing in main or TestMain, so that Arm can
-// start the program itself as the watchdog:
+// did, with the exit code; rts are the runtimes it may find the run's
+// cluster in (the catalog's). A Go program (or a test binary) that embeds
+// the run library calls it first thing in main or TestMain, so that Arm
+// can start the program itself as the watchdog:
 //
-//	if ok, code := watchdog.Main(); ok {
+//	if ok, code := watchdog.Main(builtin.Catalog().Runtimes); ok {
 //		os.Exit(code)
 //	}
-func Main() (bool, int) {
+func Main(rts Runtimes) (bool, int) {
 	if len(os.Args) < 3 || os.Args[1] != "internal" || os.Args[2] != "watchdog" {
 		return false, 0
 	}
@@ -99,7 +100,7 @@ func Main() (bool, int) {
 	// Stop sends SIGTERM once everything was healed: that is not an error.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	if err := Run(ctx, journal, pid, nil, log); err != nil && !errors.Is(err, context.Canceled) {
+	if err := Run(ctx, journal, pid, JournalHealer(rts), log); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("watchdog", "err", err)
 		return true, 1
 	}

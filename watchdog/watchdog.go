@@ -2,20 +2,23 @@
 // controller arms a Guard before its first fault: a separate process
 // (`chaos internal watchdog`) that watches the controller's pid and, once
 // the controller is gone without having disarmed it (SIGKILL, a crash),
-// undoes everything the run's fault journal lists as still applied. In
-// process cleanup (defer, signal handlers) cannot survive SIGKILL; a second
-// process can.
+// undoes every change the run's fault journal lists as still applied:
+// network rules removed, paused nodes resumed, killed nodes started again
+// with their data kept (HealJournal). What it cannot undo it writes to the
+// journal, and a re-check of the run says so. In process cleanup (defer,
+// signal handlers) cannot survive SIGKILL; a second process can.
+//
+// The journal names the runtime, cluster and scope the changes were made
+// to; the watchdog reaches the nodes through that runtime, which its
+// caller hands in (Runtimes), since this package cannot import the
+// catalog.
 package watchdog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
-
-	"github.com/chaos-testing/chaos/netfault"
 )
 
 // Interval is how often Run checks the controller.
@@ -27,18 +30,17 @@ const HealTimeout = time.Minute
 // Healer undoes what a fault journal lists as still applied.
 type Healer func(ctx context.Context, journal string, log *slog.Logger) error
 
-// HealJournal is the Healer of a run's fault journal: it heals the network
-// faults it lists (netfault.HealJournal).
-func HealJournal(ctx context.Context, journal string, log *slog.Logger) error {
-	if _, err := os.Stat(journal); errors.Is(err, os.ErrNotExist) {
-		log.Info("watchdog: no fault journal, nothing to heal", "journal", journal)
-		return nil
+// JournalHealer is the Healer of a run's fault journal: HealJournal, with
+// rts to reach the run's cluster.
+func JournalHealer(rts Runtimes) Healer {
+	return func(ctx context.Context, journal string, log *slog.Logger) error {
+		return HealJournal(ctx, journal, rts, log)
 	}
-	return netfault.HealJournal(ctx, journal, log)
 }
 
 // Run watches the controller process pid and, once it is gone, heals the
-// journal with heal (HealJournal if nil), then returns. The controller is
+// journal with heal (JournalHealer with no runtimes if nil: network rules
+// only), then returns. The controller is
 // identified by pid and by its start time read at the first check, so a
 // recycled pid is not mistaken for it; a zombie counts as gone. If ctx
 // ends first (the controller healed everything and disarmed its guard),
@@ -48,7 +50,7 @@ func Run(ctx context.Context, journal string, pid int, heal Healer, log *slog.Lo
 		log = slog.New(slog.DiscardHandler)
 	}
 	if heal == nil {
-		heal = HealJournal
+		heal = JournalHealer(nil)
 	}
 	if pid <= 0 {
 		return fmt.Errorf("watchdog: bad pid %d", pid)

@@ -13,13 +13,14 @@ import (
 	"github.com/chaos-testing/chaos/node"
 )
 
-// netFaults is the Docker runtime's fault.Net: it lets the nemesis (which
-// speaks of nodes) use the netfault executor (which speaks of network
-// namespaces). The executor is created on first use, so runs without
-// network faults need no root.
+// netFaults is the Docker runtime's fault.Net: it lets the fault kinds
+// (which speak of nodes) use the netfault executor (which speaks of
+// network namespaces), journaling into the run's fault journal. The
+// executor is created on first use, so runs without network faults need
+// no root. Calls on different nodes run at once.
 type netFaults struct {
 	log       *slog.Logger
-	journal   string
+	journal   *fault.Journal
 	seed      uint64
 	protected []netip.Addr
 
@@ -44,8 +45,8 @@ func (a *netFaults) executor() (*netfault.Executor, error) {
 		return a.exec, nil
 	}
 	opts := []netfault.Option{netfault.WithProtected(a.protected...), netfault.WithSeed(a.seed)}
-	if a.journal != "" {
-		opts = append(opts, netfault.WithJournalFile(a.journal))
+	if a.journal != nil {
+		opts = append(opts, netfault.WithJournal(netfault.ToJournal(a.journal)))
 	}
 	e, err := netfault.New(a.log, opts...)
 	if err != nil {
@@ -74,34 +75,54 @@ func target(ctx context.Context, n node.Node) (netfault.Target, error) {
 	return netfault.Target{Name: n.Name(), NetNS: path, Incarnation: inc}, nil
 }
 
-// apply makes the executor if need be and finds n's namespace.
-func (a *netFaults) apply(ctx context.Context, n node.Node) (*netfault.Executor, netfault.Target, error) {
+// apply makes the executor if need be, finds n's namespace and calls do
+// with both. remove says the call only removes faults: on a node that is
+// not running it then does nothing (the faults died with the namespace).
+// On a node that is not running the executor forgets the node, whose
+// namespace and rules are gone: no fault of the old incarnation may be
+// carried into the next one, where each kind applies its own again.
+func (a *netFaults) apply(ctx context.Context, n node.Node, remove bool, do func(*netfault.Executor, netfault.Target) error) error {
+	if remove && a.started() == nil {
+		return nil // this run applied no network fault
+	}
 	e, err := a.executor()
 	if err != nil {
-		return nil, netfault.Target{}, err
+		return err
 	}
 	t, err := target(ctx, n)
-	return e, t, err
+	if errors.Is(err, node.ErrNotRunning) {
+		a.log.Debug("network fault: the node is not running", "node", n.Name(), "remove", remove)
+		e.Forget(ctx, n.Name())
+		if remove {
+			return nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return do(e, t)
 }
 
 // Partition implements fault.Net.
 func (a *netFaults) Partition(ctx context.Context, n node.Node, drop []netip.Addr) error {
-	e, t, err := a.apply(ctx, n)
-	if err != nil {
-		return err
-	}
-	return e.Partition(ctx, t, drop)
+	return a.apply(ctx, n, len(drop) == 0, func(e *netfault.Executor, t netfault.Target) error {
+		return e.Partition(ctx, t, drop)
+	})
+}
+
+// DropFrom implements fault.Net.
+func (a *netFaults) DropFrom(ctx context.Context, n node.Node, from []netip.Addr) error {
+	return a.apply(ctx, n, len(from) == 0, func(e *netfault.Executor, t netfault.Target) error {
+		return e.DropFrom(ctx, t, from)
+	})
 }
 
 // Shape implements fault.Net.
 func (a *netFaults) Shape(ctx context.Context, n node.Node, s fault.Shape) error {
-	e, t, err := a.apply(ctx, n)
-	if err != nil {
-		return err
-	}
-	return e.Shape(ctx, t, netfault.Shape{
-		Delay: s.Delay, Jitter: s.Jitter, Loss: s.Loss, Duplicate: s.Duplicate,
-		Corrupt: s.Corrupt, Reorder: s.Reorder, Rate: s.Rate, Dests: s.Dests,
+	return a.apply(ctx, n, s.IsZero(), func(e *netfault.Executor, t netfault.Target) error {
+		return e.Shape(ctx, t, netfault.Shape{
+			Delay: s.Delay, Jitter: s.Jitter, Loss: s.Loss, Duplicate: s.Duplicate, Rate: s.Rate, Dests: s.Dests,
+		})
 	})
 }
 
@@ -110,23 +131,7 @@ func (a *netFaults) Shape(ctx context.Context, n node.Node, s fault.Shape) error
 // run never applied a network fault (faults a crashed run left behind are
 // the watchdog's, or `chaos internal heal JOURNAL`'s, to remove).
 func (a *netFaults) Heal(ctx context.Context, n node.Node) error {
-	e := a.started()
-	if e == nil {
-		return nil // this run applied no network fault
-	}
-	t, err := target(ctx, n)
-	if errors.Is(err, node.ErrNotRunning) {
-		// Its namespace and our rules are gone; so must be what the
-		// executor remembers of them, or they would be carried into the
-		// node's next incarnation.
-		a.log.Debug("heal: the node is not running", "node", n.Name())
-		e.Forget(ctx, n.Name())
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return e.Heal(ctx, t)
+	return a.apply(ctx, n, true, func(e *netfault.Executor, t netfault.Target) error { return e.Heal(ctx, t) })
 }
 
 // HealAll implements fault.Net: it heals every namespace the executor

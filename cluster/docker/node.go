@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -28,6 +30,17 @@ type Node struct {
 	addr      netip.Addr
 	id        string // container id, once created
 	container string // container name
+
+	mu   sync.Mutex
+	main mainProc // the main process last seen running
+}
+
+// mainProc is a container's main process as the daemon last reported it:
+// its host pid, the incarnation id, and the link of its network namespace
+// (net:[inode]), by which it is recognized without asking the daemon.
+type mainProc struct {
+	pid     int
+	inc, ns string
 }
 
 var (
@@ -329,7 +342,22 @@ var ErrNotRunning = node.ErrNotRunning
 
 // mainPid returns the host pid of the container's main process and the
 // incarnation id (pid and start time) that changes on every restart.
+//
+// The daemon is asked once per incarnation: while the process it named
+// still runs in the same network namespace (its /proc/<pid>/ns/net link is
+// unchanged), it is the same incarnation. A killed process has no such
+// link, and a recycled pid (another process) a different one, so either
+// makes mainPid ask the daemon again. This keeps a fault on 5 nodes from
+// costing 5 round trips to the daemon.
 func (n *Node) mainPid(ctx context.Context, what string) (int, string, error) {
+	n.mu.Lock()
+	m := n.main
+	n.mu.Unlock()
+	if m.pid > 0 {
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", m.pid)); err == nil && link == m.ns {
+			return m.pid, m.inc, nil
+		}
+	}
 	st, err := n.inspect(ctx)
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %w", what, err)
@@ -337,7 +365,14 @@ func (n *Node) mainPid(ctx context.Context, what string) (int, string, error) {
 	if !st.Running || st.Pid <= 0 {
 		return 0, "", fmt.Errorf("%s of %s (%s): %w", what, n.name, st.Status, ErrNotRunning)
 	}
-	return st.Pid, fmt.Sprintf("%d@%s", st.Pid, st.StartedAt), nil
+	m = mainProc{pid: st.Pid, inc: fmt.Sprintf("%d@%s", st.Pid, st.StartedAt)}
+	if link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", m.pid)); err == nil {
+		m.ns = link
+		n.mu.Lock()
+		n.main = m
+		n.mu.Unlock()
+	}
+	return m.pid, m.inc, nil
 }
 
 // NetNS returns /proc/<pid>/ns/net of the container's main process and an

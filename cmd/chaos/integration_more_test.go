@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -19,16 +20,22 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/cluster/docker"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/oneway"
+	"github.com/chaos-testing/chaos/fault/packet"
+	"github.com/chaos-testing/chaos/fault/partition"
 	"github.com/chaos-testing/chaos/history"
-	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/netfault"
 	"github.com/chaos-testing/chaos/store"
 )
 
+// TestEtcdSetAndBankRunClean runs the set workload under one-way
+// partitions and kills, and the bank workload under partitions and kills:
+// both valid.
 func TestEtcdSetAndBankRunClean(t *testing.T) {
-	for _, tc := range []struct{ file, checker string }{
-		{"testdata/etcd-set.yaml", "set-full"},
-		{"testdata/etcd-bank.yaml", "bank"},
+	for _, tc := range []struct{ file, checker, fault string }{
+		{"testdata/etcd-set.yaml", "set-full", oneway.FStart},
+		{"testdata/etcd-bank.yaml", "bank", partition.FStart},
 	} {
 		t.Run(tc.checker, func(t *testing.T) {
 			r := itRun(t, tc.file)
@@ -51,6 +58,22 @@ func TestEtcdSetAndBankRunClean(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("results.json has no %s checker: %+v", tc.checker, res.Checkers)
+			}
+			h, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			applied := 0
+			for _, op := range h.Ops {
+				var v partition.Outcome
+				if op.Process == history.NemesisProcess && op.Type == history.OK && op.F == tc.fault &&
+					op.DecodeValue(&v) == nil && len(v.Grudge) > 0 {
+					t.Logf("%s: %s", op.F, op.Value)
+					applied++
+				}
+			}
+			if applied == 0 {
+				t.Errorf("no %s was applied in the run", tc.fault)
 			}
 		})
 	}
@@ -127,24 +150,9 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
 	// Wait for a partition to be applied, by the fault journal's account.
-	journal := ""
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if journal == "" {
-			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
-				journal = m[0]
-			}
-		}
-		if journal != "" {
-			if es, err := netfault.ReadJournal(journal); err == nil && len(netfault.Pending(es)) > 0 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no partition was applied within 2 minutes:\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	journal := itAwaitJournal(t, storeDir, name, 2*time.Minute, &out, func(es []fault.Entry) bool {
+		return len(fault.Pending(es)) > 0
+	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +162,12 @@ func TestKilledControllerLeavesNoPartitionBehind(t *testing.T) {
 
 	// The watchdog heals what the journal lists.
 	for {
-		es, err := netfault.ReadJournal(journal)
-		if err == nil && len(netfault.Pending(es)) == 0 {
+		es, err := fault.ReadJournal(journal)
+		if err == nil && len(fault.Pending(es)) == 0 {
 			break
 		}
 		if time.Since(killed) > 15*time.Second {
-			t.Fatalf("15 s after the controller died the journal still lists applied faults: %+v (err %v)", netfault.Pending(es), err)
+			t.Fatalf("15 s after the controller died the journal still lists applied faults: %+v (err %v)", fault.Pending(es), err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -285,7 +293,7 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	kinds := map[string]bool{}
 	for i := range h.Ops {
 		op := &h.Ops[i]
-		if op.Process != history.NemesisProcess || op.Type != history.OK || op.F != nemesis.FStartPacket {
+		if op.Process != history.NemesisProcess || op.Type != history.OK || op.F != packet.FStart {
 			continue
 		}
 		var v struct {
@@ -309,11 +317,56 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	if len(kinds) < 2 {
 		t.Errorf("only %v packet faults were applied in 20 s", kinds)
 	}
-	entries, err := netfault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
+	entries, err := fault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := netfault.Pending(entries); len(p) != 0 {
+	if p := fault.Pending(entries); len(p) != 0 {
 		t.Errorf("fault journal: %d faults still applied after the run", len(p))
 	}
+}
+
+// itAwaitJournal waits, up to within, until the run of scenario name in
+// storeDir has a fault journal whose entries satisfy ready, and returns
+// its path; out is the controller's output, for the failure message.
+func itAwaitJournal(t testing.TB, storeDir, name string, within time.Duration, out fmt.Stringer, ready func([]fault.Entry) bool) string {
+	t.Helper()
+	journal := ""
+	deadline := time.Now().Add(within)
+	for {
+		if journal == "" {
+			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
+				journal = m[0]
+			}
+		}
+		if journal != "" {
+			if es, err := fault.ReadJournal(journal); err == nil && ready(es) {
+				return journal
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the faults awaited were not applied within %v:\n%s", within, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// itScopedRuntime returns a Docker runtime confined to scope; every
+// cluster of that scope is removed when t ends (a killed controller cannot
+// remove its own).
+func itScopedRuntime(t testing.TB, scope string, log *slog.Logger) *docker.Runtime {
+	t.Helper()
+	rt, err := docker.New(log, docker.WithScope(scope))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := rt.DownAll(ctx); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		rt.Close()
+	})
+	return rt
 }

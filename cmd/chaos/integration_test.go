@@ -41,10 +41,10 @@ import (
 	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/partition"
+	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testenv"
-	"github.com/chaos-testing/chaos/nemesis"
-	"github.com/chaos-testing/chaos/netfault"
 	"github.com/chaos-testing/chaos/store"
 )
 
@@ -89,12 +89,12 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 			continue
 		}
 		switch op.F {
-		case nemesis.FStartPartition:
+		case partition.FStart:
 			if len(out.Grudge) == 0 {
 				t.Errorf("start-partition op %d names no grudge: %s", op.Index, op.Value)
 			}
 			partitions = append(partitions, fmt.Sprint(out.Grudge))
-		case nemesis.FKill:
+		case vocab.Kill:
 			if len(out.Nodes) == 0 {
 				t.Errorf("kill op %d names no nodes: %s", op.Index, op.Value)
 			}
@@ -107,20 +107,20 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 	}
 
 	// Every fault applied was healed, by the journal's account.
-	entries, err := netfault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
+	entries, err := fault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	applied := 0
 	for _, e := range entries {
-		if e.Op == netfault.OpApply {
+		if e.Op == fault.OpApply {
 			applied++
 		}
 	}
 	if applied == 0 {
 		t.Errorf("fault journal lists no apply, though the history has partitions")
 	}
-	if p := netfault.Pending(entries); len(p) != 0 {
+	if p := fault.Pending(entries); len(p) != 0 {
 		t.Errorf("fault journal: %d faults still applied after the run: %+v", len(p), p)
 	}
 
@@ -171,28 +171,28 @@ func TestSerializableReadsAreCaughtAsStale(t *testing.T) {
 	}
 }
 
-func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
+// probeCluster is 3 nodes running testdata/probe, with the runtime's
+// network executor journaling to a file of the test's own.
+type probeCluster struct {
+	t       *testing.T
+	ctx     context.Context
+	nodes   []*docker.Node
+	net     fault.Net
+	journal string
+}
+
+// upProbeCluster brings up a probeCluster whose servers all answer.
+func upProbeCluster(t *testing.T, prefix string) *probeCluster {
 	testenv.Short(t)
 	testenv.Docker(t)
 	id := itID(t)
-	runID := "it-net-" + id
+	runID := prefix + "-" + id
 	itNoLeftovers(t, docker.LabelRun, runID)
 
 	log := slog.New(slog.NewTextHandler(itLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	rt, err := docker.New(log, docker.WithScope("it-"+id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := rt.DownAll(ctx); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		rt.Close()
-	})
+	rt := itScopedRuntime(t, "it-"+id, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 
 	// The image is cached between runs (its tag is the hash of the
 	// binary), like the nodes' images of real runs.
@@ -208,33 +208,34 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes := c.DockerNodes()
-	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
-
-	// dial connects from one node to another's port 7000 and returns
-	// whether it worked and how long it took (measured inside the node).
-	dial := func(from, to *docker.Node, timeout time.Duration) (bool, time.Duration, string) {
-		t.Helper()
-		addr := netip.AddrPortFrom(to.Addr(), 7000).String()
-		out, err := from.Exec(ctx, "/bin/probe", "dial", addr, timeout.String())
-		if err != nil {
-			t.Fatalf("probe %s → %s: %v", from.Name(), to.Name(), err)
-		}
-		f := strings.Fields(string(out))
-		if len(f) < 2 {
-			t.Fatalf("probe %s → %s: unexpected output %q", from.Name(), to.Name(), out)
-		}
-		ns, err := strconv.ParseInt(f[1], 10, 64)
-		if err != nil {
-			t.Fatalf("probe %s → %s: unexpected output %q", from.Name(), to.Name(), out)
-		}
-		return f[0] == "ok", time.Duration(ns), strings.TrimSpace(string(out))
+	journalPath := filepath.Join(t.TempDir(), store.JournalFile)
+	journal, err := fault.OpenJournal(journalPath)
+	if err != nil {
+		t.Fatal(err)
 	}
+	execs, err := c.Faults(fault.ExecConfig{Journal: journal, Seed: 1, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &probeCluster{t: t, ctx: ctx, nodes: c.DockerNodes(), net: execs.Net, journal: journalPath}
+	t.Cleanup(func() {
+		hctx, hcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer hcancel()
+		for _, n := range p.nodes {
+			if err := p.net.Heal(hctx, n); err != nil {
+				t.Errorf("cleanup: heal %s: %v", n.Name(), err)
+			}
+		}
+		if err := p.net.Close(); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		journal.Close()
+	})
 	// Every node's server comes up: poll until each answers.
-	for _, pair := range [][2]*docker.Node{{n1, n2}, {n2, n1}, {n1, n3}, {n3, n2}} {
+	for _, pair := range [][2]*docker.Node{{p.nodes[0], p.nodes[1]}, {p.nodes[1], p.nodes[0]}, {p.nodes[0], p.nodes[2]}, {p.nodes[2], p.nodes[1]}} {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			ok, _, out := dial(pair[0], pair[1], time.Second)
+			ok, _, out := p.dial(pair[0], pair[1], time.Second)
 			if ok {
 				break
 			}
@@ -244,28 +245,84 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	_, before, _ := dial(n1, n2, time.Second)
+	return p
+}
+
+// dial connects from one node to another's port 7000 and returns whether
+// it worked and how long it took (measured inside the node).
+func (p *probeCluster) dial(from, to *docker.Node, timeout time.Duration) (bool, time.Duration, string) {
+	t := p.t
+	t.Helper()
+	addr := netip.AddrPortFrom(to.Addr(), 7000).String()
+	out, err := from.Exec(p.ctx, "/bin/probe", "dial", addr, timeout.String())
+	if err != nil {
+		t.Fatalf("probe %s → %s: %v", from.Name(), to.Name(), err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		t.Fatalf("probe %s → %s: unexpected output %q", from.Name(), to.Name(), out)
+	}
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		t.Fatalf("probe %s → %s: unexpected output %q", from.Name(), to.Name(), out)
+	}
+	return f[0] == "ok", time.Duration(ns), strings.TrimSpace(string(out))
+}
+
+// udp sends count datagrams from one node to another and returns how many
+// arrived, counted inside the receiver.
+func (p *probeCluster) udp(from, to *docker.Node, count int) int {
+	t := p.t
+	t.Helper()
+	type result struct {
+		out []byte
+		err error
+	}
+	recv := make(chan result, 1)
+	go func() {
+		out, err := to.Exec(p.ctx, "/bin/probe", "udp-recv", ":7001", "2s")
+		recv <- result{out, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // the receiver binds first
+	addr := netip.AddrPortFrom(to.Addr(), 7001).String()
+	if out, err := from.Exec(p.ctx, "/bin/probe", "udp-send", addr, strconv.Itoa(count)); err != nil {
+		t.Fatalf("udp %s → %s: %v: %s", from.Name(), to.Name(), err, out)
+	}
+	r := <-recv
+	var n int
+	if r.err != nil || func() error { _, err := fmt.Sscanf(string(r.out), "received %d", &n); return err }() != nil {
+		t.Fatalf("udp %s → %s: receiver: %v: %q", from.Name(), to.Name(), r.err, r.out)
+	}
+	return n
+}
+
+// healedClean heals every node and fails t if the journal then lists
+// changes not undone. (A node whose faults were removed is idle: its empty
+// table stays, pending in the journal, until it is healed.)
+func (p *probeCluster) healedClean() {
+	p.t.Helper()
+	for _, n := range p.nodes {
+		if err := p.net.Heal(p.ctx, n); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	entries, err := fault.ReadJournal(p.journal)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if pend := fault.Pending(entries); len(pend) != 0 {
+		p.t.Errorf("journal: %d faults still applied after heal: %+v", len(pend), pend)
+	}
+}
+
+func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
+	p := upProbeCluster(t, "it-net")
+	ctx, adapter := p.ctx, p.net
+	n1, n2, n3 := p.nodes[0], p.nodes[1], p.nodes[2]
+	_, before, _ := p.dial(n1, n2, time.Second)
 
 	// Cut n1 from n2, both ways, through the runtime's network executor,
-	// as the nemesis does with a grudge {n1: [n2], n2: [n1]}.
-	journal := filepath.Join(t.TempDir(), store.JournalFile)
-	execs, err := c.Faults(fault.ExecConfig{Journal: journal, Seed: 1, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	adapter := execs.Net
-	t.Cleanup(func() {
-		hctx, hcancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer hcancel()
-		for _, n := range nodes {
-			if err := adapter.Heal(hctx, n); err != nil {
-				t.Errorf("cleanup: heal %s: %v", n.Name(), err)
-			}
-		}
-		if err := adapter.Close(); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
+	// as the partition kind does with a grudge {n1: [n2], n2: [n1]}.
 	start := time.Now()
 	if err := adapter.Partition(ctx, n1, []netip.Addr{n2.Addr()}); err != nil {
 		t.Fatal(err)
@@ -277,7 +334,7 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 
 	const cutTimeout = 2 * time.Second
 	for _, pair := range [][2]*docker.Node{{n1, n2}, {n2, n1}} {
-		ok, took, out := dial(pair[0], pair[1], cutTimeout)
+		ok, took, out := p.dial(pair[0], pair[1], cutTimeout)
 		if ok {
 			t.Errorf("partitioned: %s still reaches %s: %s", pair[0].Name(), pair[1].Name(), out)
 			continue
@@ -290,14 +347,14 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 	}
 	// Only that pair is cut.
 	for _, pair := range [][2]*docker.Node{{n1, n3}, {n3, n1}, {n2, n3}, {n3, n2}} {
-		if ok, _, out := dial(pair[0], pair[1], cutTimeout); !ok {
+		if ok, _, out := p.dial(pair[0], pair[1], cutTimeout); !ok {
 			t.Errorf("partitioned n1|n2 only, but %s cannot reach %s: %s", pair[0].Name(), pair[1].Name(), out)
 		}
 	}
 
 	start = time.Now()
 	for _, n := range []*docker.Node{n1, n2} {
-		if err := adapter.Heal(ctx, n); err != nil {
+		if err := adapter.Partition(ctx, n, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -305,21 +362,46 @@ func TestPartitionCutsTrafficBetweenNodesAndHealRestoresIt(t *testing.T) {
 	// The first attempt after the heal must get through.
 	var after time.Duration
 	for _, pair := range [][2]*docker.Node{{n1, n2}, {n2, n1}} {
-		ok, took, out := dial(pair[0], pair[1], cutTimeout)
+		ok, took, out := p.dial(pair[0], pair[1], cutTimeout)
 		if !ok {
 			t.Errorf("healed: %s still cannot reach %s: %s", pair[0].Name(), pair[1].Name(), out)
 		}
 		after = max(after, took)
 	}
-	entries, err := netfault.ReadJournal(journal)
-	if err != nil {
+	p.healedClean()
+	t.Logf("n1→n2 TCP round trip before %v; partition applied in %v; during: both ways time out (%v); removed in %v; after: round trip %v at the first attempt",
+		before, applyTook, cutTimeout, healTook, after)
+}
+
+// TestOneWayPartitionCutsOneDirectionAndHealRestoresIt: n2 stops
+// receiving from n1 (fault.Net's DropFrom, as the partition-one-way kind
+// applies it); UDP datagrams, which need no answer, show n1 → n2 cut and
+// n2 → n1 flowing; n3 is untouched; removing the drops restores n1 → n2.
+func TestOneWayPartitionCutsOneDirectionAndHealRestoresIt(t *testing.T) {
+	p := upProbeCluster(t, "it-oneway")
+	n1, n2, n3 := p.nodes[0], p.nodes[1], p.nodes[2]
+	const count = 200
+	if got := p.udp(n1, n2, count); got < count*95/100 {
+		t.Fatalf("before any fault only %d of %d datagrams n1 → n2 arrived", got, count)
+	}
+	if err := p.net.DropFrom(p.ctx, n2, []netip.Addr{n1.Addr()}); err != nil {
 		t.Fatal(err)
 	}
-	if p := netfault.Pending(entries); len(p) != 0 {
-		t.Errorf("journal: %d faults still applied after heal: %+v", len(p), p)
+	cut, back, other := p.udp(n1, n2, count), p.udp(n2, n1, count), p.udp(n3, n2, count)
+	t.Logf("n2 drops what n1 sends: n1 → n2 %d of %d arrived, n2 → n1 %d, n3 → n2 %d", cut, count, back, other)
+	if cut != 0 {
+		t.Errorf("one-way: %d datagrams n1 → n2 arrived, want 0", cut)
 	}
-	t.Logf("n1→n2 TCP round trip before %v; partition applied in %v; during: both ways time out (%v); healed in %v; after: round trip %v at the first attempt",
-		before, applyTook, cutTimeout, healTook, after)
+	if back < count*95/100 || other < count*95/100 {
+		t.Errorf("one-way: n2 → n1 %d and n3 → n2 %d of %d arrived, want (nearly) all", back, other, count)
+	}
+	if err := p.net.DropFrom(p.ctx, n2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.udp(n1, n2, count); got < count*95/100 {
+		t.Errorf("healed: only %d of %d datagrams n1 → n2 arrived", got, count)
+	}
+	p.healedClean()
 }
 
 // itResult is one `chaos run` of a test.
@@ -344,7 +426,7 @@ func (r *itResult) tail() string {
 // unique to this test (so its containers and networks can be told from
 // anyone else's), into a store of its own, and checks afterwards that
 // nothing of the run is left in Docker.
-func itRun(t *testing.T, scenarioFile string) *itResult {
+func itRun(t testing.TB, scenarioFile string) *itResult {
 	t.Helper()
 	name, scenarioPath, binDir, tmp := itPrepare(t, scenarioFile, "")
 
@@ -390,7 +472,7 @@ func itRun(t *testing.T, scenarioFile string) *itResult {
 // can be told from anyone else's; the check that none of them is left is
 // registered. It returns the name, the copy's path, the bin folder and the
 // test's temporary folder.
-func itPrepare(t *testing.T, scenarioFile, prefix string) (name, scenarioPath, binDir, tmp string) {
+func itPrepare(t testing.TB, scenarioFile, prefix string) (name, scenarioPath, binDir, tmp string) {
 	t.Helper()
 	testenv.Short(t)
 	testenv.Docker(t)
@@ -431,7 +513,7 @@ func itPrepare(t *testing.T, scenarioFile, prefix string) (name, scenarioPath, b
 // itBuild compiles the package at pkg (relative to cmd/chaos) into a
 // temporary folder removed when the test ends. static asks for a
 // CGO-free binary, to run in a FROM scratch image.
-func itBuild(t *testing.T, pkg string, static bool) string {
+func itBuild(t testing.TB, pkg string, static bool) string {
 	t.Helper()
 	name := filepath.Base(filepath.Clean(pkg))
 	if name == "." {
@@ -455,7 +537,7 @@ func itBuild(t *testing.T, pkg string, static bool) string {
 // no container or network labelled chaos=1 and key=value is left in
 // Docker. What it finds is reported and then removed (it carries this
 // test's unique label, so it is ours).
-func itNoLeftovers(t *testing.T, key, value string) {
+func itNoLeftovers(t testing.TB, key, value string) {
 	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -505,7 +587,7 @@ func itNonEmpty(t *testing.T, path string) {
 }
 
 // itID is a short random id for names unique to one test.
-func itID(t *testing.T) string {
+func itID(t testing.TB) string {
 	t.Helper()
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {

@@ -15,10 +15,10 @@ func (a *app) internalCmd() *cobra.Command {
 	var pid int
 	wd := &cobra.Command{
 		Use:   "watchdog",
-		Short: "Heal the fault journal when the controller process dies",
+		Short: "Undo the fault journal's changes when the controller process dies",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			err := watchdog.Run(cmd.Context(), journal, pid, nil, a.log)
+			err := watchdog.Run(cmd.Context(), journal, pid, watchdog.JournalHealer(a.catalog.Runtimes), a.log)
 			if errors.Is(err, context.Canceled) {
 				return nil // stopped by a controller that healed everything
 			}
@@ -31,10 +31,10 @@ func (a *app) internalCmd() *cobra.Command {
 	_ = wd.MarkFlagRequired("pid")
 	heal := &cobra.Command{
 		Use:   "heal JOURNAL",
-		Short: "Heal everything a fault journal lists as still applied",
+		Short: "Undo every change a fault journal lists as still applied",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return watchdog.HealJournal(cmd.Context(), argv[0], a.log)
+			return watchdog.HealJournal(cmd.Context(), argv[0], a.catalog.Runtimes, a.log)
 		},
 	}
 	cmd.AddCommand(wd, heal)

@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(runChildController(dir))
 	}
+	if cfg := os.Getenv(crashEnv); cfg != "" {
+		os.Exit(runCrashController(cfg))
+	}
 	os.Exit(m.Run())
 }
 

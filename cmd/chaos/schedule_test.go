@@ -45,6 +45,7 @@ func (scheduleExec) Primaries(context.Context, []node.Node) ([]node.Node, error)
 	return nil, nil
 }
 func (scheduleExec) Partition(context.Context, node.Node, []netip.Addr) error { return nil }
+func (scheduleExec) DropFrom(context.Context, node.Node, []netip.Addr) error  { return nil }
 func (scheduleExec) Shape(context.Context, node.Node, fault.Shape) error      { return nil }
 func (scheduleExec) Heal(context.Context, node.Node) error                    { return nil }
 func (scheduleExec) HealAll(context.Context) error                            { return nil }
@@ -63,11 +64,16 @@ func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 	for i := 1; i <= s.Cluster.Nodes; i++ {
 		nodes = append(nodes, scheduleNode{name: fmt.Sprintf("n%d", i), addr: netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)})})
 	}
-	opts := nemesis.DefaultOptions()
-	if err := s.Nemesis.Options.Decode(&opts); err != nil {
+	kinds := testApp().catalog.Faults
+	opts, err := nemesis.NewOptions(kinds)
+	if err != nil {
 		t.Fatal(err)
 	}
-	nem, err := nemesis.New(nodes, scheduleExec{}, scheduleExec{}, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts}, nil)
+	if err := s.Nemesis.Options.Decode(opts.Value()); err != nil {
+		t.Fatal(err)
+	}
+	env := fault.Env{Nodes: nodes, Net: scheduleExec{}, Processes: scheduleExec{}, Primaries: scheduleExec{}}
+	nem, err := nemesis.New(kinds, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -90,8 +96,9 @@ func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 
 // TestFixedSeedsKeepTheirRecordedFaultSchedules compares the fault
 // schedules the example scenarios draw, for fixed seeds, with the ones
-// recorded before the run wiring and the fault kinds were restructured:
-// a seed must replay the same schedule across versions of chaos.
+// recorded before the run wiring was restructured and the fault kinds
+// became packages of a registry: a seed must replay the same schedule
+// across versions of chaos (fault names, values and waits, byte for byte).
 func TestFixedSeedsKeepTheirRecordedFaultSchedules(t *testing.T) {
 	files, err := filepath.Glob("../../scenarios/*.yaml")
 	if err != nil {

@@ -4,6 +4,11 @@
 //
 //	probe serve ADDR            accept TCP connections on ADDR and answer "pong"
 //	probe dial ADDR TIMEOUT     connect to ADDR, send a line, wait for "pong"
+//	probe udp-recv ADDR FOR     count the UDP datagrams ADDR receives for FOR
+//	probe udp-send ADDR COUNT   send COUNT UDP datagrams to ADDR
+//
+// UDP shows one direction of a link at a time, where a TCP connection
+// needs both. udp-recv prints "received N", udp-send "sent N".
 //
 // dial always exits 0 and prints one line, so that a cut connection is a
 // result, not an error:
@@ -17,6 +22,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,10 +53,73 @@ func main() {
 			return
 		}
 		fmt.Printf("ok %d\n", took)
+	case "udp-recv", "udp-send":
+		if len(os.Args) != 4 {
+			fmt.Fprintln(os.Stderr, "usage: probe udp-recv ADDR FOR | probe udp-send ADDR COUNT")
+			os.Exit(2)
+		}
+		var err error
+		if os.Args[1] == "udp-recv" {
+			err = udpRecv(os.Args[2], os.Args[3])
+		} else {
+			err = udpSend(os.Args[2], os.Args[3])
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "probe:", err)
+			os.Exit(1)
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "probe: unknown subcommand", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// udpRecv counts the datagrams addr receives within the duration d.
+func udpRecv(addr, d string) error {
+	dur, err := time.ParseDuration(d)
+	if err != nil {
+		return err
+	}
+	c, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetReadDeadline(time.Now().Add(dur)); err != nil {
+		return err
+	}
+	n := 0
+	buf := make([]byte, 64)
+	for {
+		if _, _, err := c.ReadFrom(buf); err != nil {
+			break // the deadline
+		}
+		n++
+	}
+	fmt.Printf("received %d\n", n)
+	return nil
+}
+
+// udpSend sends count datagrams to addr, 1 ms apart.
+func udpSend(addr, count string) error {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		return err
+	}
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sent := 0
+	for i := range n {
+		if _, err := fmt.Fprintf(c, "%d", i); err == nil {
+			sent++
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("sent %d\n", sent)
+	return nil
 }
 
 func serve(addr string) {

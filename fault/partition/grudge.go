@@ -1,18 +1,22 @@
-package nemesis
+package partition
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/chaos-testing/chaos/fault"
 )
 
 // Grudge is a network partition: for each node, the nodes it drops
 // traffic to and from. Nodes that drop nothing are absent; every list is
 // sorted. In JSON it is {"n1":["n3","n4"],...}.
 //
-// A Net cuts a link both ways when either end drops the other, so the
-// nodes a and b can talk under g only when neither names the other (see
-// Sees). Every grudge built here is symmetric anyway.
+// A partition cuts a link both ways when either end drops the other, so
+// the nodes a and b can talk under g only when neither names the other
+// (see Sees). Every grudge built here is symmetric anyway. The one-way
+// partitions of package fault/oneway record a Grudge too, read there as
+// the nodes each node stops receiving from.
 type Grudge map[string][]string
 
 // Complete returns the grudge that splits the nodes into the given
@@ -76,21 +80,21 @@ type partitioner struct {
 }
 
 var partitioners = map[string]partitioner{
-	PartitionHalves:         {2, func(s []string, _ *rand.Rand) Grudge { return Complete(bisect(s)...) }},
-	PartitionRandomHalves:   {2, func(s []string, r *rand.Rand) Grudge { return Complete(bisect(shuffled(s, r))...) }},
-	PartitionOne:            {2, isolateOne},
-	PartitionMajoritiesRing: {4, majoritiesRing},
-	PartitionMinorityThird:  {4, minorityThird},
-	PartitionBridge:         {3, bridge},
+	FaultHalves:         {2, func(s []string, _ *rand.Rand) Grudge { return Complete(bisect(s)...) }},
+	FaultRandomHalves:   {2, func(s []string, r *rand.Rand) Grudge { return Complete(bisect(fault.Shuffled(s, r))...) }},
+	FaultOne:            {2, isolateOne},
+	FaultMajoritiesRing: {4, majoritiesRing},
+	FaultMinorityThird:  {4, minorityThird},
+	FaultBridge:         {3, bridge},
 }
 
-func shape(fault string, nodes []string, rng *rand.Rand) (Grudge, error) {
-	p, ok := partitioners[fault]
+func shape(name string, nodes []string, rng *rand.Rand) (Grudge, error) {
+	p, ok := partitioners[name]
 	if !ok {
-		return nil, fmt.Errorf("%s: not a partition with a fixed shape", fault)
+		return nil, fmt.Errorf("%s: not a partition with a fixed shape", name)
 	}
 	if len(nodes) < p.min {
-		return nil, fmt.Errorf("%s needs at least %d nodes, the cluster has %d", fault, p.min, len(nodes))
+		return nil, fmt.Errorf("%s needs at least %d nodes, the cluster has %d", name, p.min, len(nodes))
 	}
 	s := slices.Clone(nodes)
 	slices.Sort(s)
@@ -100,18 +104,18 @@ func shape(fault string, nodes []string, rng *rand.Rand) (Grudge, error) {
 // Halves cuts the sorted nodes into a first half of ⌊n/2⌋ nodes and a
 // second of ⌈n/2⌉, as Jepsen's partition-halves does: the same split every
 // time. It needs 2 nodes.
-func Halves(nodes []string) (Grudge, error) { return shape(PartitionHalves, nodes, nil) }
+func Halves(nodes []string) (Grudge, error) { return shape(FaultHalves, nodes, nil) }
 
 // RandomHalves cuts the nodes into two random halves of ⌊n/2⌋ and ⌈n/2⌉
 // nodes. It needs 2 nodes.
 func RandomHalves(nodes []string, rng *rand.Rand) (Grudge, error) {
-	return shape(PartitionRandomHalves, nodes, rng)
+	return shape(FaultRandomHalves, nodes, rng)
 }
 
 // IsolateOne cuts one random node off from all the others. It needs 2
 // nodes.
 func IsolateOne(nodes []string, rng *rand.Rand) (Grudge, error) {
-	return shape(PartitionOne, nodes, rng)
+	return shape(FaultOne, nodes, rng)
 }
 
 // MajoritiesRing arranges the nodes in a random ring where each node sees
@@ -120,21 +124,21 @@ func IsolateOne(nodes []string, rng *rand.Rand) (Grudge, error) {
 // and no two see the same one. Links are cut both ways, so the grudge is
 // symmetric; with 3 nodes no such grudge exists, so it needs 4.
 func MajoritiesRing(nodes []string, rng *rand.Rand) (Grudge, error) {
-	return shape(PartitionMajoritiesRing, nodes, rng)
+	return shape(FaultMajoritiesRing, nodes, rng)
 }
 
 // MinorityThird cuts off a random group of ⌊(n-1)/3⌋ nodes (the largest
 // number strictly under a third, as in Jepsen) from the rest. It needs 4
 // nodes.
 func MinorityThird(nodes []string, rng *rand.Rand) (Grudge, error) {
-	return shape(PartitionMinorityThird, nodes, rng)
+	return shape(FaultMinorityThird, nodes, rng)
 }
 
 // Bridge cuts the nodes into two random halves but keeps one node of the
 // second half, the bridge, connected to both: with 5 nodes each side plus
 // the bridge is a majority. It needs 3 nodes.
 func Bridge(nodes []string, rng *rand.Rand) (Grudge, error) {
-	return shape(PartitionBridge, nodes, rng)
+	return shape(FaultBridge, nodes, rng)
 }
 
 // Isolate cuts the given nodes off from all the others (which stay
@@ -158,32 +162,26 @@ func bisect(s []string) [][]string {
 	return [][]string{s[:h], s[h:]}
 }
 
-func shuffled(s []string, rng *rand.Rand) []string {
-	c := slices.Clone(s)
-	rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
-	return c
-}
-
 func isolateOne(s []string, rng *rand.Rand) Grudge {
 	i := rng.IntN(len(s))
 	return Complete([]string{s[i]}, slices.Delete(slices.Clone(s), i, i+1))
 }
 
 func minorityThird(s []string, rng *rand.Rand) Grudge {
-	c := shuffled(s, rng)
+	c := fault.Shuffled(s, rng)
 	k := (len(c) - 1) / 3
 	return Complete(sorted(c[:k]), sorted(c[k:]))
 }
 
 func bridge(s []string, rng *rand.Rand) Grudge {
-	c := shuffled(s, rng)
+	c := fault.Shuffled(s, rng)
 	h := len(c) / 2
 	a, b := c[:h], c[h+1:] // c[h] is the bridge
 	return Complete(sorted(a), sorted(b))
 }
 
 func majoritiesRing(s []string, rng *rand.Rand) Grudge {
-	ring := shuffled(s, rng)
+	ring := fault.Shuffled(s, rng)
 	n := len(ring)
 	maj := n/2 + 1
 	k := maj / 2 // the least k with 2k+1 >= maj

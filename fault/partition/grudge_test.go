@@ -1,4 +1,4 @@
-package nemesis
+package partition
 
 import (
 	"fmt"
@@ -54,16 +54,16 @@ func TestShapesHaveTheirProperties(t *testing.T) {
 	for n := 2; n <= 9; n++ {
 		all := sorted(names(n))
 		for seed := uint64(1); seed <= 25; seed++ {
-			for fault, p := range partitioners {
+			for name, p := range partitioners {
 				if n < p.min {
 					continue
 				}
-				t.Run(fmt.Sprintf("%s/n=%d/seed=%d", fault, n, seed), func(t *testing.T) {
-					g, err := shape(fault, names(n), rand.New(rand.NewPCG(seed, 7)))
+				t.Run(fmt.Sprintf("%s/n=%d/seed=%d", name, n, seed), func(t *testing.T) {
+					g, err := shape(name, names(n), rand.New(rand.NewPCG(seed, 7)))
 					if err != nil {
 						t.Fatal(err)
 					}
-					again, _ := shape(fault, names(n), rand.New(rand.NewPCG(seed, 7)))
+					again, _ := shape(name, names(n), rand.New(rand.NewPCG(seed, 7)))
 					if !reflect.DeepEqual(g, again) {
 						t.Errorf("same seed, different grudges: %v and %v", g, again)
 					}
@@ -76,28 +76,28 @@ func TestShapesHaveTheirProperties(t *testing.T) {
 						}
 					}
 					half := []int{n / 2, n - n/2}
-					switch fault {
-					case PartitionHalves:
+					switch name {
+					case FaultHalves:
 						if got := sides(t, g, all); !slices.Equal(got, half) {
 							t.Errorf("sides %v, want %v", got, half)
 						}
 						if got := seen(g, all, all[0]); !slices.Equal(got, all[:n/2]) {
 							t.Errorf("first half sees %v, want the first %d sorted nodes", got, n/2)
 						}
-					case PartitionRandomHalves:
+					case FaultRandomHalves:
 						if got := sides(t, g, all); !slices.Equal(got, half) {
 							t.Errorf("sides %v, want %v", got, half)
 						}
-					case PartitionOne:
+					case FaultOne:
 						if got := sides(t, g, all); !slices.Equal(got, []int{1, n - 1}) {
 							t.Errorf("sides %v, want [1 %d]", got, n-1)
 						}
-					case PartitionMinorityThird:
+					case FaultMinorityThird:
 						k := (n - 1) / 3
 						if got := sides(t, g, all); !slices.Equal(got, []int{k, n - k}) || 3*k >= n {
 							t.Errorf("sides %v, want [%d %d] with %d < n/3", got, k, n-k, k)
 						}
-					case PartitionBridge:
+					case FaultBridge:
 						var bridges []string
 						for _, a := range all {
 							if len(seen(g, all, a)) == n {
@@ -113,7 +113,7 @@ func TestShapesHaveTheirProperties(t *testing.T) {
 						if got := sides(t, g, rest); !slices.Equal(got, want) {
 							t.Errorf("sides without the bridge %v, want %v", got, want)
 						}
-					case PartitionMajoritiesRing:
+					case FaultMajoritiesRing:
 						maj := n/2 + 1
 						sets := map[string]string{}
 						for _, a := range all {
@@ -128,7 +128,7 @@ func TestShapesHaveTheirProperties(t *testing.T) {
 							sets[k] = a
 						}
 					default:
-						t.Fatalf("no property test for %s", fault)
+						t.Fatalf("no property test for %s", name)
 					}
 				})
 			}
@@ -137,20 +137,20 @@ func TestShapesHaveTheirProperties(t *testing.T) {
 }
 
 func TestRandomShapesDependOnTheSeed(t *testing.T) {
-	for fault := range partitioners {
-		if fault == PartitionHalves {
+	for name := range partitioners {
+		if name == FaultHalves {
 			continue
 		}
 		distinct := map[string]bool{}
 		for seed := range uint64(40) {
-			g, err := shape(fault, names(5), rand.New(rand.NewPCG(seed, 0)))
+			g, err := shape(name, names(5), rand.New(rand.NewPCG(seed, 0)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			distinct[fmt.Sprint(g)] = true
 		}
 		if len(distinct) < 3 {
-			t.Errorf("%s: only %d distinct grudges over 40 seeds", fault, len(distinct))
+			t.Errorf("%s: only %d distinct grudges over 40 seeds", name, len(distinct))
 		}
 	}
 }
