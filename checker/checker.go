@@ -168,7 +168,7 @@ type Checker interface {
 
 // Summary is what Run returns: each checker's result, and the verdict of
 // those results alone (Judge with no run facts). A run's verdict also
-// depends on how the run went: see store.Results.Judge, which every run
+// depends on how the run went: see runstore.Results.Judge, which every run
 // and re-check uses.
 type Summary struct {
 	Judgement

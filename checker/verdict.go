@@ -32,7 +32,7 @@ type Judgement struct {
 
 // Judge turns checker results and the run's facts into the verdict. It is
 // the only place a verdict is assembled: a live run, `chaos check` and
-// `chaos report` all come here (through store.Results.Judge), so a
+// `chaos report` all come here (through runstore.Results.Judge), so a
 // re-check of the same history and facts gives the same verdict.
 //
 // The rules, in order:

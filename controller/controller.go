@@ -39,7 +39,7 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/workload"
 )
 
@@ -109,7 +109,7 @@ type Test struct {
 	ClientNodes []string
 
 	// Run is the run folder; the history, results and logs go there.
-	Run *store.Run
+	Run *runstore.Run
 	// Log receives the controller's logs; nil discards them.
 	Log *slog.Logger
 	// Progress, if set, is called about once a second with the run's
@@ -167,14 +167,14 @@ func (t *Test) defaults() {
 // the run folder) unless the run folder itself cannot be written. ctx
 // being cancelled (Ctrl-C) ends the main phase early: faults are healed,
 // the history closed and checked, and the verdict returned as usual.
-func Run(ctx context.Context, t Test) (*store.Results, error) {
+func Run(ctx context.Context, t Test) (*runstore.Results, error) {
 	t.defaults()
 	if t.Up == nil || t.Workload == nil || t.Opener == nil || t.Run == nil {
 		return nil, errors.New("controller: Test needs Up, Workload, Opener and Run")
 	}
-	r := &runner{t: t, log: t.Log, res: &store.Results{Scenario: t.Name, Seed: t.Seed, DB: t.DBName, DBVersion: t.DBVersion, Start: time.Now()}}
+	r := &runner{t: t, log: t.Log, res: &runstore.Results{Scenario: t.Name, Seed: t.Seed, DB: t.DBName, DBVersion: t.DBVersion, Start: time.Now()}}
 	r.clock = history.NewClock()
-	f, err := os.OpenFile(t.Run.Path(store.HistoryFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(t.Run.Path(runstore.HistoryFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open history: %w", err)
 	}
@@ -188,7 +188,7 @@ type runner struct {
 	log   *slog.Logger
 	clock *history.Clock
 	hist  *history.Writer
-	res   *store.Results
+	res   *runstore.Results
 
 	cluster Cluster
 	nodes   map[string]node.Node
@@ -485,7 +485,7 @@ func (r *runner) record(op *history.Op) {
 
 // finish closes the history, checks it, tears the cluster down and writes
 // results.json.
-func (r *runner) finish(ctx context.Context) (*store.Results, error) {
+func (r *runner) finish(ctx context.Context) (*runstore.Results, error) {
 	if err := r.hist.Close(); err != nil {
 		r.unknownf("the history could not be written completely: %v", err)
 	}
@@ -500,14 +500,14 @@ func (r *runner) finish(ctx context.Context) (*store.Results, error) {
 	r.res.Notes = append(r.res.Notes, r.notes...)
 	// The one place a run's verdict is set (checker.Judge).
 	r.res.Judge()
-	if err := store.WriteResults(r.t.Run.Dir, r.res); err != nil {
+	if err := runstore.WriteResults(r.t.Run.Dir, r.res); err != nil {
 		return r.res, err
 	}
 	return r.res, nil
 }
 
 func (r *runner) check(ctx context.Context) {
-	file, err := history.ReadFile(r.t.Run.Path(store.HistoryFile))
+	file, err := history.ReadFile(r.t.Run.Path(runstore.HistoryFile))
 	if err != nil {
 		r.unknownf("the history could not be read back: %v", err)
 	}
@@ -529,10 +529,10 @@ func (r *runner) check(ctx context.Context) {
 	sum := checker.Run(cctx, checker.NewInput(ops, r.t.Run.Dir), r.t.CheckTimeout, checker.WithBaseline(checkers)...)
 	r.res.Checkers = sum.Results
 	r.res.Strict = r.t.Strict
-	r.res.Status = store.Complete
+	r.res.Status = runstore.Complete
 	if ctx.Err() != nil {
-		r.res.Status = store.Interrupted
-		var sig *store.Interrupt
+		r.res.Status = runstore.Interrupted
+		var sig *runstore.Interrupt
 		if errors.As(context.Cause(ctx), &sig) {
 			r.res.Signal = sig.Signal
 		}
@@ -553,7 +553,7 @@ func (r *runner) collectLogs(ctx context.Context) {
 	if r.t.DB != nil {
 		files = r.t.DB
 	}
-	if err := r.cluster.CollectLogs(lctx, r.t.Run.Path(store.NodesDir), files); err != nil {
+	if err := r.cluster.CollectLogs(lctx, r.t.Run.Path(runstore.NodesDir), files); err != nil {
 		r.notef("collecting node logs: %v", err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/workload"
 )
 
@@ -59,7 +59,7 @@ func okClient() scripted {
 
 func newTest(t *testing.T, tgt *testtarget.Target) Test {
 	t.Helper()
-	run, err := store.Create(t.TempDir(), "unit", time.Now())
+	run, err := runstore.Create(t.TempDir(), "unit", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func newTest(t *testing.T, tgt *testtarget.Target) Test {
 
 func readHistory(t *testing.T, tt Test) []history.Op {
 	t.Helper()
-	f, err := history.ReadFile(tt.Run.Path(store.HistoryFile))
+	f, err := history.ReadFile(tt.Run.Path(runstore.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestRunRecordsEveryOpAndWritesResults(t *testing.T) {
 	if res.Valid != checker.Valid {
 		t.Fatalf("verdict %v, reasons %v", res.Valid, res.Reasons)
 	}
-	back, err := store.ReadResults(tt.Run.Dir)
+	back, err := runstore.ReadResults(tt.Run.Dir)
 	if err != nil || back.Ops != res.Ops || back.Seed != 7 {
 		t.Fatalf("results.json = %+v, %v", back, err)
 	}
@@ -304,7 +304,7 @@ func TestInterruptHealsAndStillChecks(t *testing.T) {
 	nem := &recNemesis{}
 	tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return nem, nil }
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(100*time.Millisecond, func() { cancel(&store.Interrupt{Signal: "SIGTERM"}) })
+	time.AfterFunc(100*time.Millisecond, func() { cancel(&runstore.Interrupt{Signal: "SIGTERM"}) })
 	start := time.Now()
 	res, err := Run(ctx, tt)
 	if err != nil {
@@ -326,11 +326,11 @@ func TestInterruptHealsAndStillChecks(t *testing.T) {
 	if !heal || res.Ops != len(ops) || !strings.Contains(fmt.Sprint(res.Notes), "interrupted") {
 		t.Fatalf("heal recorded %v, ops %d/%d, notes %v", heal, res.Ops, len(ops), res.Notes)
 	}
-	if res.Status != store.Interrupted || res.Signal != "SIGTERM" {
+	if res.Status != runstore.Interrupted || res.Signal != "SIGTERM" {
 		t.Fatalf("status %q signal %q, want interrupted by SIGTERM", res.Status, res.Signal)
 	}
-	stored, err := store.ReadResults(tt.Run.Dir)
-	if err != nil || stored.Status != store.Interrupted || stored.Signal != "SIGTERM" || stored.Schema != store.SchemaVersion {
+	stored, err := runstore.ReadResults(tt.Run.Dir)
+	if err != nil || stored.Status != runstore.Interrupted || stored.Signal != "SIGTERM" || stored.Schema != runstore.SchemaVersion {
 		t.Fatalf("results.json: %+v, %v", stored, err)
 	}
 }
@@ -353,7 +353,7 @@ func TestEveryRunHasTheBaselineCheckersAndItsStatus(t *testing.T) {
 			t.Errorf("checkers %q lack %s", names, want)
 		}
 	}
-	if res.Status != store.Complete || !res.Strict || res.Signal != "" {
+	if res.Status != runstore.Complete || !res.Strict || res.Signal != "" {
 		t.Fatalf("status %q strict %v signal %q", res.Status, res.Strict, res.Signal)
 	}
 }
@@ -384,7 +384,7 @@ func TestRateLimit(t *testing.T) {
 // ns/op figure includes.
 func BenchmarkControllerNoopClient(b *testing.B) {
 	for b.Loop() {
-		run, err := store.Create(b.TempDir(), "bench", time.Now())
+		run, err := runstore.Create(b.TempDir(), "bench", time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}

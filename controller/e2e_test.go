@@ -16,16 +16,16 @@ import (
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/workload/register"
 )
 
 // runPipeline runs the register workload, with kills and pauses, against
 // an in-process target with the given bugs, and returns the results and
 // history: the whole pipeline from generator to verdict, without Docker.
-func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*store.Results, []history.Op) {
+func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*runstore.Results, []history.Op) {
 	t.Helper()
-	run, err := store.Create(t.TempDir(), "e2e", time.Now())
+	run, err := runstore.Create(t.TempDir(), "e2e", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*store.Result
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := history.ReadFile(run.Path(store.HistoryFile))
+	f, err := history.ReadFile(run.Path(runstore.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/reports"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // A 5 MB value, key and error on a witness, and a 5 MB reason (an older
@@ -23,7 +23,7 @@ func TestHugeValuesAreClippedInEveryReport(t *testing.T) {
 		{Index: 2, Process: 1, Type: history.Invoke, F: "read", Key: huge, Time: 3},
 		{Index: 3, Process: 1, Type: history.OK, F: "read", Key: huge, Value: []byte(`"` + huge + `"`), Time: 4},
 	}
-	res := &store.Results{
+	res := &runstore.Results{
 		Valid:   checker.Invalid,
 		Reasons: []string{"linearizable: " + huge},
 		Ops:     len(ops),

@@ -8,7 +8,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // Strings planted in generated histories, to check escaping.
@@ -127,7 +127,7 @@ func genHistory(n int, seed uint64) []history.Op {
 // genResults makes results for a generated history: an invalid
 // linearizability result with witness ops, a valid stats result with
 // details, and an unknown checker.
-func genResults(ops []history.Op) *store.Results {
+func genResults(ops []history.Op) *runstore.Results {
 	// Witnesses: the first completed write of k1 after the partition, and
 	// a read of k1 after it.
 	var wit []int64
@@ -138,7 +138,7 @@ func genResults(ops []history.Op) *store.Results {
 		}
 	}
 	start := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-	return &store.Results{
+	return &runstore.Results{
 		Valid:     checker.Invalid,
 		Reasons:   []string{"linearizable: key k1: read saw a value no linearization allows", "timeline: checker ran past its deadline (1s): context deadline exceeded"},
 		Scenario:  "register-partition",

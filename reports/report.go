@@ -25,7 +25,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // Names of the files this package writes into a run folder.
@@ -59,7 +59,7 @@ type Report struct {
 	// Ops is the whole history.
 	Ops []history.Op
 	// Results is the run's results.
-	Results *store.Results
+	Results *runstore.Results
 	// Faults are the fault intervals derived from the history.
 	Faults []Fault
 	// PerF counts client ops by f and outcome, with latency quantiles;
@@ -75,18 +75,18 @@ type Report struct {
 }
 
 // Build digests a run. res may be nil (a run that was never checked): the
-// verdict is then unknown (store.Results.Judge), with that reason and, for
-// a run folder, how the run ended (store.Inspect).
-func Build(dir string, ops []history.Op, res *store.Results, opts Options) *Report {
+// verdict is then unknown (runstore.Results.Judge), with that reason and, for
+// a run folder, how the run ended (runstore.Inspect).
+func Build(dir string, ops []history.Op, res *runstore.Results, opts Options) *Report {
 	if opts.MaxPoints <= 0 {
 		opts.MaxPoints = DefaultMaxPoints
 	}
 	if res == nil {
 		// Judged like any other results: a run that was not checked
 		// is unknown, and one that never finished says where it stops.
-		res = &store.Results{RunReasons: []string{"results.json is missing: the run was not checked (run chaos check on the run folder)"}}
+		res = &runstore.Results{RunReasons: []string{"results.json is missing: the run was not checked (run chaos check on the run folder)"}}
 		if dir != "" {
-			res.SetEnding(store.Inspect(dir, nil, checker.NewInput(ops, "")))
+			res.SetEnding(runstore.Inspect(dir, nil, checker.NewInput(ops, "")))
 		}
 		res.Judge()
 	}
@@ -160,17 +160,17 @@ func Write(dir string) error {
 
 // WriteWith is Write with options.
 func WriteWith(dir string, opts Options) error {
-	hf, err := history.ReadFile(filepath.Join(dir, store.HistoryFile))
+	hf, err := history.ReadFile(filepath.Join(dir, runstore.HistoryFile))
 	if err != nil {
 		return fmt.Errorf("report %s: %w", dir, err)
 	}
 	if hf.Torn != nil {
 		opts.Notes = append(opts.Notes, "history: "+hf.Torn.String())
 	}
-	res, err := store.ReadResults(dir)
+	res, err := runstore.ReadResults(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("report %s: %w", dir, locateJSONError(filepath.Join(dir, store.ResultsFile), err))
+			return fmt.Errorf("report %s: %w", dir, locateJSONError(filepath.Join(dir, runstore.ResultsFile), err))
 		}
 		res = nil
 	}
@@ -180,7 +180,7 @@ func WriteWith(dir string, opts Options) error {
 // WriteFiles writes report.html, junit.xml and summary.md into dir from
 // the given history and results (res may be nil, see Build). Each file is
 // written atomically.
-func WriteFiles(dir string, ops []history.Op, res *store.Results, opts Options) error {
+func WriteFiles(dir string, ops []history.Op, res *runstore.Results, opts Options) error {
 	start := time.Now()
 	r := Build(dir, ops, res, opts)
 	log := r.logger()
@@ -196,7 +196,7 @@ func WriteFiles(dir string, ops []history.Op, res *store.Results, opts Options) 
 		if err := f.write(&buf); err != nil {
 			return fmt.Errorf("report %s: %w", dir, err)
 		}
-		if err := store.WriteFileAtomic(filepath.Join(dir, f.name), buf.Bytes()); err != nil {
+		if err := runstore.WriteFileAtomic(filepath.Join(dir, f.name), buf.Bytes()); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 		log.Debug("wrote report file", "file", f.name, "bytes", buf.Len())
@@ -206,7 +206,7 @@ func WriteFiles(dir string, ops []history.Op, res *store.Results, opts Options) 
 }
 
 // locateJSONError names the line (and field) of a JSON decoding error in
-// path, which store.ReadResults reports by byte offset only.
+// path, which runstore.ReadResults reports by byte offset only.
 func locateJSONError(path string, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError

@@ -16,15 +16,15 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/reports"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // writeRun lays out a run folder with history.jsonl and results.json (res
 // may be nil), as the controller would.
-func writeRun(t testing.TB, ops []history.Op, res *store.Results) string {
+func writeRun(t testing.TB, ops []history.Op, res *runstore.Results) string {
 	t.Helper()
 	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, store.HistoryFile))
+	f, err := os.Create(filepath.Join(dir, runstore.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +38,14 @@ func writeRun(t testing.TB, ops []history.Op, res *store.Results) string {
 		t.Fatal(err)
 	}
 	if res != nil {
-		if err := store.WriteResults(dir, res); err != nil {
+		if err := runstore.WriteResults(dir, res); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, store.NodesDir, "n1"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, runstore.NodesDir, "n1"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, store.NodesDir, "n1", "etcd.log"), []byte("started\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runstore.NodesDir, "n1", "etcd.log"), []byte("started\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "linear-k1.html"), []byte("<html></html>"), 0o644); err != nil {
@@ -64,7 +64,7 @@ func readFile(t testing.TB, path string) string {
 }
 
 // buildRun writes a generated run and its reports, and returns the folder.
-func buildRun(t testing.TB, n int) (string, []history.Op, *store.Results) {
+func buildRun(t testing.TB, n int) (string, []history.Op, *runstore.Results) {
 	t.Helper()
 	ops := genHistory(n, 1)
 	res := genResults(ops)
@@ -238,21 +238,21 @@ func TestJUnitHasOneCasePerCheckerAndNeverPassesUnknown(t *testing.T) {
 	base := genResults(ops)
 	tests := []struct {
 		name     string
-		res      func() *store.Results
+		res      func() *runstore.Results
 		cases    []string
 		failures []string
 		errors   []string
 	}{
 		{
 			name:     "invalid and unknown checkers",
-			res:      func() *store.Results { return base },
+			res:      func() *runstore.Results { return base },
 			cases:    []string{"linearizable", "stats", "timeline"},
 			failures: []string{"linearizable"},
 			errors:   []string{"timeline"},
 		},
 		{
 			name: "all valid",
-			res: func() *store.Results {
+			res: func() *runstore.Results {
 				r := *base
 				r.Valid, r.Reasons = checker.Valid, nil
 				r.Checkers = []checker.Result{{Checker: "stats", Valid: checker.Valid, Duration: time.Millisecond}}
@@ -262,7 +262,7 @@ func TestJUnitHasOneCasePerCheckerAndNeverPassesUnknown(t *testing.T) {
 		},
 		{
 			name: "no checkers ran: a run case with an error",
-			res: func() *store.Results {
+			res: func() *runstore.Results {
 				r := *base
 				r.Valid, r.Reasons, r.Checkers = checker.Unknown, []string{"no checkers were configured, so nothing was checked"}, nil
 				return &r
@@ -272,7 +272,7 @@ func TestJUnitHasOneCasePerCheckerAndNeverPassesUnknown(t *testing.T) {
 		},
 		{
 			name: "run verdict worse than its checkers: a run case with a failure",
-			res: func() *store.Results {
+			res: func() *runstore.Results {
 				r := *base
 				r.Valid, r.Reasons = checker.Invalid, []string{"the cluster never came up"}
 				r.Checkers = []checker.Result{{Checker: "stats", Valid: checker.Valid}}
@@ -432,7 +432,7 @@ func TestWriteRebuildsReportsFromRunFolder(t *testing.T) {
 	})
 	t.Run("torn last line: noted", func(t *testing.T) {
 		dir := writeRun(t, ops, genResults(ops))
-		f, err := os.OpenFile(filepath.Join(dir, store.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
+		f, err := os.OpenFile(filepath.Join(dir, runstore.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +447,7 @@ func TestWriteRebuildsReportsFromRunFolder(t *testing.T) {
 	})
 	t.Run("malformed history: error names file and line", func(t *testing.T) {
 		dir := writeRun(t, ops[:3], genResults(ops))
-		f, _ := os.OpenFile(filepath.Join(dir, store.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
+		f, _ := os.OpenFile(filepath.Join(dir, runstore.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
 		f.WriteString("{\"index\":3,\"process\":\"x\",\"type\":\"ok\",\"f\":\"read\",\"time\":1}\n")
 		f.Close()
 		err := reports.Write(dir)
@@ -460,9 +460,9 @@ func TestWriteRebuildsReportsFromRunFolder(t *testing.T) {
 	})
 	t.Run("malformed results: error names file, line and field", func(t *testing.T) {
 		dir := writeRun(t, ops, genResults(ops))
-		b := readFile(t, filepath.Join(dir, store.ResultsFile))
+		b := readFile(t, filepath.Join(dir, runstore.ResultsFile))
 		b = strings.Replace(b, `"seed": 42`, `"seed": "forty-two"`, 1)
-		if err := os.WriteFile(filepath.Join(dir, store.ResultsFile), []byte(b), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, runstore.ResultsFile), []byte(b), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		line := 1 + strings.Count(b[:strings.Index(b, `"seed"`)], "\n")
@@ -472,8 +472,8 @@ func TestWriteRebuildsReportsFromRunFolder(t *testing.T) {
 		}
 	})
 	t.Run("no history: error", func(t *testing.T) {
-		if err := reports.Write(t.TempDir()); err == nil || !strings.Contains(err.Error(), store.HistoryFile) {
-			t.Errorf("Write = %v, want an error naming %s", err, store.HistoryFile)
+		if err := reports.Write(t.TempDir()); err == nil || !strings.Contains(err.Error(), runstore.HistoryFile) {
+			t.Errorf("Write = %v, want an error naming %s", err, runstore.HistoryFile)
 		}
 	})
 }
@@ -591,7 +591,7 @@ func TestSummaryAndPageShowRunStatusAndWarnings(t *testing.T) {
 	ops := genHistory(200, 3)
 	res := genResults(ops)
 	res.Checkers[1].Warnings = []string{"cas never succeeded (0 ok, 4 fail, 1 info)"}
-	res.Status, res.Signal = store.Interrupted, "SIGINT"
+	res.Status, res.Signal = runstore.Interrupted, "SIGINT"
 	res.Judge()
 	if len(res.Warnings) != 1 {
 		t.Fatalf("warnings %q", res.Warnings)

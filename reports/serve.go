@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // runsPrefix is where the handler serves the store's files.
@@ -82,7 +82,7 @@ type indexRow struct {
 }
 
 func serveIndex(w http.ResponseWriter, r *http.Request, storeDir string) {
-	entries, err := store.List(storeDir)
+	entries, err := runstore.List(storeDir)
 	data := struct {
 		Store string
 		Error string

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/reports"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 const secret = "TOP-SECRET-OUTSIDE-THE-STORE"
@@ -41,18 +41,18 @@ func makeStore(t *testing.T) string {
 		{"register", 3 * time.Hour, 0, "", true},
 	}
 	for _, r := range runs {
-		run, err := store.Create(root, r.scenario, at.Add(r.offset))
+		run, err := runstore.Create(root, r.scenario, at.Add(r.offset))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.noResult {
 			continue
 		}
-		res := &store.Results{Valid: r.verdict, Scenario: r.scenario, Start: at.Add(r.offset), End: at.Add(r.offset + time.Minute), Ops: 1000 + int(r.offset/time.Hour)}
+		res := &runstore.Results{Valid: r.verdict, Scenario: r.scenario, Start: at.Add(r.offset), End: at.Add(r.offset + time.Minute), Ops: 1000 + int(r.offset/time.Hour)}
 		if r.reason != "" {
 			res.Reasons = []string{r.reason}
 		}
-		if err := store.WriteResults(run.Dir, res); err != nil {
+		if err := runstore.WriteResults(run.Dir, res); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(run.Path(reports.HTMLFile), []byte("<html>report of "+r.scenario+"</html>"), 0o644); err != nil {

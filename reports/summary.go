@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 const (
@@ -42,13 +42,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "DB under test: `%s`.\n\n", mdCode(strings.TrimSpace(res.DB+" "+res.DBVersion)))
 	}
 	switch res.Status {
-	case store.Interrupted:
+	case runstore.Interrupted:
 		by := ""
 		if res.Signal != "" {
 			by = " by " + mdText(res.Signal)
 		}
 		fmt.Fprintf(&b, "The run was **interrupted**%s: the main phase ended early.\n\n", by)
-	case store.Crashed:
+	case runstore.Crashed:
 		b.WriteString("The run **crashed**: the controller died before it finished.\n\n")
 	}
 	b.WriteString("| history ops | client ops | ok | fail | info | duration | seed | faults |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -16,7 +16,7 @@ import (
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/scenario"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // nap is a throwaway fault kind, whole in this file: fault "nap" pauses
@@ -117,7 +117,7 @@ func TestAThrowawayFaultKindRunsFromAScenario(t *testing.T) {
 	if res.Results.Valid != checker.Valid {
 		t.Fatalf("verdict %v, want valid: %q", res.Results.Valid, res.Results.Reasons)
 	}
-	f, err := history.ReadFile(res.Dir + "/" + store.HistoryFile)
+	f, err := history.ReadFile(res.Dir + "/" + runstore.HistoryFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ import (
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/reports"
 	"github.com/chaos-testing/chaos/scenario"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/watchdog"
 )
 
@@ -77,7 +77,7 @@ type Result struct {
 	// Dir is the run folder.
 	Dir string
 	// Results are the verdict and what was checked, as in results.json.
-	Results *store.Results
+	Results *runstore.Results
 }
 
 // Run runs scenario s. It returns a Result whenever the run got as far as
@@ -99,12 +99,12 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if !ok {
 		return nil, inputf("%s: cluster.runtime: unknown runtime %q (known: %v)", s.File, s.Cluster.Runtime, sortedKeys(o.Catalog.Runtimes))
 	}
-	run, err := store.Create(s.Store, s.Name, time.Now())
+	run, err := runstore.Create(s.Store, s.Name, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	// The run's own log goes to the run folder as well as to o.Log.
-	logFile, err := os.Create(run.Path(store.LogFile))
+	logFile, err := os.Create(run.Path(runstore.LogFile))
 	if err != nil {
 		return nil, fmt.Errorf("create run log: %w", err)
 	}
@@ -114,7 +114,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("resolve scenario: %w", err)
 	}
-	if err := store.WriteFileAtomic(run.Path(store.ScenarioFile), resolved); err != nil {
+	if err := runstore.WriteFileAtomic(run.Path(runstore.ScenarioFile), resolved); err != nil {
 		return nil, err
 	}
 	if o.Started != nil {
@@ -130,7 +130,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	// scenario is recorded beside them): the run folder's stamp makes
 	// them unique per store, the pid across stores.
 	id := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", "")), os.Getpid())
-	journalPath := run.Path(store.JournalFile)
+	journalPath := run.Path(runstore.JournalFile)
 	var (
 		execs   fault.Executors
 		journal *fault.Journal
@@ -226,13 +226,13 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	out := &Result{Dir: run.Dir, Results: res}
 	if healErr != nil {
 		res.AddRunReason(fmt.Sprintf("healing faults failed, so some may remain on the cluster: %v", healErr))
-		runErr = errors.Join(runErr, store.WriteResults(run.Dir, res))
+		runErr = errors.Join(runErr, runstore.WriteResults(run.Dir, res))
 	}
 	if runErr == nil {
 		if err := reports.Write(run.Dir); err != nil {
 			res.Notes = append(res.Notes, fmt.Sprintf("reports: %v", err))
 			log.Error("writing reports failed", "err", err)
-			runErr = store.WriteResults(run.Dir, res)
+			runErr = runstore.WriteResults(run.Dir, res)
 		}
 	}
 	return out, runErr

@@ -20,7 +20,7 @@ import (
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/scenario"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/watchdog"
 	"github.com/chaos-testing/chaos/workload"
 )
@@ -184,7 +184,7 @@ func TestAThrowawayRuntimeAndDBRunFromAScenario(t *testing.T) {
 	if res.Results.Valid != checker.Valid {
 		t.Fatalf("verdict %v, want valid: %q", res.Results.Valid, res.Results.Reasons)
 	}
-	for _, f := range []string{store.HistoryFile, store.ResultsFile, "report.html", "nodes/n1/var_log_fake.log", "nodes/n2/stdout.log"} {
+	for _, f := range []string{runstore.HistoryFile, runstore.ResultsFile, "report.html", "nodes/n1/var_log_fake.log", "nodes/n2/stdout.log"} {
 		if _, err := os.Stat(filepath.Join(res.Dir, f)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}
@@ -193,7 +193,7 @@ func TestAThrowawayRuntimeAndDBRunFromAScenario(t *testing.T) {
 	if res.Results.DB != "fake" || res.Results.DBVersion != "2.0" {
 		t.Errorf("results: db %q version %q, want fake 2.0", res.Results.DB, res.Results.DBVersion)
 	}
-	if b, err := os.ReadFile(filepath.Join(res.Dir, store.ScenarioFile)); err != nil || !strings.Contains(string(b), `version: "2.0"`) {
+	if b, err := os.ReadFile(filepath.Join(res.Dir, runstore.ScenarioFile)); err != nil || !strings.Contains(string(b), `version: "2.0"`) {
 		t.Errorf("the run's scenario.yaml does not record version 2.0 (%v):\n%s", err, b)
 	}
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/history/edn"
 	"github.com/chaos-testing/chaos/history/load"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // models are the --model names of `chaos check` and the checkers each
@@ -169,7 +169,7 @@ func (a *app) checkMany(cmd *cobra.Command, paths []string, f checkFlags) error 
 		if f.jsonOut {
 			if err := enc.Encode(struct {
 				Path    string         `json:"path"`
-				Results *store.Results `json:"results"`
+				Results *runstore.Results `json:"results"`
 			}{path, res}); err != nil {
 				return err
 			}
@@ -191,10 +191,10 @@ func (a *app) checkMany(cmd *cobra.Command, paths []string, f checkFlags) error 
 }
 
 // checkPath checks one run folder or history file and returns its
-// results, judged as a live run's are (store.Results.Judge), and the
+// results, judged as a live run's are (runstore.Results.Judge), and the
 // history. artifacts is where visualisations go ("": the run folder, or
 // none for a file).
-func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifacts string) (*store.Results, []history.Op, error) {
+func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifacts string) (*runstore.Results, []history.Op, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, badInput{fmt.Errorf("check: %w", err)}
@@ -207,17 +207,17 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 		}
 		checkers = checker.WithBaseline([]checker.Checker{mk(f.timeout)})
 	}
-	res := &store.Results{Schema: store.SchemaVersion, Strict: f.strict}
+	res := &runstore.Results{Schema: runstore.SchemaVersion, Strict: f.strict}
 	dir := artifacts
 	histPath := path
-	var prev *store.Results
+	var prev *runstore.Results
 	if info.IsDir() {
-		histPath = filepath.Join(path, store.HistoryFile)
+		histPath = filepath.Join(path, runstore.HistoryFile)
 		if dir == "" {
 			dir = path
 		}
 		// What made the run itself untrustworthy still holds.
-		prev, err = store.ReadResults(path)
+		prev, err = runstore.ReadResults(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			prev = nil // the run never finished: Inspect says so
 		} else if err != nil {
@@ -228,7 +228,7 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 			res.DB, res.DBVersion = prev.DB, prev.DBVersion
 			res.Strict = res.Strict || prev.Strict
 		}
-		s, err := a.loadScenario(filepath.Join(path, store.ScenarioFile))
+		s, err := a.loadScenario(filepath.Join(path, runstore.ScenarioFile))
 		switch {
 		case err == nil:
 			res.Seed, res.Scenario = s.Seed, s.Name
@@ -271,7 +271,7 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 	res.Checkers = checker.Run(ctx, in, f.timeout, checkers...).Results
 	res.End, res.Ops = time.Now(), len(file.Ops)
 	if info.IsDir() {
-		res.SetEnding(store.Inspect(path, prev, in))
+		res.SetEnding(runstore.Inspect(path, prev, in))
 	}
 	res.Judge()
 	return res, file.Ops, nil
@@ -279,7 +279,7 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 
 // runFacts says in a few words what a verdict is about: the ops, the
 // seed (of a run), how the run ended if not completely, strict mode.
-func runFacts(res *store.Results) string {
+func runFacts(res *runstore.Results) string {
 	facts := []string{fmt.Sprintf("%d ops", res.Ops)}
 	if res.Scenario != "" || res.Seed != 0 {
 		facts = append(facts, fmt.Sprintf("seed %d", res.Seed))
@@ -288,13 +288,13 @@ func runFacts(res *store.Results) string {
 		facts = append(facts, strings.TrimSpace(res.DB+" "+res.DBVersion))
 	}
 	switch res.Status {
-	case store.Interrupted:
+	case runstore.Interrupted:
 		by := ""
 		if res.Signal != "" {
 			by = " by " + res.Signal
 		}
 		facts = append(facts, "run interrupted"+by)
-	case store.Crashed:
+	case runstore.Crashed:
 		facts = append(facts, "run crashed")
 	}
 	if res.Strict {
@@ -312,7 +312,7 @@ func runFacts(res *store.Results) string {
 
 // firstReason is ": " and the first line of the verdict's first reason,
 // clipped, or "" for a valid verdict.
-func firstReason(res *store.Results) string {
+func firstReason(res *runstore.Results) string {
 	if res.Valid == checker.Valid || len(res.Reasons) == 0 {
 		return ""
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // Histories of a cas register, as chaos writes them.
@@ -115,10 +115,10 @@ func TestCheckOfManyFilesPrintsOneLineEachAndExitsWithTheMergedVerdict(t *testin
 	dec := json.NewDecoder(&out)
 	var first struct {
 		Path    string
-		Results store.Results
+		Results runstore.Results
 	}
 	var second struct{ Path, Error string }
-	if err := dec.Decode(&first); err != nil || first.Path != p("valid.jsonl") || first.Results.Schema != store.SchemaVersion || len(first.Results.Checkers) == 0 {
+	if err := dec.Decode(&first); err != nil || first.Path != p("valid.jsonl") || first.Results.Schema != runstore.SchemaVersion || len(first.Results.Checkers) == 0 {
 		t.Fatalf("first object %+v, %v", first, err)
 	}
 	if err := dec.Decode(&second); err != nil || second.Path != p("bad.jsonl") || !strings.Contains(second.Error, "process") {
@@ -154,7 +154,7 @@ func TestCheckersFlagPicksCheckersAndKeepsTheHistoryGate(t *testing.T) {
 	if code != exitUnknown {
 		t.Fatalf("exit %d, want 2 (unknown):\n%s", code, out.String())
 	}
-	var res store.Results
+	var res runstore.Results
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func copyDir(t *testing.T, from string) string {
 // had — ops-succeeded included — and the run's seed.
 func TestARunFolderFromBeforeSchemaVersionsRechecks(t *testing.T) {
 	run := copyDir(t, "testdata/run-v1")
-	old, err := store.ReadResults(run)
+	old, err := runstore.ReadResults(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestARunFolderFromBeforeSchemaVersionsRechecks(t *testing.T) {
 	if code := runWith([]string{"check", "--json", run}, &out); code != exitValid {
 		t.Fatalf("exit %d, want 0:\n%s", code, out.String())
 	}
-	var res store.Results
+	var res runstore.Results
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestARunFolderFromBeforeSchemaVersionsRechecks(t *testing.T) {
 	if !slices.Equal(live, again) {
 		t.Errorf("the live run had checkers %q, the re-check %q", live, again)
 	}
-	if res.Seed != 4242 || res.Status != store.Complete || res.Schema != store.SchemaVersion || res.Ops != old.Ops {
+	if res.Seed != 4242 || res.Status != runstore.Complete || res.Schema != runstore.SchemaVersion || res.Ops != old.Ops {
 		t.Errorf("re-check: seed %d status %q schema %d ops %d", res.Seed, res.Status, res.Schema, res.Ops)
 	}
 	out.Reset()
@@ -246,7 +246,7 @@ func TestTheScenarioStrictFieldHoldsInARecheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	results, err := json.Marshal(store.Results{Schema: store.SchemaVersion, Status: store.Complete, Start: end.Add(-time.Minute), End: end, Seed: 20261130})
+	results, err := json.Marshal(runstore.Results{Schema: runstore.SchemaVersion, Status: runstore.Complete, Start: end.Add(-time.Minute), End: end, Seed: 20261130})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestTheScenarioStrictFieldHoldsInARecheck(t *testing.T) {
 		if strict {
 			body = strings.Replace(body, "checker:\n", "checker:\n  strict: true\n", 1)
 		}
-		run := writeFiles(t, map[string]string{store.ScenarioFile: body, store.HistoryFile: casNeverSucceeded, store.ResultsFile: string(results)})
+		run := writeFiles(t, map[string]string{runstore.ScenarioFile: body, runstore.HistoryFile: casNeverSucceeded, runstore.ResultsFile: string(results)})
 		var out bytes.Buffer
 		code := runWith([]string{"check", run}, &out)
 		want := exitValid
@@ -281,7 +281,7 @@ func TestASignalCancelsTheRunNamingIt(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGTERM did not cancel the context")
 	}
-	var in *store.Interrupt
+	var in *runstore.Interrupt
 	if !errors.As(context.Cause(ctx), &in) || in.Signal != "SIGTERM" {
 		t.Fatalf("cause %v, want an interrupt by SIGTERM", context.Cause(ctx))
 	}

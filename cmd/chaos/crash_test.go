@@ -24,7 +24,7 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/scenario"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // crashEnv makes the test binary a controller that runs a scenario with
@@ -199,12 +199,12 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 
 	// A re-check of the run tells the crash, and what the guard undid.
 	run := filepath.Dir(journal)
-	f, err := history.ReadFile(filepath.Join(run, store.HistoryFile))
+	f, err := history.ReadFile(filepath.Join(run, runstore.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	end := store.Inspect(run, nil, checker.NewInput(f.Ops, run))
-	if end.Status != store.Crashed || !strings.Contains(end.Reason, "the crash guard undid 3 changes the controller left (n3 network rules, n1 paused, n2 killed)") {
+	end := runstore.Inspect(run, nil, checker.NewInput(f.Ops, run))
+	if end.Status != runstore.Crashed || !strings.Contains(end.Reason, "the crash guard undid 3 changes the controller left (n3 network rules, n1 paused, n2 killed)") {
 		t.Errorf("Inspect = %+v", end)
 	}
 }

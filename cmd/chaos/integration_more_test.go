@@ -26,7 +26,7 @@ import (
 	"github.com/chaos-testing/chaos/fault/partition"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/netfault"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // TestEtcdSetAndBankRunClean runs the set workload under one-way
@@ -42,7 +42,7 @@ func TestEtcdSetAndBankRunClean(t *testing.T) {
 			if r.code != exitValid {
 				t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
 			}
-			res, err := store.ReadResults(r.dir)
+			res, err := runstore.ReadResults(r.dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestEtcdSetAndBankRunClean(t *testing.T) {
 			if !found {
 				t.Errorf("results.json has no %s checker: %+v", tc.checker, res.Checkers)
 			}
-			h, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+			h, err := history.ReadFile(filepath.Join(r.dir, runstore.HistoryFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestEtcdPinnedOlderVersionRunsAndIsRecorded(t *testing.T) {
 	if r.code != exitValid {
 		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
 	}
-	res, err := store.ReadResults(r.dir)
+	res, err := runstore.ReadResults(r.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestEtcdPinnedOlderVersionRunsAndIsRecorded(t *testing.T) {
 		t.Errorf("summary.md does not name the version:\n%s", b)
 	}
 	for _, n := range []string{"n1", "n2", "n3"} {
-		b, err := os.ReadFile(filepath.Join(r.dir, store.NodesDir, n, cluster.StdoutLog))
+		b, err := os.ReadFile(filepath.Join(r.dir, runstore.NodesDir, n, cluster.StdoutLog))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	if r.code != exitValid {
 		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
 	}
-	h, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+	h, err := history.ReadFile(filepath.Join(r.dir, runstore.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestEtcdUnderPacketFaultsIsValid(t *testing.T) {
 	if len(kinds) < 2 {
 		t.Errorf("only %v packet faults were applied in 20 s", kinds)
 	}
-	entries, err := fault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
+	entries, err := fault.ReadJournal(filepath.Join(r.dir, runstore.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func itAwaitJournal(t testing.TB, storeDir, name string, within time.Duration, o
 	deadline := time.Now().Add(within)
 	for {
 		if journal == "" {
-			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", store.JournalFile)); len(m) == 1 {
+			if m, _ := filepath.Glob(filepath.Join(storeDir, name, "*", runstore.JournalFile)); len(m) == 1 {
 				journal = m[0]
 			}
 		}

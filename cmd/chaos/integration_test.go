@@ -45,7 +45,7 @@ import (
 	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testenv"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // itRunTimeout bounds one `chaos run` of a test scenario (20 s of
@@ -58,7 +58,7 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 	if r.code != exitValid {
 		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
 	}
-	res, err := store.ReadResults(r.dir)
+	res, err := runstore.ReadResults(r.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 	}
 
 	// The history holds both kinds of fault, each naming its targets.
-	h, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+	h, err := history.ReadFile(filepath.Join(r.dir, runstore.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 	}
 
 	// Every fault applied was healed, by the journal's account.
-	entries, err := fault.ReadJournal(filepath.Join(r.dir, store.JournalFile))
+	entries, err := fault.ReadJournal(filepath.Join(r.dir, runstore.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestEtcdRegisterWithPartitionsAndKillsIsValid(t *testing.T) {
 		t.Errorf("junit.xml of a valid run has failures:\n%s", b)
 	}
 	for _, n := range []string{"n1", "n2", "n3"} {
-		itNonEmpty(t, filepath.Join(r.dir, store.NodesDir, n, cluster.StdoutLog))
+		itNonEmpty(t, filepath.Join(r.dir, runstore.NodesDir, n, cluster.StdoutLog))
 	}
 }
 
@@ -147,7 +147,7 @@ func TestSerializableReadsAreCaughtAsStale(t *testing.T) {
 	if r.code != exitInvalid {
 		t.Fatalf("chaos run exited %d, want %d (invalid)\n%s", r.code, exitInvalid, r.tail())
 	}
-	res, err := store.ReadResults(r.dir)
+	res, err := runstore.ReadResults(r.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func upProbeCluster(t *testing.T, prefix string) *probeCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	journalPath := filepath.Join(t.TempDir(), store.JournalFile)
+	journalPath := filepath.Join(t.TempDir(), runstore.JournalFile)
 	journal, err := fault.OpenJournal(journalPath)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/history"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // BenchmarkPartitionLatency runs testdata/partition-latency.yaml (5 etcd
@@ -21,7 +21,7 @@ import (
 func BenchmarkPartitionLatency(b *testing.B) {
 	for range b.N {
 		r := itRun(b, "testdata/partition-latency.yaml")
-		f, err := history.ReadFile(filepath.Join(r.dir, store.HistoryFile))
+		f, err := history.ReadFile(filepath.Join(r.dir, runstore.HistoryFile))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -29,7 +29,7 @@ import (
 	"github.com/chaos-testing/chaos/builtin"
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/runner"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // Exit codes, as documented in the package comment and the README.
@@ -130,7 +130,7 @@ func newApp() *app {
 }
 
 // signalContext is cancelled by the first SIGINT or SIGTERM, with a
-// *store.Interrupt naming it as the cause, so the run records which signal
+// *runstore.Interrupt naming it as the cause, so the run records which signal
 // stopped it. After that first signal chaos heals, checks and reports; a
 // second one stops it at once (signal handling is given back to the
 // runtime; the watchdog still heals the network faults).
@@ -142,7 +142,7 @@ func signalContext() (context.Context, func()) {
 		select {
 		case s := <-ch:
 			signal.Stop(ch)
-			cancel(&store.Interrupt{Signal: signalName(s)})
+			cancel(&runstore.Interrupt{Signal: signalName(s)})
 		case <-ctx.Done():
 		}
 	}()

@@ -16,7 +16,7 @@ import (
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testtarget"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // childEnv makes the test binary act as a controller that runs until it
@@ -58,12 +58,12 @@ func runChildController(dir string) int {
 	if err != nil {
 		return 3
 	}
-	run, err := store.Create(dir, s.Name, time.Now())
+	run, err := runstore.Create(dir, s.Name, time.Now())
 	if err != nil {
 		return 3
 	}
 	resolved, err := s.Resolved()
-	if err != nil || store.WriteFileAtomic(run.Path(store.ScenarioFile), resolved) != nil {
+	if err != nil || runstore.WriteFileAtomic(run.Path(runstore.ScenarioFile), resolved) != nil {
 		return 3
 	}
 	tgt := testtarget.New(3, testtarget.Bugs{}, 1)
@@ -97,7 +97,7 @@ func killController(t *testing.T) string {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	run, err := filepath.EvalSymlinks(filepath.Join(dir, store.LatestLink))
+	run, err := filepath.EvalSymlinks(filepath.Join(dir, runstore.LatestLink))
 	if err != nil {
 		t.Fatalf("the killed controller left no run folder: %v", err)
 	}
@@ -106,7 +106,7 @@ func killController(t *testing.T) string {
 
 func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
 	run := killController(t)
-	path := filepath.Join(run, store.HistoryFile)
+	path := filepath.Join(run, runstore.HistoryFile)
 	f, err := history.ReadFile(path)
 	if err != nil {
 		t.Fatalf("history of a killed controller does not read: %v", err)
@@ -130,7 +130,7 @@ func TestKilledControllerLeavesACheckableHistory(t *testing.T) {
 // gives the run's own seed.
 func TestKilledControllerRunRechecksUnknown(t *testing.T) {
 	run := killController(t)
-	if _, err := os.Stat(filepath.Join(run, store.ResultsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(run, runstore.ResultsFile)); err == nil {
 		t.Fatal("the killed controller wrote results.json: it was not killed mid-run")
 	}
 	var out bytes.Buffer
@@ -157,7 +157,7 @@ func TestKilledControllerRunRechecksUnknown(t *testing.T) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(run, store.ResultsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(run, runstore.ResultsFile)); err == nil {
 		t.Error("chaos report wrote results.json into a crashed run's folder")
 	}
 }
@@ -257,11 +257,11 @@ func TestExitCodes(t *testing.T) {
 	if err := os.MkdirAll(brokenRun, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(valid); err != nil || os.WriteFile(filepath.Join(brokenRun, store.HistoryFile), b, 0o644) != nil {
+	if b, err := os.ReadFile(valid); err != nil || os.WriteFile(filepath.Join(brokenRun, runstore.HistoryFile), b, 0o644) != nil {
 		t.Fatal(err)
 	}
 	finished := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	if err := store.WriteResults(brokenRun, &store.Results{RunReasons: []string{"healing the faults failed"}, Status: store.Complete,
+	if err := runstore.WriteResults(brokenRun, &runstore.Results{RunReasons: []string{"healing the faults failed"}, Status: runstore.Complete,
 		Start: finished.Add(-time.Minute), End: finished}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/chaos-testing/chaos/controller"
 	"github.com/chaos-testing/chaos/progress"
 	"github.com/chaos-testing/chaos/reports"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 func (a *app) reportCmd() *cobra.Command {
@@ -44,7 +44,7 @@ verdict: unknown, saying where the record stops. results.json is not written.`,
 // report shows the verdict `chaos check` gives.
 func (a *app) report(ctx context.Context, dir string) error {
 	opts := reports.Options{Logger: a.log}
-	prev, err := store.ReadResults(dir)
+	prev, err := runstore.ReadResults(dir)
 	switch {
 	case err == nil && !prev.End.IsZero():
 		if err := reports.WriteWith(dir, opts); err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/scenario"
-	"github.com/chaos-testing/chaos/store"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // runFlags are the scenario fields a flag may override.
@@ -133,7 +133,7 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 	return verdictError{res.Results.Valid}
 }
 
-func printVerdict(out io.Writer, res *store.Results, dir string) {
+func printVerdict(out io.Writer, res *runstore.Results, dir string) {
 	fmt.Fprintf(out, "\nverdict: %s", verdictWord(res.Valid))
 	fmt.Fprintf(out, "   (%s)\n", runFacts(res))
 	for _, r := range res.Reasons {

@@ -1,7 +1,7 @@
-// Package store lays out run folders: store/<scenario>/<timestamp>/ with the
+// Package runstore lays out run folders: store/<scenario>/<timestamp>/ with the
 // history, the results, the resolved scenario, the fault journal, node logs
 // and reports, and store/latest pointing at the newest run.
-package store
+package runstore
 
 import (
 	"encoding/json"
