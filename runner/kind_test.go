@@ -15,8 +15,8 @@ import (
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/runner"
-	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/scenario"
 )
 
 // nap is a throwaway fault kind, whole in this file: fault "nap" pauses

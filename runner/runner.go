@@ -30,8 +30,8 @@ import (
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/reports"
-	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/watchdog"
 )
 

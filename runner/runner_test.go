@@ -19,8 +19,8 @@ import (
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/runner"
-	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/watchdog"
 	"github.com/chaos-testing/chaos/workload"
 )

@@ -168,7 +168,7 @@ func (a *app) checkMany(cmd *cobra.Command, paths []string, f checkFlags) error 
 		merged = checker.Merge(merged, res.Valid)
 		if f.jsonOut {
 			if err := enc.Encode(struct {
-				Path    string         `json:"path"`
+				Path    string            `json:"path"`
 				Results *runstore.Results `json:"results"`
 			}{path, res}); err != nil {
 				return err

@@ -23,8 +23,8 @@ import (
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/runner"
-	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/scenario"
 )
 
 // crashEnv makes the test binary a controller that runs a scenario with

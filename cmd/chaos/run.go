@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaos-testing/chaos/runner"
-	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/scenario"
 )
 
 // runFlags are the scenario fields a flag may override.
