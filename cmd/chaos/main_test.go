@@ -311,5 +311,10 @@ func TestExampleScenariosValidate(t *testing.T) {
 	}
 }
 
-// testApp is the app as the command line makes it.
-func testApp() *app { return newApp() }
+// testApp is the app as the command line makes it, with the fault kinds
+// of this package's tests (trio) in its catalog.
+func testApp() *app {
+	a := newApp()
+	a.catalog.Faults["trio"] = trio()
+	return a
+}
