@@ -3,7 +3,9 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/chaos-testing/chaos/fault/vocab"
@@ -26,6 +28,14 @@ type Fault struct {
 	// Grudge is the partition's grudge (node → nodes it drops), when the
 	// value was one.
 	Grudge map[string][]string
+	// OneWay marks a grudge read one way (partition-one-way): node →
+	// nodes it stops receiving from, while it still sends to them.
+	OneWay bool
+	// Params are the fault's own parameters in words ("delay 50ms
+	// ±10ms", "loss 30 %"), from the completion's "packet" or the
+	// invocation's value; empty for faults without any (partitions,
+	// kills).
+	Params string
 	// Value is the completion's value as recorded, for display.
 	Value json.RawMessage
 	// Start and End are the interval in nanoseconds since the run
@@ -48,15 +58,100 @@ type Fault struct {
 	Uncertain bool
 }
 
-// Label is a short description: the kind and its targets.
+// Label describes the fault in a few words, with its parameters and
+// targets: "packet loss 30 % on n3", "partition n1,n2 | n3,n4,n5", "kill
+// n2".
 func (f Fault) Label() string {
-	if len(f.Grudge) > 0 {
+	switch {
+	case len(f.Grudge) > 0 && f.OneWay:
+		return f.Kind + " " + describeOneWay(f.Grudge)
+	case len(f.Grudge) > 0:
 		return f.Kind + " " + describeGrudge(f.Grudge)
-	}
-	if len(f.Nodes) > 0 {
+	case f.Params != "" && len(f.Nodes) > 0:
+		return f.Kind + " " + f.Params + " on " + strings.Join(f.Nodes, ",")
+	case f.Params != "":
+		return f.Kind + " " + f.Params
+	case len(f.Nodes) > 0:
 		return f.Kind + " " + strings.Join(f.Nodes, ",")
 	}
 	return f.Kind
+}
+
+// Side says what the fault meant to one node: which side of a partition
+// it was on and whom it could not reach ("minority side, cut off from
+// n1,n2"), or whether the fault was on it ("killed", "loss 30 %"); "" if
+// the fault did not touch it.
+func (f Fault) Side(node string) string {
+	if len(f.Grudge) > 0 {
+		return grudgeSide(f.Grudge, f.OneWay, node)
+	}
+	if !slices.Contains(f.Nodes, node) {
+		return ""
+	}
+	switch {
+	case f.Params != "":
+		return f.Params + " on its traffic"
+	case f.Kind == "kill":
+		return "killed"
+	case f.Kind == "pause":
+		return "paused"
+	}
+	return "on this node"
+}
+
+// grudgeSide describes node's place in a grudge: its side of a clean
+// partition, or whom it drops and who drops it.
+func grudgeSide(g map[string][]string, oneWay bool, node string) string {
+	if groups, ok := grudgeGroups(g); ok && !oneWay {
+		var mine, others []string
+		for _, grp := range groups {
+			if slices.Contains(grp, node) {
+				mine = grp
+			} else {
+				others = append(others, grp...)
+			}
+		}
+		if mine == nil {
+			return ""
+		}
+		slices.Sort(others)
+		total := len(mine) + len(others)
+		side := "minority side"
+		switch {
+		case len(mine) == 1 && len(groups) == 2:
+			side = "isolated"
+		case 2*len(mine) > total:
+			side = "majority side"
+		case 2*len(mine) == total:
+			side = "one of two equal sides"
+		}
+		if len(mine) > 1 {
+			side += " (" + strings.Join(mine, ",") + ")"
+		}
+		return side + ", cut off from " + strings.Join(others, ",")
+	}
+	drops := sortedUnique(g[node])
+	var droppedBy []string
+	for n, d := range g {
+		if n != node && slices.Contains(d, node) {
+			droppedBy = append(droppedBy, n)
+		}
+	}
+	droppedBy = sortedUnique(droppedBy)
+	var parts []string
+	if oneWay {
+		if len(drops) > 0 {
+			parts = append(parts, "receives nothing from "+strings.Join(drops, ","))
+		}
+		if len(droppedBy) > 0 {
+			parts = append(parts, "unheard by "+strings.Join(droppedBy, ","))
+		}
+		return strings.Join(parts, "; ")
+	}
+	if cut := sortedUnique(append(drops, droppedBy...)); len(cut) > 0 {
+		return "cut off from " + strings.Join(cut, ",")
+	}
+	return ""
 }
 
 // Faults derives the fault intervals from a history's nemesis ops. A fault
@@ -109,7 +204,7 @@ func Faults(ops []history.Op) []Fault {
 			}
 			open = open[:0]
 		case f == genericStart && !anyOpen(out, open, "kill"):
-			fl := newGenericFault(op)
+			fl := newGenericFault(op, inv)
 			fl.Uncertain = op.Type == history.Info
 			out = append(out, fl)
 			open = append(open, len(out)-1)
@@ -124,7 +219,7 @@ func Faults(ops []history.Op) []Fault {
 			}
 			open = still
 		case isStart(f):
-			fl := newFault(f, op)
+			fl := newFault(f, op, inv)
 			fl.Uncertain = op.Type == history.Info
 			out = append(out, fl)
 			open = append(open, len(out)-1)
@@ -159,7 +254,7 @@ func Faults(ops []history.Op) []Fault {
 			}
 			open = still
 		default:
-			fl := newFault(f, op)
+			fl := newFault(f, op, inv)
 			fl.Instant = true
 			if inv != nil && inv.F == op.F {
 				fl.Start, fl.StartOp = inv.Time, inv.Index
@@ -172,12 +267,12 @@ func Faults(ops []history.Op) []Fault {
 	switch {
 	case inflight == nil:
 	case isStart(inflight.F):
-		fl := newFault(inflight.F, inflight)
+		fl := newFault(inflight.F, inflight, nil)
 		fl.Uncertain = true
 		out = append(out, fl)
 		open = append(open, len(out)-1)
 	case inflight.F == genericStart && !anyOpen(out, open, "kill"):
-		fl := newGenericFault(inflight)
+		fl := newGenericFault(inflight, nil)
 		fl.Uncertain = true
 		out = append(out, fl)
 		open = append(open, len(out)-1)
@@ -214,8 +309,8 @@ func anyOpen(out []Fault, open []int, what string) bool {
 
 // newGenericFault is the fault a generic start op begins: a partition if
 // its value is a grudge, else a "fault".
-func newGenericFault(op *history.Op) Fault {
-	fl := newFault(op.F, op)
+func newGenericFault(op, inv *history.Op) Fault {
+	fl := newFault(op.F, op, inv)
 	fl.Kind = "fault"
 	if fl.Grudge != nil {
 		fl.Kind = "partition"
@@ -237,15 +332,75 @@ func stopKind(f string) string {
 
 func kindOf(f string) string { return vocab.Kind(f) }
 
-func newFault(f string, op *history.Op) Fault {
+// oneWayKind is the kind whose grudge is read one way (docs/HISTORY.md).
+const oneWayKind = "partition-one-way"
+
+// newFault is the fault that op (a start's completion, or an invocation
+// that never completed) began; inv is its invocation, if known.
+func newFault(f string, op, inv *history.Op) Fault {
 	fl := Fault{Kind: kindOf(f), F: f, Value: op.Value, Start: op.Time, StartOp: op.Index, EndOp: -1}
 	if g := parseGrudge(op.Value); g != nil {
 		fl.Grudge = g
 		fl.Nodes = grudgeNodes(g)
+		fl.OneWay = fl.Kind == oneWayKind
 	} else if nodes, ok := parseTargets(op.Value); ok {
 		fl.Nodes = nodes
 	}
+	fl.Params = parseParams(op.Value)
+	if fl.Params == "" && inv != nil && inv.F == op.F {
+		fl.Params = parseParams(inv.Value)
+	}
 	return fl
+}
+
+// packetParams are the parameters of a packet fault (fault/packet's
+// Packet), as recorded.
+type packetParams struct {
+	Delay     string   `json:"delay"`
+	Jitter    string   `json:"jitter"`
+	Loss      *float64 `json:"loss"`
+	Duplicate *float64 `json:"duplicate"`
+	Rate      string   `json:"rate"`
+}
+
+// parseParams reads a fault's parameters from a value that holds them at
+// the top ({"nodes":[...],"loss":30}) or under "packet" (a start-packet
+// completion), in words: "delay 50ms ±10ms, loss 30 %". It is "" for a
+// value with none.
+func parseParams(v json.RawMessage) string {
+	if len(v) == 0 || v[0] != '{' {
+		return ""
+	}
+	var w struct {
+		packetParams
+		Packet *packetParams `json:"packet"`
+	}
+	if json.Unmarshal(v, &w) != nil {
+		return ""
+	}
+	p := w.packetParams
+	if w.Packet != nil {
+		p = *w.Packet
+	}
+	var parts []string
+	if p.Delay != "" {
+		d := "delay " + p.Delay
+		if p.Jitter != "" {
+			d += " ±" + p.Jitter
+		}
+		parts = append(parts, d)
+	}
+	pct := func(name string, x *float64) {
+		if x != nil && *x != 0 {
+			parts = append(parts, fmt.Sprintf("%s %s %%", name, strconv.FormatFloat(*x, 'f', -1, 64)))
+		}
+	}
+	pct("loss", p.Loss)
+	pct("duplicate", p.Duplicate)
+	if p.Rate != "" {
+		parts = append(parts, "rate "+p.Rate)
+	}
+	return clip(strings.Join(parts, ", "), maxValueChars)
 }
 
 // parseGrudge reads a grudge {"n1":["n3"],...}, also wrapped as
@@ -354,7 +509,7 @@ func splitNodes(have, stop []string) (stopped, rest []string) {
 
 // describeGrudge renders a grudge compactly. A grudge that splits the
 // nodes into groups that drop every node outside their group reads
-// "n1,n2 | n3,n4,n5"; any other reads "n1-x{n3,n4} n2-x{n5}".
+// "n1,n2 | n3,n4,n5"; any other reads "n1 drops n3,n4; n2 drops n5".
 func describeGrudge(g map[string][]string) string {
 	if groups, ok := grudgeGroups(g); ok {
 		parts := make([]string, len(groups))
@@ -370,11 +525,28 @@ func describeGrudge(g map[string][]string) string {
 		}
 	}
 	sort.Strings(keys)
+	return describeDrops(g, keys, "drops")
+}
+
+// describeOneWay renders a one-way grudge: "n3 receives nothing from
+// n1,n2".
+func describeOneWay(g map[string][]string) string {
+	keys := make([]string, 0, len(g))
+	for k, v := range g {
+		if len(v) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return describeDrops(g, keys, "receives nothing from")
+}
+
+func describeDrops(g map[string][]string, keys []string, verb string) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s-x{%s}", k, strings.Join(sortedUnique(g[k]), ","))
+		parts[i] = fmt.Sprintf("%s %s %s", k, verb, strings.Join(sortedUnique(g[k]), ","))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, "; ")
 }
 
 // grudgeGroups finds the groups of a clean partition: every node drops
