@@ -78,12 +78,32 @@ func (f Fault) Label() string {
 }
 
 // Side says what the fault meant to one node: which side of a partition
-// it was on and whom it could not reach ("minority side, cut off from
-// n1,n2"), or whether the fault was on it ("killed", "loss 30 %"); "" if
-// the fault did not touch it.
+// it was on and whom it could not reach ("minority side (n1,n2), cut off
+// from n3,n4,n5"), or whether the fault was on it ("killed", "loss 30 %
+// on its traffic"); "" if the fault did not touch it.
 func (f Fault) Side(node string) string {
 	if len(f.Grudge) > 0 {
-		return grudgeSide(f.Grudge, f.OneWay, node)
+		pl, ok := grudgePlace(f.Grudge, f.OneWay, node)
+		switch {
+		case !ok:
+			return ""
+		case pl.side != "":
+			side := pl.side
+			if len(pl.group) > 1 {
+				side += " (" + strings.Join(pl.group, ",") + ")"
+			}
+			return side + ", cut off from " + strings.Join(pl.cut, ",")
+		case f.OneWay:
+			var parts []string
+			if len(pl.deafTo) > 0 {
+				parts = append(parts, "receives nothing from "+strings.Join(pl.deafTo, ","))
+			}
+			if len(pl.unheardBy) > 0 {
+				parts = append(parts, "unheard by "+strings.Join(pl.unheardBy, ","))
+			}
+			return strings.Join(parts, "; ")
+		}
+		return "cut off from " + strings.Join(pl.cut, ",")
 	}
 	if !slices.Contains(f.Nodes, node) {
 		return ""
@@ -99,59 +119,98 @@ func (f Fault) Side(node string) string {
 	return "on this node"
 }
 
-// grudgeSide describes node's place in a grudge: its side of a clean
-// partition, or whom it drops and who drops it.
-func grudgeSide(g map[string][]string, oneWay bool, node string) string {
+// Short is Side in a word or two, for a bar of the fault timeline
+// ("minority", "loss 30 %", "killed"), and whether the fault hit the node
+// itself: a partition's majority side, and the nodes a one-way partition
+// only leaves unheard, still work.
+func (f Fault) Short(node string) (string, bool) {
+	if len(f.Grudge) > 0 {
+		pl, ok := grudgePlace(f.Grudge, f.OneWay, node)
+		switch {
+		case !ok:
+			return "", false
+		case pl.side != "":
+			short, _, _ := strings.Cut(pl.side, " ")
+			if pl.side == "one of two equal sides" {
+				short = "half"
+			}
+			return short, short != "majority"
+		case f.OneWay && len(pl.deafTo) == 0:
+			return "unheard by " + strings.Join(pl.unheardBy, ","), false
+		case f.OneWay:
+			return "deaf to " + strings.Join(pl.deafTo, ","), true
+		}
+		return "cut off from " + strings.Join(pl.cut, ","), true
+	}
+	if !slices.Contains(f.Nodes, node) {
+		return "", false
+	}
+	switch {
+	case f.Params != "":
+		return f.Params, true
+	case f.Kind == "kill":
+		return "killed", true
+	case f.Kind == "pause":
+		return "paused", true
+	}
+	return "", true
+}
+
+// place is a node's place in a grudge.
+type place struct {
+	// side names its side of a clean partition ("isolated", "minority
+	// side", "majority side", "one of two equal sides"), whose nodes are
+	// group; "" for any other grudge.
+	side  string
+	group []string
+	// cut are the nodes it cannot reach (two-way).
+	cut []string
+	// deafTo are the nodes it receives nothing from, unheardBy those that
+	// receive nothing from it (one way).
+	deafTo, unheardBy []string
+}
+
+// grudgePlace finds node's place in a grudge; ok is false if the grudge
+// does not touch it.
+func grudgePlace(g map[string][]string, oneWay bool, node string) (place, bool) {
+	var pl place
 	if groups, ok := grudgeGroups(g); ok && !oneWay {
-		var mine, others []string
 		for _, grp := range groups {
 			if slices.Contains(grp, node) {
-				mine = grp
+				pl.group = grp
 			} else {
-				others = append(others, grp...)
+				pl.cut = append(pl.cut, grp...)
 			}
 		}
-		if mine == nil {
-			return ""
+		if pl.group == nil {
+			return pl, false
 		}
-		slices.Sort(others)
-		total := len(mine) + len(others)
-		side := "minority side"
+		slices.Sort(pl.cut)
+		total := len(pl.group) + len(pl.cut)
 		switch {
-		case len(mine) == 1 && len(groups) == 2:
-			side = "isolated"
-		case 2*len(mine) > total:
-			side = "majority side"
-		case 2*len(mine) == total:
-			side = "one of two equal sides"
+		case len(pl.group) == 1 && len(groups) == 2:
+			pl.side = "isolated"
+		case 2*len(pl.group) > total:
+			pl.side = "majority side"
+		case 2*len(pl.group) == total:
+			pl.side = "one of two equal sides"
+		default:
+			pl.side = "minority side"
 		}
-		if len(mine) > 1 {
-			side += " (" + strings.Join(mine, ",") + ")"
-		}
-		return side + ", cut off from " + strings.Join(others, ",")
+		return pl, true
 	}
-	drops := sortedUnique(g[node])
-	var droppedBy []string
+	pl.deafTo = sortedUnique(g[node])
 	for n, d := range g {
 		if n != node && slices.Contains(d, node) {
-			droppedBy = append(droppedBy, n)
+			pl.unheardBy = append(pl.unheardBy, n)
 		}
 	}
-	droppedBy = sortedUnique(droppedBy)
-	var parts []string
-	if oneWay {
-		if len(drops) > 0 {
-			parts = append(parts, "receives nothing from "+strings.Join(drops, ","))
-		}
-		if len(droppedBy) > 0 {
-			parts = append(parts, "unheard by "+strings.Join(droppedBy, ","))
-		}
-		return strings.Join(parts, "; ")
+	pl.unheardBy = sortedUnique(pl.unheardBy)
+	if !oneWay {
+		pl.cut = sortedUnique(append(slices.Clone(pl.deafTo), pl.unheardBy...))
+		return pl, len(pl.cut) > 0
 	}
-	if cut := sortedUnique(append(drops, droppedBy...)); len(cut) > 0 {
-		return "cut off from " + strings.Join(cut, ",")
-	}
-	return ""
+	return pl, len(pl.deafTo)+len(pl.unheardBy) > 0
 }
 
 // Faults derives the fault intervals from a history's nemesis ops. A fault
