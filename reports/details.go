@@ -49,23 +49,21 @@ func detailsHTML(details map[string]any) template.HTML {
 // made in this process and details read back from results.json render the
 // same.
 func plain(v any) any {
-	switch v.(type) {
-	case map[string]any, []any, string, float64, bool, nil:
-		if m, ok := v.(map[string]any); ok {
-			out := make(map[string]any, len(m))
-			for k, x := range m {
-				out[k] = plain(x)
-			}
-			return out
-		}
-		if l, ok := v.([]any); ok {
-			out := make([]any, len(l))
-			for i, x := range l {
-				out[i] = plain(x)
-			}
-			return out
-		}
+	switch x := v.(type) {
+	case string, float64, bool, nil:
 		return v
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, y := range x {
+			out[k] = plain(y)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, y := range x {
+			out[i] = plain(y)
+		}
+		return out
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -100,7 +98,7 @@ func writeObject(b *strings.Builder, m map[string]any, depth int) {
 			fmt.Fprintf(b, `<tr><td colspan="2" class="muted">… and %d more</td></tr>`, len(keys)-maxDetailItems)
 			break
 		}
-		fmt.Fprintf(b, "<tr><th>%s</th>%s", esc(keyName(k)), cellTag(m[k]))
+		fmt.Fprintf(b, "<tr><th>%s</th><td>", esc(keyName(k)))
 		writeValue(b, k, m[k], depth+1)
 		b.WriteString("</td></tr>")
 	}

@@ -577,19 +577,16 @@ func describeGrudge(g map[string][]string) string {
 		}
 		return strings.Join(parts, " | ")
 	}
-	keys := make([]string, 0, len(g))
-	for k, v := range g {
-		if len(v) > 0 {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return describeDrops(g, keys, "drops")
+	return describeDrops(g, "drops")
 }
 
 // describeOneWay renders a one-way grudge: "n3 receives nothing from
 // n1,n2".
-func describeOneWay(g map[string][]string) string {
+func describeOneWay(g map[string][]string) string { return describeDrops(g, "receives nothing from") }
+
+// describeDrops renders each node of a grudge that drops any: "n1 <verb>
+// n3,n4; n2 <verb> n5".
+func describeDrops(g map[string][]string, verb string) string {
 	keys := make([]string, 0, len(g))
 	for k, v := range g {
 		if len(v) > 0 {
@@ -597,10 +594,6 @@ func describeOneWay(g map[string][]string) string {
 		}
 	}
 	sort.Strings(keys)
-	return describeDrops(g, keys, "receives nothing from")
-}
-
-func describeDrops(g map[string][]string, keys []string, verb string) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %s %s", k, verb, strings.Join(sortedUnique(g[k]), ","))

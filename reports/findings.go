@@ -192,6 +192,9 @@ func (r *Report) witnessOp(p int, colours map[string]color.RGBA) witnessOp {
 // completion (nil if it never completed): "read → null", "write 4", "cas
 // 1→2", "add 5 → ok value".
 func describeOp(inv, c *history.Op) string {
+	if inv.Process == history.NemesisProcess {
+		return describeNemesisOp(inv, c)
+	}
 	s := clip(inv.F, maxValueChars)
 	if v := shortValue(inv.Value, true); v != "" {
 		s += " " + v
@@ -207,6 +210,22 @@ func describeOp(inv, c *history.Op) string {
 			v = "null"
 		}
 		s += " → " + v
+	}
+	return s
+}
+
+// describeNemesisOp renders a nemesis op as its f and what its value
+// says about the fault, as Fault.Label does: "start-partition n1,n2 |
+// n3", "kill n2", "heal".
+func describeNemesisOp(inv, c *history.Op) string {
+	op := inv
+	if c != nil && c.Type != history.Fail && len(c.Value) > 0 {
+		op = c
+	}
+	f := newFault(inv.F, op, inv)
+	s := clip(inv.F, maxValueChars)
+	if rest, ok := strings.CutPrefix(f.Label(), f.Kind+" "); ok {
+		s += " " + rest
 	}
 	return s
 }

@@ -237,7 +237,7 @@ func (r *Report) facts() []fact {
 		fact{"Duration", r.Duration().Round(time.Millisecond).String()},
 		fact{"Client ops", fmt.Sprintf("%d: %d ok, %d fail, %d info (an op is an invocation with its completion)", r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info)},
 		fact{"History events", fmt.Sprintf("%d lines of %s: invocations and completions, nemesis ops included", len(r.Ops), runstore.HistoryFile)},
-		fact{"Faults", fmt.Sprintf("%d intervals", len(r.Faults))},
+		fact{"Faults", checker.Plural(len(r.Faults), "interval", "intervals")},
 	)
 	if res.Ops != 0 && res.Ops != len(r.Ops) {
 		fs = append(fs, fact{"History events in results.json", fmt.Sprintf("%d (the history has %d)", res.Ops, len(r.Ops))})

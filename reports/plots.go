@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -140,9 +139,6 @@ func dataLeft(ch chart, strip vg.Length) (x vg.Length) {
 	return ch.p.DataCanvas(dc).Min.X
 }
 
-// svgHead matches what vgsvg writes before the <svg> element.
-var svgHead = regexp.MustCompile(`(?s)^.*?<svg`)
-
 // renderSVG draws p and returns an <svg> element ready to inline in HTML:
 // no XML prolog, no namespace URLs, and a font stack that falls back to
 // the browser's sans-serif. The legend goes in a strip of width strip (at
@@ -172,19 +168,39 @@ func renderSVG(p *plot.Plot, w, h, strip, shift vg.Length) (svg string, err erro
 	if _, err := c.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("render plot %q: %w", p.Title.Text, err)
 	}
-	s := svgHead.ReplaceAllString(buf.String(), "<svg")
-	s = strings.Replace(s, `xmlns="http://www.w3.org/2000/svg"`, "", 1)
-	s = strings.Replace(s, `xmlns:xlink="http://www.w3.org/1999/xlink"`, "", 1)
-	s = strings.ReplaceAll(s, "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
-	return s, nil
+	// The head (prolog and namespaces) is short: edit it apart, so that
+	// a large plot is not copied once per edit.
+	s := buf.String()
+	i := strings.Index(s, "<svg")
+	if i < 0 {
+		return "", fmt.Errorf("render plot %q: no <svg> element", p.Title.Text)
+	}
+	s = s[i:]
+	headEnd := strings.IndexByte(s, '>') + 1
+	head := strings.Replace(s[:headEnd], `xmlns="http://www.w3.org/2000/svg"`, "", 1)
+	head = strings.Replace(head, `xmlns:xlink="http://www.w3.org/1999/xlink"`, "", 1)
+	return head + strings.ReplaceAll(s[headEnd:], "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"), nil
 }
 
-// timeTicks labels a time axis in seconds at round steps (1, 2 or 5
-// times a power of ten), about ten of them, with unlabelled ticks between.
-type timeTicks struct{}
+// dots is a scatter that gives no glyph boxes: with tens of thousands of
+// points, padding the axes so that every dot's edge fits costs more than
+// drawing them, and the ranges already leave a margin.
+// (It holds the scatter in a field: embedding would pass GlyphBoxes on.)
+type dots struct{ s *plotter.Scatter }
+
+// Plot implements plot.Plotter.
+func (d dots) Plot(c draw.Canvas, p *plot.Plot) { d.s.Plot(c, p) }
+
+// DataRange implements plot.DataRanger.
+func (d dots) DataRange() (xmin, xmax, ymin, ymax float64) { return d.s.DataRange() }
+
+// roundTicks labels a linear axis (time in seconds, a rate) at round
+// steps (1, 2 or 5 times a power of ten), about ten of them, with
+// unlabelled ticks between, and no more decimals than the step needs.
+type roundTicks struct{}
 
 // Ticks implements plot.Ticker.
-func (timeTicks) Ticks(lo, hi float64) []plot.Tick {
+func (roundTicks) Ticks(lo, hi float64) []plot.Tick {
 	span := hi - lo
 	if !(span > 0) || math.IsInf(span, 0) {
 		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 6, 64)}}
@@ -357,7 +373,7 @@ func latencyPlot(points []point, faults []Fault, colours map[string]color.RGBA, 
 			return chart{}, fmt.Errorf("latency plot: %w", err)
 		}
 		sc.GlyphStyle = draw.GlyphStyle{Color: translucent(s.col, 0xd0), Radius: s.r, Shape: draw.CircleGlyph{}}
-		p.Add(sc)
+		p.Add(dots{sc})
 		p.Legend.Add(fmt.Sprintf("%s (%d)", s.name, len(xys)), sc)
 	}
 	var wit plotter.XYs
@@ -439,7 +455,7 @@ func addLine(p *plot.Plot, ot *overTime, vals []float64, name string, col color.
 // round ticks.
 func setTimeAxis(p *plot.Plot, spanSec float64) {
 	p.X.Min, p.X.Max = 0, math.Max(spanSec, 1e-3)
-	p.X.Tick.Marker = timeTicks{}
+	p.X.Tick.Marker = roundTicks{}
 }
 
 // bucketUnit names the bucket width in a title.
@@ -465,6 +481,7 @@ func okThroughputPlot(ot *overTime, faults []Fault, colours map[string]color.RGB
 	setTimeAxis(p, spanSec)
 	p.Y.Min = 0
 	p.Y.Max = math.Max(p.Y.Max, 1) * 1.25 // room for the fault labels
+	p.Y.Tick.Marker = roundTicks{}
 	return chart{p, 3.2 * vg.Inch}, nil
 }
 
@@ -488,6 +505,7 @@ func errorsPlot(ot *overTime, faults []Fault, colours map[string]color.RGBA, spa
 	setTimeAxis(p, spanSec)
 	p.Y.Min = 0
 	p.Y.Max = math.Max(p.Y.Max, 1) * 1.25
+	p.Y.Tick.Marker = roundTicks{}
 	return chart{p, 3.2 * vg.Inch}, nil
 }
 

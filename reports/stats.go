@@ -229,7 +229,11 @@ func computeOverTime(ops []history.Op, points []point, span int64) *overTime {
 	}
 	ot := &overTime{bucket: bucket, tail: math.Max(tail, 1e-3), ok: map[string][]float64{}, bad: map[string][]float64{},
 		q50: make([]float64, n), q95: make([]float64, n), q99: make([]float64, n)}
-	classes := map[string]string{} // error text -> series
+	type errKey struct {
+		err string
+		typ history.Type
+	}
+	classes := map[errKey]string{} // error and outcome -> series
 	for i := range ops {
 		op := &ops[i]
 		if !op.IsClient() || op.Type == history.Invoke {
@@ -247,7 +251,7 @@ func computeOverTime(ops []history.Op, points []point, span int64) *overTime {
 				ot.fs = append(ot.fs, op.F)
 			}
 		} else {
-			key := op.Error + "\x00" + string(op.Type)
+			key := errKey{op.Error, op.Type}
 			series, ok := classes[key]
 			if !ok {
 				series = errorClass(op.Error) + " (" + string(op.Type) + ")"
