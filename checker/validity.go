@@ -51,7 +51,7 @@ func (h HistoryValid) Check(_ context.Context, in *Input) Result {
 			reversals++
 		}
 	}
-	res.Details = map[string]any{"ops": len(in.Ops), "violations": len(errs), "incomplete": incomplete, "time_reversals": reversals}
+	res.Details = map[string]any{"events": len(in.Ops), "violations": len(errs), "incomplete": incomplete, "time_reversals": reversals}
 	if len(in.Ops) == 0 {
 		res.Valid = Unknown
 		res.Reasons = []string{"the history is empty"}

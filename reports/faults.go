@@ -3,7 +3,9 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/chaos-testing/chaos/fault/vocab"
@@ -26,6 +28,14 @@ type Fault struct {
 	// Grudge is the partition's grudge (node → nodes it drops), when the
 	// value was one.
 	Grudge map[string][]string
+	// OneWay marks a grudge read one way (partition-one-way): node →
+	// nodes it stops receiving from, while it still sends to them.
+	OneWay bool
+	// Params are the fault's own parameters in words ("delay 50ms
+	// ±10ms", "loss 30 %"), from the completion's "packet" or the
+	// invocation's value; empty for faults without any (partitions,
+	// kills).
+	Params string
 	// Value is the completion's value as recorded, for display.
 	Value json.RawMessage
 	// Start and End are the interval in nanoseconds since the run
@@ -48,15 +58,159 @@ type Fault struct {
 	Uncertain bool
 }
 
-// Label is a short description: the kind and its targets.
+// Label describes the fault in a few words, with its parameters and
+// targets: "packet loss 30 % on n3", "partition n1,n2 | n3,n4,n5", "kill
+// n2".
 func (f Fault) Label() string {
-	if len(f.Grudge) > 0 {
+	switch {
+	case len(f.Grudge) > 0 && f.OneWay:
+		return f.Kind + " " + describeOneWay(f.Grudge)
+	case len(f.Grudge) > 0:
 		return f.Kind + " " + describeGrudge(f.Grudge)
-	}
-	if len(f.Nodes) > 0 {
+	case f.Params != "" && len(f.Nodes) > 0:
+		return f.Kind + " " + f.Params + " on " + strings.Join(f.Nodes, ",")
+	case f.Params != "":
+		return f.Kind + " " + f.Params
+	case len(f.Nodes) > 0:
 		return f.Kind + " " + strings.Join(f.Nodes, ",")
 	}
 	return f.Kind
+}
+
+// Side says what the fault meant to one node: which side of a partition
+// it was on and whom it could not reach ("minority side (n1,n2), cut off
+// from n3,n4,n5"), or whether the fault was on it ("killed", "loss 30 %
+// on its traffic"); "" if the fault did not touch it.
+func (f Fault) Side(node string) string {
+	if len(f.Grudge) > 0 {
+		pl, ok := grudgePlace(f.Grudge, f.OneWay, node)
+		switch {
+		case !ok:
+			return ""
+		case pl.side != "":
+			side := pl.side
+			if len(pl.group) > 1 {
+				side += " (" + strings.Join(pl.group, ",") + ")"
+			}
+			return side + ", cut off from " + strings.Join(pl.cut, ",")
+		case f.OneWay:
+			var parts []string
+			if len(pl.deafTo) > 0 {
+				parts = append(parts, "receives nothing from "+strings.Join(pl.deafTo, ","))
+			}
+			if len(pl.unheardBy) > 0 {
+				parts = append(parts, "unheard by "+strings.Join(pl.unheardBy, ","))
+			}
+			return strings.Join(parts, "; ")
+		}
+		return "cut off from " + strings.Join(pl.cut, ",")
+	}
+	if !slices.Contains(f.Nodes, node) {
+		return ""
+	}
+	switch {
+	case f.Params != "":
+		return f.Params + " on its traffic"
+	case f.Kind == "kill":
+		return "killed"
+	case f.Kind == "pause":
+		return "paused"
+	}
+	return "on this node"
+}
+
+// Short is Side in a word or two, for a bar of the fault timeline
+// ("minority", "loss 30 %", "killed"), and whether the fault hit the node
+// itself: a partition's majority side, and the nodes a one-way partition
+// only leaves unheard, still work.
+func (f Fault) Short(node string) (string, bool) {
+	if len(f.Grudge) > 0 {
+		pl, ok := grudgePlace(f.Grudge, f.OneWay, node)
+		switch {
+		case !ok:
+			return "", false
+		case pl.side != "":
+			short, _, _ := strings.Cut(pl.side, " ")
+			if pl.side == "one of two equal sides" {
+				short = "half"
+			}
+			return short, short != "majority"
+		case f.OneWay && len(pl.deafTo) == 0:
+			return "unheard by " + strings.Join(pl.unheardBy, ","), false
+		case f.OneWay:
+			return "deaf to " + strings.Join(pl.deafTo, ","), true
+		}
+		return "cut off from " + strings.Join(pl.cut, ","), true
+	}
+	if !slices.Contains(f.Nodes, node) {
+		return "", false
+	}
+	switch {
+	case f.Params != "":
+		return f.Params, true
+	case f.Kind == "kill":
+		return "killed", true
+	case f.Kind == "pause":
+		return "paused", true
+	}
+	return "", true
+}
+
+// place is a node's place in a grudge.
+type place struct {
+	// side names its side of a clean partition ("isolated", "minority
+	// side", "majority side", "one of two equal sides"), whose nodes are
+	// group; "" for any other grudge.
+	side  string
+	group []string
+	// cut are the nodes it cannot reach (two-way).
+	cut []string
+	// deafTo are the nodes it receives nothing from, unheardBy those that
+	// receive nothing from it (one way).
+	deafTo, unheardBy []string
+}
+
+// grudgePlace finds node's place in a grudge; ok is false if the grudge
+// does not touch it.
+func grudgePlace(g map[string][]string, oneWay bool, node string) (place, bool) {
+	var pl place
+	if groups, ok := grudgeGroups(g); ok && !oneWay {
+		for _, grp := range groups {
+			if slices.Contains(grp, node) {
+				pl.group = grp
+			} else {
+				pl.cut = append(pl.cut, grp...)
+			}
+		}
+		if pl.group == nil {
+			return pl, false
+		}
+		slices.Sort(pl.cut)
+		total := len(pl.group) + len(pl.cut)
+		switch {
+		case len(pl.group) == 1 && len(groups) == 2:
+			pl.side = "isolated"
+		case 2*len(pl.group) > total:
+			pl.side = "majority side"
+		case 2*len(pl.group) == total:
+			pl.side = "one of two equal sides"
+		default:
+			pl.side = "minority side"
+		}
+		return pl, true
+	}
+	pl.deafTo = sortedUnique(g[node])
+	for n, d := range g {
+		if n != node && slices.Contains(d, node) {
+			pl.unheardBy = append(pl.unheardBy, n)
+		}
+	}
+	pl.unheardBy = sortedUnique(pl.unheardBy)
+	if !oneWay {
+		pl.cut = sortedUnique(append(slices.Clone(pl.deafTo), pl.unheardBy...))
+		return pl, len(pl.cut) > 0
+	}
+	return pl, len(pl.deafTo)+len(pl.unheardBy) > 0
 }
 
 // Faults derives the fault intervals from a history's nemesis ops. A fault
@@ -109,7 +263,7 @@ func Faults(ops []history.Op) []Fault {
 			}
 			open = open[:0]
 		case f == genericStart && !anyOpen(out, open, "kill"):
-			fl := newGenericFault(op)
+			fl := newGenericFault(op, inv)
 			fl.Uncertain = op.Type == history.Info
 			out = append(out, fl)
 			open = append(open, len(out)-1)
@@ -124,7 +278,7 @@ func Faults(ops []history.Op) []Fault {
 			}
 			open = still
 		case isStart(f):
-			fl := newFault(f, op)
+			fl := newFault(f, op, inv)
 			fl.Uncertain = op.Type == history.Info
 			out = append(out, fl)
 			open = append(open, len(out)-1)
@@ -159,7 +313,7 @@ func Faults(ops []history.Op) []Fault {
 			}
 			open = still
 		default:
-			fl := newFault(f, op)
+			fl := newFault(f, op, inv)
 			fl.Instant = true
 			if inv != nil && inv.F == op.F {
 				fl.Start, fl.StartOp = inv.Time, inv.Index
@@ -172,12 +326,12 @@ func Faults(ops []history.Op) []Fault {
 	switch {
 	case inflight == nil:
 	case isStart(inflight.F):
-		fl := newFault(inflight.F, inflight)
+		fl := newFault(inflight.F, inflight, nil)
 		fl.Uncertain = true
 		out = append(out, fl)
 		open = append(open, len(out)-1)
 	case inflight.F == genericStart && !anyOpen(out, open, "kill"):
-		fl := newGenericFault(inflight)
+		fl := newGenericFault(inflight, nil)
 		fl.Uncertain = true
 		out = append(out, fl)
 		open = append(open, len(out)-1)
@@ -214,8 +368,8 @@ func anyOpen(out []Fault, open []int, what string) bool {
 
 // newGenericFault is the fault a generic start op begins: a partition if
 // its value is a grudge, else a "fault".
-func newGenericFault(op *history.Op) Fault {
-	fl := newFault(op.F, op)
+func newGenericFault(op, inv *history.Op) Fault {
+	fl := newFault(op.F, op, inv)
 	fl.Kind = "fault"
 	if fl.Grudge != nil {
 		fl.Kind = "partition"
@@ -237,15 +391,75 @@ func stopKind(f string) string {
 
 func kindOf(f string) string { return vocab.Kind(f) }
 
-func newFault(f string, op *history.Op) Fault {
+// oneWayKind is the kind whose grudge is read one way (docs/HISTORY.md).
+const oneWayKind = "partition-one-way"
+
+// newFault is the fault that op (a start's completion, or an invocation
+// that never completed) began; inv is its invocation, if known.
+func newFault(f string, op, inv *history.Op) Fault {
 	fl := Fault{Kind: kindOf(f), F: f, Value: op.Value, Start: op.Time, StartOp: op.Index, EndOp: -1}
 	if g := parseGrudge(op.Value); g != nil {
 		fl.Grudge = g
 		fl.Nodes = grudgeNodes(g)
+		fl.OneWay = fl.Kind == oneWayKind
 	} else if nodes, ok := parseTargets(op.Value); ok {
 		fl.Nodes = nodes
 	}
+	fl.Params = parseParams(op.Value)
+	if fl.Params == "" && inv != nil && inv.F == op.F {
+		fl.Params = parseParams(inv.Value)
+	}
 	return fl
+}
+
+// packetParams are the parameters of a packet fault (fault/packet's
+// Packet), as recorded.
+type packetParams struct {
+	Delay     string   `json:"delay"`
+	Jitter    string   `json:"jitter"`
+	Loss      *float64 `json:"loss"`
+	Duplicate *float64 `json:"duplicate"`
+	Rate      string   `json:"rate"`
+}
+
+// parseParams reads a fault's parameters from a value that holds them at
+// the top ({"nodes":[...],"loss":30}) or under "packet" (a start-packet
+// completion), in words: "delay 50ms ±10ms, loss 30 %". It is "" for a
+// value with none.
+func parseParams(v json.RawMessage) string {
+	if len(v) == 0 || v[0] != '{' {
+		return ""
+	}
+	var w struct {
+		packetParams
+		Packet *packetParams `json:"packet"`
+	}
+	if json.Unmarshal(v, &w) != nil {
+		return ""
+	}
+	p := w.packetParams
+	if w.Packet != nil {
+		p = *w.Packet
+	}
+	var parts []string
+	if p.Delay != "" {
+		d := "delay " + p.Delay
+		if p.Jitter != "" {
+			d += " ±" + p.Jitter
+		}
+		parts = append(parts, d)
+	}
+	pct := func(name string, x *float64) {
+		if x != nil && *x != 0 {
+			parts = append(parts, fmt.Sprintf("%s %s %%", name, strconv.FormatFloat(*x, 'f', -1, 64)))
+		}
+	}
+	pct("loss", p.Loss)
+	pct("duplicate", p.Duplicate)
+	if p.Rate != "" {
+		parts = append(parts, "rate "+p.Rate)
+	}
+	return clip(strings.Join(parts, ", "), maxValueChars)
 }
 
 // parseGrudge reads a grudge {"n1":["n3"],...}, also wrapped as
@@ -354,7 +568,7 @@ func splitNodes(have, stop []string) (stopped, rest []string) {
 
 // describeGrudge renders a grudge compactly. A grudge that splits the
 // nodes into groups that drop every node outside their group reads
-// "n1,n2 | n3,n4,n5"; any other reads "n1-x{n3,n4} n2-x{n5}".
+// "n1,n2 | n3,n4,n5"; any other reads "n1 drops n3,n4; n2 drops n5".
 func describeGrudge(g map[string][]string) string {
 	if groups, ok := grudgeGroups(g); ok {
 		parts := make([]string, len(groups))
@@ -363,6 +577,16 @@ func describeGrudge(g map[string][]string) string {
 		}
 		return strings.Join(parts, " | ")
 	}
+	return describeDrops(g, "drops")
+}
+
+// describeOneWay renders a one-way grudge: "n3 receives nothing from
+// n1,n2".
+func describeOneWay(g map[string][]string) string { return describeDrops(g, "receives nothing from") }
+
+// describeDrops renders each node of a grudge that drops any: "n1 <verb>
+// n3,n4; n2 <verb> n5".
+func describeDrops(g map[string][]string, verb string) string {
 	keys := make([]string, 0, len(g))
 	for k, v := range g {
 		if len(v) > 0 {
@@ -372,9 +596,9 @@ func describeGrudge(g map[string][]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s-x{%s}", k, strings.Join(sortedUnique(g[k]), ","))
+		parts[i] = fmt.Sprintf("%s %s %s", k, verb, strings.Join(sortedUnique(g[k]), ","))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, "; ")
 }
 
 // grudgeGroups finds the groups of a clean partition: every node drops

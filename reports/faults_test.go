@@ -144,9 +144,10 @@ func TestFaultLabelDescribesTargets(t *testing.T) {
 		want  string
 	}{
 		{`{"n1":["n3","n4"],"n2":["n3","n4"],"n3":["n1","n2"],"n4":["n1","n2"]}`, "partition n1,n2 | n3,n4"},
-		{`{"n1":["n2"],"n2":[]}`, "partition n1-x{n2}"},
+		{`{"n1":["n2"],"n2":[]}`, "partition n1 drops n2"},
+		{`{"n1":["n2","n3"],"n2":["n1"],"n3":["n1"],"n4":["n5"]}`, "partition n1 drops n2,n3; n2 drops n1; n3 drops n1; n4 drops n5"},
 		{`["n2","n1"]`, "partition n1,n2"},
-		{`{"targets":["n5"],"delay":"50ms"}`, "partition n5"},
+		{`{"targets":["n5"],"delay":"50ms"}`, "partition delay 50ms on n5"},
 		{`"whatever"`, "partition whatever"},
 		{`{"x":1}`, "partition"},
 	}
@@ -239,6 +240,83 @@ func TestFaultsReadJepsenGenericStartAndStop(t *testing.T) {
 			}
 			if tt.label != "" && len(fs) > 0 && fs[0].Label() != tt.label {
 				t.Errorf("label %q, want %q", fs[0].Label(), tt.label)
+			}
+		})
+	}
+}
+
+func TestFaultLabelsGiveParametersAndSidesNameEachNodesPlace(t *testing.T) {
+	tests := []struct {
+		name  string
+		f     string
+		inv   string // the invocation's value
+		value string // the completion's value
+		label string
+		sides map[string]string // node -> Side
+	}{
+		{
+			name: "packet loss from the completion's packet",
+			f:    "start-packet", inv: `{"nodes":["n3"],"loss":30}`,
+			value: `{"nodes":["n3"],"packet":{"nodes":["n3"],"loss":30},"mechanism":"nft numgen"}`,
+			label: "packet loss 30 % on n3",
+			sides: map[string]string{"n3": "loss 30 % on its traffic", "n1": ""},
+		},
+		{
+			name: "packet delay from the invocation when the completion lacks it",
+			f:    "start-packet", inv: `{"nodes":["n2","n1"],"delay":"50ms","jitter":"10ms","rate":"1mbit"}`,
+			value: `{"nodes":["n1","n2"]}`,
+			label: "packet delay 50ms ±10ms, rate 1mbit on n1,n2",
+		},
+		{
+			name: "an isolated node and the majority",
+			f:    "start-partition", value: `{"nodes":["n1","n2","n3"],"grudge":{"n1":["n3"],"n2":["n3"],"n3":["n1","n2"]},"mechanism":"nftables"}`,
+			label: "partition n1,n2 | n3",
+			sides: map[string]string{"n3": "isolated, cut off from n1,n2", "n1": "majority side (n1,n2), cut off from n3", "n4": ""},
+		},
+		{
+			name: "minority of two",
+			f:    "start-partition", value: `{"n1":["n3","n4","n5"],"n2":["n3","n4","n5"],"n3":["n1","n2"],"n4":["n1","n2"],"n5":["n1","n2"]}`,
+			label: "partition n1,n2 | n3,n4,n5",
+			sides: map[string]string{"n2": "minority side (n1,n2), cut off from n3,n4,n5", "n5": "majority side (n3,n4,n5), cut off from n1,n2"},
+		},
+		{
+			name: "equal halves",
+			f:    "start-partition", value: `{"n1":["n3","n4"],"n2":["n3","n4"],"n3":["n1","n2"],"n4":["n1","n2"]}`,
+			sides: map[string]string{"n1": "one of two equal sides (n1,n2), cut off from n3,n4"},
+		},
+		{
+			name: "a grudge that is no clean partition",
+			f:    "start-partition", value: `{"n1":["n3"],"n2":["n4"],"n3":["n1"],"n4":["n2"]}`,
+			label: "partition n1 drops n3; n2 drops n4; n3 drops n1; n4 drops n2",
+			sides: map[string]string{"n2": "cut off from n4", "n1": "cut off from n3", "n5": ""},
+		},
+		{
+			name: "one way",
+			f:    "start-partition-one-way", value: `{"nodes":["n1","n3"],"grudge":{"n3":["n1"]}}`,
+			label: "partition-one-way n3 receives nothing from n1",
+			sides: map[string]string{"n3": "receives nothing from n1", "n1": "unheard by n3", "n2": ""},
+		},
+		{
+			name: "kill",
+			f:    "kill", inv: `["n2"]`, value: `{"nodes":["n2"]}`,
+			label: "kill n2",
+			sides: map[string]string{"n2": "killed", "n1": ""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ops := nemHistory(nemOp{history.Invoke, tt.f, tt.inv, 1}, nemOp{history.OK, tt.f, tt.value, 2})
+			fs := reports.Faults(ops)
+			if len(fs) != 1 {
+				t.Fatalf("%d faults, want 1", len(fs))
+			}
+			if tt.label != "" && fs[0].Label() != tt.label {
+				t.Errorf("label %q, want %q", fs[0].Label(), tt.label)
+			}
+			for n, want := range tt.sides {
+				if got := fs[0].Side(n); got != want {
+					t.Errorf("side of %s: %q, want %q", n, got, want)
+				}
 			}
 		})
 	}

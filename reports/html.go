@@ -1,9 +1,9 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
+	"image/color"
 	"io"
 	"sort"
 	"strconv"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/runstore"
 )
 
 // Limits that keep report.html small and readable whatever the history.
@@ -37,15 +38,10 @@ type opRow struct {
 	Error                              string
 }
 
-type detail struct {
-	K, V  string
-	Block bool
-}
-
 type checkerView struct {
 	Name, Verdict, Duration string
 	Reasons                 []string
-	Details                 []detail
+	Details                 template.HTML
 	Artifacts               []string
 	Rows                    []opRow
 	Witnesses, Shown        int
@@ -53,10 +49,16 @@ type checkerView struct {
 
 type faultRow struct {
 	N                         int
-	Kind, Nodes, Value, Ended string
+	Kind, Label, Value, Ended string
 	Start, End, Length        string
 	Colour                    string
 	Uncertain, Instant        bool
+}
+
+// plotView is one plot on the page, with its caption.
+type plotView struct {
+	SVG     template.HTML
+	Caption string
 }
 
 type fileLink struct {
@@ -64,22 +66,22 @@ type fileLink struct {
 }
 
 type htmlData struct {
-	Title, Verdict      string
-	Reasons, Notes      []string
-	Warnings            []string
-	Facts               []fact
-	Checkers            []checkerView
-	Latency, Throughput template.HTML
-	Timeline            template.HTML
-	LatencyCaption      string
-	Faults              []faultRow
-	FaultsMore          int
-	PerF                []FStats
-	Total               FStats
-	Problems            []string
-	ProblemsMore        int
-	Files               []fileLink
-	PlotError           string
+	Title, Verdict string
+	Reasons, Notes []string
+	Warnings       []string
+	Findings       []finding
+	TimelinePage   string // the timeline page's file name, if one is written
+	Facts          []fact
+	Checkers       []checkerView
+	Plots          []plotView
+	Faults         []faultRow
+	FaultsMore     int
+	PerF           []FStats
+	Total          FStats
+	Problems       []string
+	ProblemsMore   int
+	Files          []fileLink
+	PlotError      string
 }
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and
@@ -124,6 +126,10 @@ func (r *Report) htmlData() (*htmlData, error) {
 	for _, c := range res.Checkers {
 		d.Checkers = append(d.Checkers, r.checkerView(c))
 	}
+	d.Findings = r.findings()
+	if r.timeline {
+		d.TimelinePage = TimelineFile
+	}
 	colours := kindColours(r.Faults)
 	for i, f := range r.Faults {
 		if i == maxFaultRows {
@@ -131,44 +137,74 @@ func (r *Report) htmlData() (*htmlData, error) {
 			break
 		}
 		d.Faults = append(d.Faults, faultRow{
-			N: i + 1, Kind: f.Kind, Nodes: faultTargets(f), Value: clip(string(f.Value), maxValueChars),
+			N: i + 1, Kind: f.Kind, Label: clip(f.Label(), maxValueChars), Value: clip(string(f.Value), maxValueChars),
 			Start: secs(f.Start), End: secs(f.End), Length: secs(f.End - f.Start),
 			Ended: endedBy(f), Colour: hexColour(colours[f.Kind]),
 			Uncertain: f.Uncertain, Instant: f.Instant,
 		})
 	}
-	span := float64(r.st.span) / 1e9
-	kept, okKept, okAll, otherKept, otherAll := sample(r.st.points, r.opts.MaxPoints)
-	var err error
-	var svg string
-	if svg, err = latencyPlot(kept, r.Faults, colours, span); err == nil {
-		d.Latency = template.HTML(svg) // gonum escapes every text it draws
-		if svg, err = throughputPlot(computeThroughput(r.Ops, r.st.span), r.Faults, colours, span); err == nil {
-			d.Throughput = template.HTML(svg)
-			if len(r.Faults) > 0 {
-				if svg, err = timelinePlot(r.Faults, colours, span); err == nil {
-					d.Timeline = template.HTML(svg)
-				}
-			}
-		}
-	}
-	if err != nil {
-		d.PlotError = err.Error()
-	}
-	d.LatencyCaption = fmt.Sprintf("Each dot is one completed client op: x is when it was invoked, y how long it took. Shaded bands are fault intervals. All %d ok ops shown", okAll)
-	if okKept < okAll {
-		d.LatencyCaption = fmt.Sprintf("Each dot is one completed client op: x is when it was invoked, y how long it took. Shaded bands are fault intervals. Sampled: %d of %d ok ops shown (evenly spaced)", okKept, okAll)
-	}
-	if otherKept < otherAll {
-		d.LatencyCaption += fmt.Sprintf("; %d of %d fail/info ops shown", otherKept, otherAll)
-	} else {
-		d.LatencyCaption += fmt.Sprintf("; all %d fail/info ops shown", otherAll)
-	}
-	d.LatencyCaption += "; witness ops are always shown, ringed. Ops that never completed have no latency and are not drawn."
+	d.Plots, d.PlotError = r.plots(colours)
 	for _, f := range r.files {
 		d.Files = append(d.Files, fileLink{Path: f, Size: humanBytes(fileSize(r.Dir, f))})
 	}
 	return d, nil
+}
+
+// plots draws the page's plots; a plot that fails is left out and the
+// error returned as text.
+func (r *Report) plots(colours map[string]color.RGBA) ([]plotView, string) {
+	span := float64(r.st.span) / 1e9
+	kept, okKept, okAll, otherKept, otherAll := sample(r.st.points, r.opts.MaxPoints)
+	ot := computeOverTime(r.Ops, r.st.points, r.st.span)
+	shaded := " Shaded bands are fault intervals, labelled with the fault."
+	scatter := fmt.Sprintf("Each dot is one completed client op: x is when it was invoked, y how long it took.%s All %d ok ops shown", shaded, okAll)
+	if okKept < okAll {
+		scatter = fmt.Sprintf("Each dot is one completed client op: x is when it was invoked, y how long it took.%s Sampled: %d of %d ok ops shown (evenly spaced)", shaded, okKept, okAll)
+	}
+	if otherKept < otherAll {
+		scatter += fmt.Sprintf("; %d of %d fail/info ops shown", otherKept, otherAll)
+	} else {
+		scatter += fmt.Sprintf("; all %d fail/info ops shown", otherAll)
+	}
+	scatter += "; witness ops are always shown, ringed. Ops that never completed have no latency and are not drawn."
+	type plotDef struct {
+		caption string
+		draw    func() (chart, error)
+	}
+	plots := []plotDef{
+		{scatter, func() (chart, error) { return latencyPlot(kept, r.Faults, colours, span) }},
+		{"The 50th, 95th and 99th percentile latency of the ok ops invoked in each bucket (gaps: no ok op was invoked)." + shaded,
+			func() (chart, error) { return latencyQuantilePlot(ot, r.Faults, colours, span) }},
+		{"Ok completions per second of each f. Failures are on the next plot, so that a burst of them does not flatten this one." + shaded,
+			func() (chart, error) { return okThroughputPlot(ot, r.Faults, colours, span) }},
+		{"Failed (fail) and unknown (info, dashed) completions per second, by the error the client reported: known kinds by name (no leader, timeout, connection refused, …), others by their text with keys, values and numbers left out; beyond the six most frequent, the rest together." + shaded,
+			func() (chart, error) { return errorsPlot(ot, r.Faults, colours, span) }},
+	}
+	if len(r.Faults) > 0 {
+		plots = append(plots, plotDef{"Faults by node, from the completion of the op that started each fault to the completion of the op that ended it. A bar says what the fault meant to its node where it fits: its side of a partition (isolated, minority, majority, half), the packet fault's parameters, killed, paused. Paler bars: the majority side of a partition, and nodes that a one-way partition only leaves unheard. Faults whose value names no nodes are on the last row. Faded bars are faults that may not have applied (their start completed as info).",
+			func() (chart, error) { return timelinePlot(r.Faults, colours, span) }})
+	}
+	var charts []chart
+	var captions []string
+	var errs []string
+	for _, p := range plots {
+		ch, err := p.draw()
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		charts, captions = append(charts, ch), append(captions, p.caption)
+	}
+	svgs, rerrs := renderCharts(charts)
+	var out []plotView
+	for i, svg := range svgs {
+		if rerrs[i] != nil {
+			errs = append(errs, rerrs[i].Error())
+			continue
+		}
+		out = append(out, plotView{SVG: template.HTML(svg), Caption: captions[i]}) // gonum escapes every text it draws
+	}
+	return out, strings.Join(errs, "; ")
 }
 
 func (r *Report) facts() []fact {
@@ -199,11 +235,12 @@ func (r *Report) facts() []fact {
 	}
 	fs = append(fs,
 		fact{"Duration", r.Duration().Round(time.Millisecond).String()},
-		fact{"History", fmt.Sprintf("%d ops (%d client ops: %d ok, %d fail, %d info)", len(r.Ops), r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info)},
-		fact{"Faults", fmt.Sprintf("%d intervals", len(r.Faults))},
+		fact{"Client ops", fmt.Sprintf("%d: %d ok, %d fail, %d info (an op is an invocation with its completion)", r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info)},
+		fact{"History events", fmt.Sprintf("%d lines of %s: invocations and completions, nemesis ops included", len(r.Ops), runstore.HistoryFile)},
+		fact{"Faults", checker.Plural(len(r.Faults), "interval", "intervals")},
 	)
 	if res.Ops != 0 && res.Ops != len(r.Ops) {
-		fs = append(fs, fact{"Ops in results.json", fmt.Sprintf("%d (the history has %d)", res.Ops, len(r.Ops))})
+		fs = append(fs, fact{"History events in results.json", fmt.Sprintf("%d (the history has %d)", res.Ops, len(r.Ops))})
 	}
 	if r.Dir != "" {
 		fs = append(fs, fact{"Run folder", r.Dir})
@@ -216,34 +253,9 @@ func (r *Report) checkerView(c checker.Result) checkerView {
 		Name: c.Checker, Verdict: c.Valid.String(), Duration: c.Duration.Round(time.Microsecond).String(),
 		Reasons: clipAll(c.Reasons, maxReasonChars), Artifacts: c.Artifacts,
 	}
-	keys := make([]string, 0, len(c.Details))
-	for k := range c.Details {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v.Details = append(v.Details, renderDetail(k, c.Details[k]))
-	}
+	v.Details = detailsHTML(c.Details)
 	v.Rows, v.Witnesses, v.Shown = r.witnessRows(c.Ops)
 	return v
-}
-
-func renderDetail(k string, val any) detail {
-	switch x := val.(type) {
-	case string:
-		return detail{K: k, V: clip(x, maxDetailChars), Block: strings.Contains(x, "\n")}
-	case nil:
-		return detail{K: k, V: "null"}
-	}
-	b, err := json.Marshal(val)
-	if err != nil {
-		return detail{K: k, V: fmt.Sprintf("%v", val)}
-	}
-	if len(b) <= 100 {
-		return detail{K: k, V: string(b)}
-	}
-	b, _ = json.MarshalIndent(val, "", "  ")
-	return detail{K: k, V: clip(string(b), maxDetailChars), Block: true}
 }
 
 // witnessRows shows a checker's witness ops: each with its invocation or
@@ -330,9 +342,13 @@ func makeOpRow(op *history.Op, witness bool) opRow {
 	if op.Process == history.NemesisProcess {
 		proc = "nemesis"
 	}
+	value := clip(string(op.Value), maxValueChars)
+	if value == "" && op.Type == history.OK && op.IsClient() {
+		value = "null" // an ok read of nothing, say: the value is null, not missing
+	}
 	return opRow{
 		Witness: witness, Index: op.Index, T: secs(op.Time), Proc: proc, Type: string(op.Type),
-		F: clip(op.F, maxValueChars), Key: clip(op.Key, maxValueChars), Value: clip(string(op.Value), maxValueChars),
+		F: clip(op.F, maxValueChars), Key: clip(op.Key, maxValueChars), Value: value,
 		Node: clip(op.Node, maxValueChars), Error: clip(op.Error, maxValueChars),
 	}
 }
@@ -348,16 +364,6 @@ func uniq(s []int64) []int64 {
 		}
 	}
 	return out
-}
-
-func faultTargets(f Fault) string {
-	if len(f.Grudge) > 0 {
-		return describeGrudge(f.Grudge)
-	}
-	if len(f.Nodes) == 0 {
-		return "(not named)"
-	}
-	return strings.Join(f.Nodes, ", ")
 }
 
 func endedBy(f Fault) string {
@@ -434,8 +440,9 @@ func ms(d time.Duration) string {
 }
 
 var pageTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"ms":     ms,
-	"colour": func(c string) template.CSS { return template.CSS("background:" + c) },
+	"ms":       ms,
+	"colour":   func(c string) template.CSS { return template.CSS("background:" + c) },
+	"sentence": sentenceCase,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -461,12 +468,22 @@ th{background:#f6f8fa}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 .nowrap{white-space:nowrap}
 table.facts th{width:12em}
+table.details{margin:0;font-size:1em}
+table.details th{font-weight:600;white-space:nowrap}
 .ops td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em;white-space:pre-wrap;word-break:break-all}
 .ops tr.w td{background:#fff1e5;font-weight:600}
 .ops tr.gap td{text-align:center;color:#656d76;background:#f6f8fa;padding:0;line-height:.9;font-size:.7em}
 .t-ok{color:#1a7f37}.t-fail{color:#cf222e}.t-info{color:#9a6700}
 pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:24em;font-size:.85em;margin:.2em 0}
 .checker{border:1px solid #d0d7de;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
+.finding{border:2px solid #cf222e;border-radius:6px;padding:4px 14px 10px;margin:12px 0}
+.finding h3{color:#cf222e;font-size:1.2em}
+.finding h3 .muted{font-size:.8em;font-weight:400}
+.witness td{font-size:.9em}
+.witness td.op{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:nowrap}
+.witness ul{margin:0;padding-left:1em}
+.witness li{list-style:none;text-indent:-1em}
+.node{font-weight:700}
 figure{margin:12px 0}
 figure svg{width:100%;height:auto;display:block}
 figcaption{color:#656d76;font-size:.85em}
@@ -483,6 +500,19 @@ figcaption{color:#656d76;font-size:.85em}
 {{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Warnings}}<p class="warn">Warnings (they change the verdict only in strict mode):</p><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </div>
+{{if .Findings}}
+<h2>What was found</h2>
+{{range $i, $f := .Findings}}<div class="finding">
+<h3>{{sentence $f.Title}} <span class="muted">— found by {{$f.Checker}}</span></h3>
+{{if $f.Text}}<p>{{$f.Text}}</p>{{end}}
+{{if $f.Ops}}<p>The ops that show it{{if $f.More}} (the first {{len $f.Ops}}; {{$f.More}} more){{end}}, each with the node it ran on and the faults active while it ran:</p>
+<table class="witness">
+<tr><th>op</th><th>node</th><th>what</th><th>outcome</th><th>time (s)</th><th>faults active, and the node's place in them</th></tr>
+{{range $f.Ops}}<tr><td class="op">{{.Ref}}</td><td class="node">{{.Node}}</td><td class="op">{{.What}}</td><td class="t-{{.Outcome}}">{{.Outcome}}{{if .Error}}: {{.Error}}{{end}}</td><td class="num nowrap">{{.Start}}{{if .End}}–{{.End}}{{end}}{{if .Took}}<br><span class="muted">{{.Took}}</span>{{end}}</td><td>{{if .Faults}}<ul>{{$node := .Node}}{{range .Faults}}<li><span class="swatch" style="{{colour .Colour}}"></span>{{.Text $node}}</li>{{end}}</ul>{{else}}<span class="muted">none</span>{{end}}</td></tr>
+{{end}}</table>{{end}}
+{{if and (eq $i 0) $.TimelinePage}}<p>Every process's ops around it, in the history's order: <a href="{{$.TimelinePage}}">{{$.TimelinePage}}</a>.</p>{{end}}
+</div>
+{{end}}{{end}}
 
 <h2>Run</h2>
 <table class="facts">
@@ -491,14 +521,27 @@ figcaption{color:#656d76;font-size:.85em}
 {{if .Notes}}<h3>Notes</h3><ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Problems}}<h3 class="warn">History rule violations</h3><ul>{{range .Problems}}<li>{{.}}</li>{{end}}{{if .ProblemsMore}}<li>… and {{.ProblemsMore}} more</li>{{end}}</ul>{{end}}
 
+<h2>Plots</h2>
+{{if .PlotError}}<p class="warn">Some plots could not be drawn: {{.PlotError}}</p>{{end}}
+{{range .Plots}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
+{{end}}
+
+<h2>Faults</h2>
+{{if .Faults}}<table>
+<tr><th>#</th><th>fault</th><th>from (s)</th><th>to (s)</th><th>for (s)</th><th>ended by</th><th>recorded value</th></tr>
+{{range .Faults}}<tr><td class="num">{{.N}}</td><td><span class="swatch" style="{{colour .Colour}}"></span>{{.Label}}{{if .Uncertain}} <span class="warn">(may not have applied)</span>{{end}}</td><td class="num">{{.Start}}</td><td class="num">{{.End}}</td><td class="num">{{.Length}}</td><td>{{.Ended}}</td><td class="ops"><code>{{.Value}}</code></td></tr>
+{{end}}{{if .FaultsMore}}<tr><td colspan="7">… and {{.FaultsMore}} more</td></tr>{{end}}
+</table>{{else}}<p>No faults were injected.</p>{{end}}
+{{if .TimelinePage}}<p>Every process's ops around the first anomaly (or the first fault): <a href="{{.TimelinePage}}">{{.TimelinePage}}</a>.</p>{{end}}
+
 <h2>Checkers</h2>
 {{if not .Checkers}}<p class="warn">No checker results were recorded.</p>{{end}}
 {{range .Checkers}}<div class="checker" id="checker-{{.Name}}">
 <h3><span class="badge v-{{.Verdict}}">{{.Verdict}}</span> {{.Name}} <span class="muted">({{.Duration}})</span></h3>
 {{if .Reasons}}<ul>{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{if .Details}}<table>{{range .Details}}<tr><th>{{.K}}</th><td>{{if .Block}}<pre>{{.V}}</pre>{{else}}{{.V}}{{end}}</td></tr>{{end}}</table>{{end}}
+{{.Details}}
 {{if .Artifacts}}<p>Artifacts: {{range $i, $a := .Artifacts}}{{if $i}}, {{end}}<a href="{{$a}}">{{$a}}</a>{{end}}</p>{{end}}
-{{if .Rows}}<p>Ops that matter{{if lt .Shown .Witnesses}} (first {{.Shown}} of {{.Witnesses}}){{end}}, highlighted, with their invocations or completions and the nearest ops on the same key:</p>
+{{if .Rows}}<p>History events that matter{{if lt .Shown .Witnesses}} (first {{.Shown}} of {{.Witnesses}}){{end}}, highlighted, with their invocations or completions and the nearest events on the same key:</p>
 <table class="ops"><tr><th>#</th><th>time (s)</th><th>process</th><th>type</th><th>f</th><th>key</th><th>value</th><th>node</th><th>error</th></tr>
 {{range .Rows}}{{if .Gap}}<tr class="gap"><td colspan="9">…</td></tr>
 {{else}}<tr{{if .Witness}} class="w"{{end}}><td>{{.Index}}</td><td>{{.T}}</td><td>{{.Proc}}</td><td class="t-{{.Type}}">{{.Type}}</td><td>{{.F}}</td><td>{{.Key}}</td><td>{{.Value}}</td><td>{{.Node}}</td><td>{{.Error}}</td></tr>
@@ -506,26 +549,13 @@ figcaption{color:#656d76;font-size:.85em}
 </div>
 {{end}}
 
-<h2>Plots</h2>
-{{if .PlotError}}<p class="warn">The plots could not be drawn: {{.PlotError}}</p>{{end}}
-{{if .Latency}}<figure>{{.Latency}}<figcaption>{{.LatencyCaption}}</figcaption></figure>{{end}}
-{{if .Throughput}}<figure>{{.Throughput}}<figcaption>Completions per second: ok ops for each f, and failed or unknown (info) ops of every f together (dashed). Shaded bands are fault intervals.</figcaption></figure>{{end}}
-{{if .Timeline}}<figure>{{.Timeline}}<figcaption>Fault intervals by node, from the completion of the op that started each fault to the completion of the op that ended it. Faults whose value names no nodes are on the last row. Paler bars are faults that may not have been applied (their start completed as info).</figcaption></figure>{{end}}
-
-<h2>Faults</h2>
-{{if .Faults}}<table>
-<tr><th>#</th><th>fault</th><th>targets</th><th>from (s)</th><th>to (s)</th><th>for (s)</th><th>ended by</th><th>value</th></tr>
-{{range .Faults}}<tr><td class="num">{{.N}}</td><td class="nowrap"><span class="swatch" style="{{colour .Colour}}"></span>{{.Kind}}{{if .Uncertain}} <span class="warn">(may not have applied)</span>{{end}}</td><td>{{.Nodes}}</td><td class="num">{{.Start}}</td><td class="num">{{.End}}</td><td class="num">{{.Length}}</td><td>{{.Ended}}</td><td class="ops"><code>{{.Value}}</code></td></tr>
-{{end}}{{if .FaultsMore}}<tr><td colspan="8">… and {{.FaultsMore}} more</td></tr>{{end}}
-</table>{{else}}<p>No faults were injected.</p>{{end}}
-
-<h2>Ops by f</h2>
+<h2>Client ops by f</h2>
 <table>
-<tr><th>f</th><th>total</th><th>ok</th><th>fail</th><th>info</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>max (ms)</th></tr>
+<tr><th>f</th><th>client ops</th><th>ok</th><th>fail</th><th>info</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>max (ms)</th></tr>
 {{range .PerF}}<tr><td>{{.F}}</td><td class="num">{{.Total}}</td><td class="num">{{.OK}}</td><td class="num">{{.Fail}}</td><td class="num">{{.Info}}</td><td class="num">{{ms .P50}}</td><td class="num">{{ms .P95}}</td><td class="num">{{ms .P99}}</td><td class="num">{{ms .Max}}</td></tr>
 {{end}}<tr><th>all</th><th class="num">{{.Total.Total}}</th><th class="num">{{.Total.OK}}</th><th class="num">{{.Total.Fail}}</th><th class="num">{{.Total.Info}}</th><th class="num">{{ms .Total.P50}}</th><th class="num">{{ms .Total.P95}}</th><th class="num">{{ms .Total.P99}}</th><th class="num">{{ms .Total.Max}}</th></tr>
 </table>
-<p class="muted">Latency quantiles are of ok ops only. info counts ops whose outcome is unknown, including ops that never completed.</p>
+<p class="muted">A client op is an invocation with its completion (the history holds both as events). Latency quantiles are of ok ops only. info counts ops whose outcome is unknown, including ops that never completed.</p>
 
 {{if .Files}}<h2>Files</h2>
 <ul>{{range .Files}}<li><a href="{{.Path}}">{{.Path}}</a> <span class="muted">{{.Size}}</span></li>{{end}}</ul>{{end}}

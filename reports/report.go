@@ -1,9 +1,11 @@
 // Package reports turns a run folder's history and results into files
 // people read: report.html (one self-contained page with the verdict, each
-// checker's findings, the anomaly's ops, and latency, throughput and fault
-// plots), junit.xml for CI test reporters, and summary.md for a CI step
-// summary or a pull-request comment. It also serves a store for browsing
-// (Handler).
+// anomaly named in words with its witness ops, the node each ran on and
+// the faults active then, each checker's findings, and plots of latency,
+// throughput, errors and faults), timeline.html (every process's ops
+// around the first anomaly, as Jepsen's timeline), junit.xml for CI test
+// reporters, and summary.md for a CI step summary or a pull-request
+// comment. It also serves a store for browsing (Handler).
 //
 // Every report is rebuilt from history.jsonl and results.json alone, so
 // `chaos report RUN_DIR` can redo them at any time.
@@ -67,11 +69,13 @@ type Report struct {
 	PerF  []FStats
 	Total FStats
 
-	opts    Options
-	st      *stats
-	files   []string // run folder files, relative, for links
-	byIndex map[int64]int
-	partner []int32 // op position -> position of its pair partner, -1 if none
+	opts     Options
+	st       *stats
+	files    []string // run folder files, relative, for links
+	byIndex  map[int64]int
+	partner  []int32   // op position -> position of its pair partner, -1 if none
+	found    []finding // the anomalies, once computed (findings)
+	timeline bool      // the timeline page is written next to report.html
 }
 
 // Build digests a run. res may be nil (a run that was never checked): the
@@ -112,7 +116,7 @@ func Build(dir string, ops []history.Op, res *runstore.Results, opts Options) *R
 	if dir != "" {
 		r.files = runFiles(dir)
 		// The other reports are written next to report.html.
-		for _, f := range []string{JUnitFile, SummaryFile} {
+		for _, f := range []string{TimelineFile, JUnitFile, SummaryFile} {
 			if !slices.Contains(r.files, f) {
 				r.files = append(r.files, f)
 			}
@@ -150,10 +154,10 @@ func (r *Report) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Write rebuilds report.html, junit.xml and summary.md in the run folder
-// dir from its history.jsonl and results.json. A missing results.json
-// yields reports with an unknown verdict that say so; a missing or
-// malformed history is an error naming the file and line.
+// Write rebuilds report.html, timeline.html, junit.xml and summary.md in
+// the run folder dir from its history.jsonl and results.json. A missing
+// results.json yields reports with an unknown verdict that say so; a
+// missing or malformed history is an error naming the file and line.
 func Write(dir string) error {
 	return WriteWith(dir, Options{})
 }
@@ -177,18 +181,20 @@ func WriteWith(dir string, opts Options) error {
 	return WriteFiles(dir, hf.Ops, res, opts)
 }
 
-// WriteFiles writes report.html, junit.xml and summary.md into dir from
-// the given history and results (res may be nil, see Build). Each file is
-// written atomically.
+// WriteFiles writes report.html, timeline.html, junit.xml and summary.md
+// into dir from the given history and results (res may be nil, see
+// Build). Each file is written atomically.
 func WriteFiles(dir string, ops []history.Op, res *runstore.Results, opts Options) error {
 	start := time.Now()
 	r := Build(dir, ops, res, opts)
+	r.timeline = true
 	log := r.logger()
 	for _, f := range []struct {
 		name  string
 		write func(io.Writer) error
 	}{
 		{HTMLFile, r.WriteHTML},
+		{TimelineFile, r.WriteTimeline},
 		{JUnitFile, r.WriteJUnit},
 		{SummaryFile, r.WriteSummary},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,19 +89,21 @@ func TestReportHTMLShowsVerdictCheckersPlotsAndFaults(t *testing.T) {
 		`<h3><span class="badge v-invalid">invalid</span> linearizable`,
 		`<h3><span class="badge v-valid">valid</span> stats`,
 		`<h3><span class="badge v-unknown">unknown</span> timeline`,
-		`href="linear-k1.html"`,          // artifact, relative
-		`href="nodes/n1/etcd.log"`,       // run files
-		"failing_keys", `[&#34;k1&#34;]`, // details
-		"Latency of every op", "Throughput by f", "Faults by node", // plot titles
-		"All 2", // caption: nothing sampled at this size
+		`href="linear-k1.html"`,                                                           // artifact, relative
+		`href="nodes/n1/etcd.log"`,                                                        // run files
+		"<tr><th>failing keys</th><td>k1</td></tr>",                                       // details, as a table
+		"Latency of every op", "Latency quantiles of ok ops", "Throughput of ok ops by f", // plot titles
+		"Failed and unknown ops by error", "Faults by node",
+		"All 2",                                          // caption: nothing sampled at this size
+		"<th>Client ops</th>", "<th>History events</th>", // counts, labelled
 	}
 	for _, s := range mustContain {
 		if !strings.Contains(page, s) {
 			t.Errorf("report.html lacks %q", s)
 		}
 	}
-	if n := strings.Count(page, "<svg"); n != 3 {
-		t.Errorf("report.html has %d <svg> plots, want 3", n)
+	if n := strings.Count(page, "<svg"); n != 5 {
+		t.Errorf("report.html has %d <svg> plots, want 5", n)
 	}
 	// Each witness op is shown, highlighted.
 	for _, w := range res.Checkers[0].Ops {
@@ -114,7 +117,7 @@ func TestReportHTMLShowsVerdictCheckersPlotsAndFaults(t *testing.T) {
 	for _, m := range svgText.FindAllStringSubmatch(page, -1) {
 		labels[m[1]] = true
 	}
-	for _, l := range []string{"partition", "kill", "packet", "n1", "n2", "n5"} {
+	for _, l := range []string{"partition n1,n2 | n3,n4,n5", "kill n2", "packet", "n1", "n2", "n5", "majority", "minority"} {
 		if !labels[l] {
 			t.Errorf("no SVG text %q in the plots", l)
 		}
@@ -365,14 +368,15 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 	for _, s := range []string{
 		"## chaos: register-partition — INVALID",
 		"**Verdict: INVALID.**",
-		"| " + strconv.Itoa(len(ops)) + " | " + strconv.Itoa(b.Total.Total()) + " | " + strconv.Itoa(b.Total.OK) + " | " + strconv.Itoa(b.Total.Fail) + " | " + strconv.Itoa(b.Total.Info) + " |",
+		"| client ops | ok | fail | info | history events |",
+		"| " + strconv.Itoa(b.Total.Total()) + " | " + strconv.Itoa(b.Total.OK) + " | " + strconv.Itoa(b.Total.Fail) + " | " + strconv.Itoa(b.Total.Info) + " | " + strconv.Itoa(len(ops)) + " |",
 		"| 42 | 3 |", // seed, faults
 		"DB under test: `etcd 3.5.7`.",
-		"### Anomaly: linearizable",
+		"### Anomaly found by linearizable",
 		`key k1\: read saw a value no linearization allows`,
-		"| 1 | partition | n1,n2 \\| n3,n4,n5 |",
-		"| 2 | kill | n2 |",
-		"| 3 | packet | (not named) |",
+		"| 1 | partition n1,n2 \\| n3,n4,n5 |",
+		"| 2 | kill n2 |",
+		"| 3 | packet |",
 		"(still active)",
 		"| timeline | UNKNOWN |",
 		"`chaos check " + dir + "`",
@@ -381,9 +385,10 @@ func TestSummaryStatesVerdictFiguresFaultsAndHowToRecheck(t *testing.T) {
 			t.Errorf("summary.md lacks %q\n%s", s, md)
 		}
 	}
-	// The witness ops appear in a code block.
-	if !strings.Contains(md, "```\n"+ops[res.Checkers[0].Ops[0]].String()) {
-		t.Errorf("summary.md does not show the first witness op\n%s", md)
+	// The witness ops appear in a table: the op, its node, what it did.
+	w := ops[res.Checkers[0].Ops[0]]
+	if row := fmt.Sprintf("–#%d | %s | write ", w.Index, w.Node); !strings.Contains(md, row) {
+		t.Errorf("summary.md does not show the first witness op %v\n%s", w, md)
 	}
 	if strings.Contains(md, "<script>") {
 		t.Error("summary.md contains raw <script>")
@@ -517,11 +522,11 @@ func TestEdgeHistoriesStillReport(t *testing.T) {
 		ops  []history.Op
 		svgs int
 	}{
-		{"empty history", nil, 2},
-		{"ops that never completed", []history.Op{inv(0, 0, "read", 0), inv(1, 1, "write", 5)}, 2},
-		{"zero latency and zero span", []history.Op{inv(0, 0, "read", 0), done(1, 0, history.OK, "read", 0)}, 2},
-		{"only a fault", []history.Op{inv(0, history.NemesisProcess, "kill", 0), done(1, history.NemesisProcess, history.OK, "kill", 10)}, 3},
-		{"broken op rules", []history.Op{done(0, 3, history.OK, "read", 1), inv(1, 3, "read", 2), inv(2, 3, "read", 3)}, 2},
+		{"empty history", nil, 4},
+		{"ops that never completed", []history.Op{inv(0, 0, "read", 0), inv(1, 1, "write", 5)}, 4},
+		{"zero latency and zero span", []history.Op{inv(0, 0, "read", 0), done(1, 0, history.OK, "read", 0)}, 4},
+		{"only a fault", []history.Op{inv(0, history.NemesisProcess, "kill", 0), done(1, history.NemesisProcess, history.OK, "kill", 10)}, 5},
+		{"broken op rules", []history.Op{done(0, 3, history.OK, "read", 1), inv(1, 3, "read", 2), inv(2, 3, "read", 3)}, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -539,7 +544,7 @@ func TestEdgeHistoriesStillReport(t *testing.T) {
 			if strings.Contains(page, "could not be drawn") {
 				t.Error("a plot failed")
 			}
-			for _, f := range []string{reports.JUnitFile, reports.SummaryFile} {
+			for _, f := range []string{reports.TimelineFile, reports.JUnitFile, reports.SummaryFile} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Error(err)
 				}
@@ -566,8 +571,8 @@ func TestThroughputPlotHasNoSpikeAtTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := buf.String()
-	i := strings.Index(page, "Throughput by f")
-	j := strings.Index(page, "Faults by node")
+	i := strings.Index(page, "Throughput of ok ops by f")
+	j := strings.Index(page, "Failed and unknown ops by error")
 	if i < 0 {
 		t.Fatal("no throughput plot")
 	}

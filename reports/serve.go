@@ -151,7 +151,7 @@ tr.r-none td:first-child{border-left:4px solid #6e7781}
 <p class="muted">Store: {{.Store}} — newest first.</p>
 {{if .Error}}<p>Cannot list the store: {{.Error}}</p>{{end}}
 {{if .Runs}}<table>
-<tr><th>verdict</th><th>scenario</th><th>started</th><th>ops</th><th>took</th><th>reason</th><th>links</th></tr>
+<tr><th>verdict</th><th>scenario</th><th>started</th><th>history events</th><th>took</th><th>reason</th><th>links</th></tr>
 {{range .Runs}}<tr class="run r-{{.Verdict}}"><td><span class="badge v-{{.Verdict}}">{{.Verdict}}</span></td><td>{{.Scenario}}</td><td>{{.When}}</td><td class="num">{{.Ops}}</td><td>{{.Duration}}</td><td>{{.Reason}}</td><td>{{if .Report}}<a href="{{.Report}}">report</a> · {{end}}<a href="{{.Files}}">files</a></td></tr>
 {{end}}</table>{{else}}{{if not .Error}}<p>No runs yet.</p>{{end}}{{end}}
 </main>

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +12,10 @@ import (
 )
 
 const (
-	maxSummaryReasons = 10
-	maxSummaryFaults  = 30
-	maxSummaryOps     = 8
+	maxSummaryReasons  = 10
+	maxSummaryFaults   = 30
+	maxSummaryOps      = 8
+	maxSummaryFindings = 3
 )
 
 // verdictWord is the verdict as one clear upper-case word.
@@ -51,9 +53,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	case runstore.Crashed:
 		b.WriteString("The run **crashed**: the controller died before it finished.\n\n")
 	}
-	b.WriteString("| history ops | client ops | ok | fail | info | duration | seed | faults |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| client ops | ok | fail | info | history events | duration | seed | faults |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %s | %d | %d |\n\n",
-		len(r.Ops), r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info, r.Duration().Round(time.Millisecond), res.Seed, len(r.Faults))
+		r.Total.Total(), r.Total.OK, r.Total.Fail, r.Total.Info, len(r.Ops), r.Duration().Round(time.Millisecond), res.Seed, len(r.Faults))
+	b.WriteString("A client op is an invocation with its completion; the history holds both as events, and the nemesis's too.\n\n")
 
 	if len(res.Reasons) > 0 {
 		b.WriteString("### Why\n\n")
@@ -68,31 +71,47 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		writeList(&b, res.Warnings)
 	}
 
-	for _, c := range res.Checkers {
-		if c.Valid != checker.Invalid {
+	found := r.findings()
+	for i, f := range found {
+		if i == maxSummaryFindings {
+			fmt.Fprintf(&b, "… and %d more kinds of anomaly: see report.html.\n\n", len(found)-maxSummaryFindings)
+			break
+		}
+		if f.Kind == "" {
+			fmt.Fprintf(&b, "### Anomaly found by %s\n\n", mdText(f.Checker))
+		} else {
+			fmt.Fprintf(&b, "### Anomaly: %s — found by %s\n\n", mdText(f.Title()), mdText(f.Checker))
+		}
+		if f.Text != "" && !slices.Contains(res.Reasons, f.Checker+": "+f.Text) {
+			fmt.Fprintf(&b, "%s\n\n", mdText(clip(f.Text, 800)))
+		}
+		if len(f.Ops) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "### Anomaly: %s\n\n", mdText(c.Checker))
-		for i, reason := range c.Reasons {
-			if i == 3 {
+		b.WriteString("| op | node | what | outcome | time (s) | faults active, and the node's place in them |\n|---|---|---|---|---:|---|\n")
+		for j, w := range f.Ops {
+			if j == maxSummaryOps {
+				fmt.Fprintf(&b, "| … and %d more | | | | | |\n", len(f.Ops)-maxSummaryOps+f.More)
 				break
 			}
-			fmt.Fprintf(&b, "%s\n\n", mdText(clip(reason, 600)))
-		}
-		if len(c.Ops) > 0 {
-			var lines []string
-			for i, x := range c.Ops {
-				if i == maxSummaryOps {
-					lines = append(lines, fmt.Sprintf("… and %d more ops", len(c.Ops)-maxSummaryOps))
-					break
-				}
-				if p, ok := r.pos(x); ok {
-					lines = append(lines, clip(opText(&r.Ops[p]), 2*maxValueChars))
-				}
+			var faults []string
+			for _, a := range w.Faults {
+				faults = append(faults, a.Text(w.Node))
 			}
-			b.WriteString(codeBlock(strings.Join(lines, "\n")))
+			when := w.Start
+			if w.End != "" {
+				when += "–" + w.End
+			}
+			outcome := w.Outcome
+			if w.Error != "" {
+				outcome += ": " + w.Error
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdText(w.Ref()), mdText(w.Node), mdText(w.What), mdText(clip(outcome, 120)), when, mdText(clip(strings.Join(faults, "; "), 400)))
 		}
-		break // one anomaly is enough here; report.html has the rest
+		if f.More > 0 && len(f.Ops) <= maxSummaryOps {
+			fmt.Fprintf(&b, "| … and %d more | | | | | |\n", f.More)
+		}
+		b.WriteString("\n")
 	}
 
 	if len(res.Checkers) > 0 {
@@ -111,17 +130,17 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if len(r.Faults) == 0 {
 		b.WriteString("No faults were injected.\n\n")
 	} else {
-		b.WriteString("| # | fault | targets | from (s) | to (s) |\n|---:|---|---|---:|---:|\n")
+		b.WriteString("| # | fault | from (s) | to (s) |\n|---:|---|---:|---:|\n")
 		for i, f := range r.Faults {
 			if i == maxSummaryFaults {
-				fmt.Fprintf(&b, "| | … and %d more | | | |\n", len(r.Faults)-maxSummaryFaults)
+				fmt.Fprintf(&b, "| | … and %d more | | |\n", len(r.Faults)-maxSummaryFaults)
 				break
 			}
 			to := secs(f.End)
 			if f.EndedBy == "" && !f.Instant {
 				to += " (still active)"
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, mdText(f.Kind), mdText(clip(faultTargets(f), 120)), secs(f.Start), to)
+			fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", i+1, mdText(clip(f.Label(), 160)), secs(f.Start), to)
 		}
 		b.WriteString("\n")
 	}

@@ -21,6 +21,18 @@ import (
 // maxNamed bounds how many bad reads the reasons describe.
 const maxNamed = 10
 
+// Kinds of anomaly the checker names (checker.Anomaly); one read may show
+// several.
+const (
+	// KindWrongTotal: a read's balances do not sum to the bank's total:
+	// money was made or destroyed, or the read saw a transfer half done.
+	KindWrongTotal = "wrong total"
+	// KindNegative: a read shows a negative balance.
+	KindNegative = "negative balance"
+	// KindWrongAccounts: a read lacks accounts, or shows unknown ones.
+	KindWrongAccounts = "wrong accounts"
+)
+
 // Options configure the bank checker.
 type Options struct {
 	// Total is the money in the bank. Zero: whatever the first ok read
@@ -94,18 +106,25 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			maxSum = sum
 		}
 		var problems []string
+		name := fmt.Sprintf("read #%d–#%d (p%d)", p.Invoke.Index, p.Complete.Index, p.Invoke.Process)
+		anomaly := func(kind, text string) {
+			problems = append(problems, text)
+			res.AddAnomaly(kind, p.Invoke.Key, name+" "+text, p.Invoke.Index, p.Complete.Index)
+		}
 		if sum.Cmp(total) != 0 {
 			wrongTotal++
-			problems = append(problems, fmt.Sprintf("totals %s, not %s", checker.Clip(sum.String()), checker.Clip(total.String())))
+			anomaly(KindWrongTotal, fmt.Sprintf("totals %s, not %s", checker.Clip(sum.String()), checker.Clip(total.String())))
 		}
 		if missing, extra := diff(accounts, bal); len(missing)+len(extra) > 0 {
 			wrongAccounts++
+			var text []string
 			if len(missing) > 0 {
-				problems = append(problems, checker.Agree(len(missing), "lacks account ", "lacks accounts ")+nameList(missing))
+				text = append(text, checker.Agree(len(missing), "lacks account ", "lacks accounts ")+nameList(missing))
 			}
 			if len(extra) > 0 {
-				problems = append(problems, checker.Agree(len(extra), "has unknown account ", "has unknown accounts ")+nameList(extra))
+				text = append(text, checker.Agree(len(extra), "has unknown account ", "has unknown accounts ")+nameList(extra))
 			}
+			anomaly(KindWrongAccounts, strings.Join(text, "; "))
 		}
 		if !c.o.AllowNegative {
 			var neg []string
@@ -116,21 +135,26 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			}
 			if len(neg) > 0 {
 				negative++
-				problems = append(problems, checker.Agree(len(neg), "has a negative balance: ", "has negative balances: ")+nameList(neg))
+				anomaly(KindNegative, checker.Agree(len(neg), "has a negative balance: ", "has negative balances: ")+nameList(neg))
 			}
 		}
 		if len(problems) > 0 {
 			bad++
 			if len(described) < maxNamed {
-				described = append(described, fmt.Sprintf("read #%d–#%d (p%d) %s", p.Invoke.Index, p.Complete.Index, p.Invoke.Process, strings.Join(problems, "; ")))
-				res.Ops = append(res.Ops, p.Invoke.Index, p.Complete.Index)
+				described = append(described, name+" "+strings.Join(problems, "; "))
+				if !slices.Contains(res.Ops, p.Invoke.Index) {
+					res.Ops = append(res.Ops, p.Invoke.Index, p.Complete.Index)
+				}
 			}
 		}
 	}
-	res.Details = map[string]any{
+	if res.Details == nil {
+		res.Details = map[string]any{}
+	}
+	maps.Copy(res.Details, map[string]any{
 		"reads": reads, "bad_reads": bad, "wrong_total": wrongTotal, "negative": negative,
 		"wrong_accounts": wrongAccounts, "expected_total": number(total), "accounts": len(accounts),
-	}
+	})
 	if reads == 0 {
 		res.Valid = checker.Unknown
 		res.Reasons = []string{"no read succeeded, so no balance was observed"}

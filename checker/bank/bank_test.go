@@ -102,3 +102,34 @@ func TestBank(t *testing.T) {
 		})
 	}
 }
+
+func TestBankNamesEachKindOfAnomalyWithItsFirstRead(t *testing.T) {
+	var ops []string
+	// Twelve reads that total 25, then one with a negative balance: the
+	// negative one is past the reads the reasons describe, yet it is
+	// named, and its ops are witnesses.
+	for range 12 {
+		ops = append(ops, `2 invoke read @0`, `2 ok read {"0":10,"1":15} @1`)
+	}
+	ops = append(ops, `2 invoke read @2`, `2 ok read {"0":-5,"1":25} @3`)
+	h, err := histgen.Lines(ops...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(Options{Total: 20, Accounts: 2}).Check(context.Background(), &checker.Input{Ops: h})
+	as := r.Anomalies()
+	if len(as) != 2 || as[0].Kind != KindWrongTotal || as[0].Count != 12 || as[1].Kind != KindNegative || as[1].Count != 1 {
+		t.Fatalf("anomalies %+v, want 12 wrong totals and 1 negative balance", as)
+	}
+	if as[0].Text != "read #0–#1 (p2) totals 25, not 20" || as[1].Text != "read #24–#25 (p2) has a negative balance: 0 at -5" {
+		t.Errorf("texts %q, %q", as[0].Text, as[1].Text)
+	}
+	for _, w := range []int64{24, 25} {
+		if !slices.Contains(r.Ops, w) || !slices.Contains(as[1].Ops, w) {
+			t.Errorf("the negative read's op %d is not a witness: %v, %v", w, r.Ops, as[1].Ops)
+		}
+	}
+	if r.Details["bad_reads"] != 13 {
+		t.Errorf("bad_reads %v, want 13", r.Details["bad_reads"])
+	}
+}

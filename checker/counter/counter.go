@@ -34,6 +34,17 @@ import (
 
 const maxNamed = 10
 
+// Kinds of anomaly the checker names (checker.Anomaly).
+const (
+	// KindBelow: a read saw less than the adds acknowledged before it
+	// began make (with positive increments: an acknowledged add was lost).
+	KindBelow = "read below the lower bound"
+	// KindAbove: a read saw more than every add invoked before it ended
+	// could make (with positive increments: an add counted that never
+	// happened, or twice).
+	KindAbove = "read above the upper bound"
+)
+
 // Checker is the counter checker.
 type Checker struct{}
 
@@ -115,21 +126,27 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	for _, k := range keys {
 		co := byKey[k]
 		reads += len(co.reads)
-		for _, r := range co.check() {
+		where := ""
+		if k != "" {
+			where = "key " + checker.Quote(k) + ": "
+		}
+		for _, b := range co.check() {
 			bad++
 			if len(described) < maxNamed {
-				where := ""
-				if k != "" {
-					where = "key " + checker.Quote(k) + ": "
-				}
-				described = append(described, where+r)
+				described = append(described, where+b.text)
 			}
+			res.AddAnomaly(b.kind, k, where+b.text, b.r.inv.Index, b.r.comp.Index)
 		}
 		for _, r := range co.badReads {
 			res.Ops = append(res.Ops, r.inv.Index, r.comp.Index)
 		}
 	}
-	res.Details = map[string]any{"reads": reads, "bad_reads": bad, "keys": len(keys)}
+	slices.Sort(res.Ops)
+	res.Ops = slices.Compact(res.Ops)
+	if res.Details == nil {
+		res.Details = map[string]any{}
+	}
+	res.Details["reads"], res.Details["bad_reads"], res.Details["keys"] = reads, bad, len(keys)
 	if reads == 0 {
 		return unknown(res, "no read succeeded, so the counter was never observed")
 	}
@@ -189,13 +206,19 @@ func prefix(adds []add) sums {
 	return s
 }
 
-// check returns a description of each read out of bounds (and keeps the
-// reads in co.badReads, up to maxNamed).
-func (co *counterOps) check() []string {
+// badRead is a read out of bounds, described.
+type badRead struct {
+	r          read
+	kind, text string
+}
+
+// check returns each read out of bounds (and keeps the reads in
+// co.badReads, up to maxNamed).
+func (co *counterOps) check() []badRead {
 	slices.SortFunc(co.certain, func(a, b add) int { return cmp.Compare(a.complete, b.complete) })
 	slices.SortFunc(co.possible, func(a, b add) int { return cmp.Compare(a.invoke, b.invoke) })
 	cs, ps := prefix(co.certain), prefix(co.possible)
-	var out []string
+	var out []badRead
 	var lo, hi big.Int
 	for _, r := range co.reads {
 		// Certain: ok adds completed before the read began.
@@ -207,9 +230,13 @@ func (co *counterOps) check() []string {
 		// takes every negative one, the highest every positive one.
 		lo.Add(&cs.pos[nc], &ps.neg[np])
 		hi.Add(&cs.neg[nc], &ps.pos[np])
-		if r.v.Cmp(&lo) < 0 || r.v.Cmp(&hi) > 0 {
-			out = append(out, fmt.Sprintf("read #%d–#%d (p%d) saw %s, but the counter was between %s (ok adds completed before it began) and %s (adds invoked before it ended)",
-				r.inv.Index, r.comp.Index, r.inv.Process, checker.Clip(r.v.String()), checker.Clip(lo.String()), checker.Clip(hi.String())))
+		if below := r.v.Cmp(&lo) < 0; below || r.v.Cmp(&hi) > 0 {
+			kind := KindAbove
+			if below {
+				kind = KindBelow
+			}
+			out = append(out, badRead{r: r, kind: kind, text: fmt.Sprintf("read #%d–#%d (p%d) saw %s, but the counter was between %s (ok adds completed before it began) and %s (adds invoked before it ended)",
+				r.inv.Index, r.comp.Index, r.inv.Process, checker.Clip(r.v.String()), checker.Clip(lo.String()), checker.Clip(hi.String()))})
 			if len(co.badReads) < maxNamed {
 				co.badReads = append(co.badReads, r)
 			}

@@ -17,6 +17,7 @@ func TestCounter(t *testing.T) {
 		want    checker.Verdict
 		reasons []string
 		witness []int64
+		kind    string // the anomaly named, if any
 	}{
 		{
 			name: "sequential adds and reads",
@@ -35,6 +36,7 @@ func TestCounter(t *testing.T) {
 			want:    checker.Invalid,
 			reasons: []string{"1 of 1 read is out of bounds: read #4–#5 (p1) saw 1, but the counter was between 3 (ok adds completed before it began) and 3 (adds invoked before it ended)"},
 			witness: []int64{4, 5},
+			kind:    KindBelow,
 		},
 		{
 			name: "concurrent add may or may not count",
@@ -61,6 +63,7 @@ func TestCounter(t *testing.T) {
 			},
 			want:    checker.Invalid,
 			reasons: []string{"saw 5, but the counter was between 0 (ok adds completed before it began) and 0"},
+			kind:    KindAbove,
 		},
 		{
 			name: "read above what was attempted",
@@ -69,6 +72,7 @@ func TestCounter(t *testing.T) {
 				"0 invoke add 2 @2", "0 ok add 2 @3",
 			},
 			want: checker.Invalid,
+			kind: KindAbove,
 		},
 		{
 			name: "negative increment may lower the bound",
@@ -86,6 +90,7 @@ func TestCounter(t *testing.T) {
 			},
 			want:    checker.Invalid,
 			reasons: []string{`key "b": read #2–#3 (p1) saw 5`},
+			kind:    KindAbove,
 		},
 		{
 			name:    "no ok read",
@@ -114,6 +119,16 @@ func TestCounter(t *testing.T) {
 				if !slices.Contains(r.Ops, w) {
 					t.Errorf("witnesses %v lack %d", r.Ops, w)
 				}
+			}
+			var kinds []string
+			for _, a := range r.Anomalies() {
+				kinds = append(kinds, a.Kind)
+				if a.Text == "" || !strings.Contains(joined, a.Text) || len(a.Ops) != 2 || !slices.Contains(r.Ops, a.Ops[0]) {
+					t.Errorf("anomaly %+v: want a reason's text and a read among the witnesses %v", a, r.Ops)
+				}
+			}
+			if want := []string{tt.kind}; tt.kind == "" && len(kinds) > 0 || tt.kind != "" && !slices.Equal(kinds, want) {
+				t.Errorf("anomalies %q, want %q", kinds, tt.kind)
 			}
 		})
 	}

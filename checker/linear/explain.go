@@ -26,8 +26,11 @@ type Failure struct {
 	Key string `json:"key"`
 	// Ops is the number of ops checked for the key.
 	Ops int `json:"ops"`
+	// Kind names the anomaly in words ("stale read", "lost update", ...;
+	// see the Kind constants), as checker.Anomaly does.
+	Kind string `json:"kind"`
 	// Explanation says, in words, which op could not be linearized, and
-	// after which prefix.
+	// after which prefix, and the evidence for its kind.
 	Explanation string `json:"explanation"`
 	// Witnesses are the indexes of the ops the explanation names.
 	Witnesses []int64 `json:"witnesses,omitempty"`
@@ -92,7 +95,7 @@ explaining:
 			} else {
 				r = porcupine.Unknown
 			}
-			f := Failure{Key: checker.Clip(key), Ops: len(part)}
+			f := Failure{Key: checker.Clip(key), Ops: len(part), Kind: KindUnexplained}
 			switch {
 			case u.stop.Load():
 				f.Explanation = fmt.Sprintf("key %s (%s) is not linearizable, but re-checking it to explain why passed the memory budget of %s",
@@ -104,7 +107,7 @@ explaining:
 					unitName(key), checker.Plural(len(part), "op", "ops"))
 			default:
 				var blocked *porcupine.Operation
-				f.Explanation, f.Witnesses, blocked = explain(model, key, part, info)
+				f.Kind, f.Explanation, f.Witnesses, blocked = explain(model, key, part, info)
 				if blocked != nil {
 					info.AddAnnotations([]porcupine.Annotation{{
 						Tag: "checker", Start: blocked.Call, End: min(blocked.Return, blocked.Call+1),
@@ -128,6 +131,9 @@ explaining:
 	}
 	res.Ops = append(res.Ops, failures[0].Witnesses...)
 	res.Details["failures"] = failures
+	for _, f := range failures {
+		res.AddAnomaly(f.Kind, f.Key, f.Explanation, f.Witnesses...)
+	}
 }
 
 // denseClients copies ops with client ids renumbered 0, 1, 2, ... in
@@ -149,8 +155,9 @@ func denseClients(ops []porcupine.Operation) []porcupine.Operation {
 
 // explain describes why part is not linearizable from porcupine's partial
 // linearizations: the longest linearizable prefix, and the op that had to
-// come next (the earliest to return among the rest) but could not.
-func explain(model porcupine.Model, key string, part []porcupine.Operation, info porcupine.LinearizationInfo) (string, []int64, *porcupine.Operation) {
+// come next (the earliest to return among the rest) but could not; and
+// names the anomaly (classify), with its evidence.
+func explain(model porcupine.Model, key string, part []porcupine.Operation, info porcupine.LinearizationInfo) (string, string, []int64, *porcupine.Operation) {
 	var longest []int
 	if pl := info.PartialLinearizations(); len(pl) > 0 {
 		for _, l := range pl[0] {
@@ -176,7 +183,7 @@ func explain(model porcupine.Model, key string, part []porcupine.Operation, info
 		}
 	}
 	if blocked < 0 {
-		return fmt.Sprintf("key %s is not linearizable (porcupine found no failing op to name)", unitName(key)), nil, nil
+		return KindUnexplained, fmt.Sprintf("key %s is not linearizable (porcupine found no failing op to name)", unitName(key)), nil, nil
 	}
 	b := &part[blocked]
 	var witnesses []int64
@@ -200,8 +207,12 @@ func explain(model porcupine.Model, key string, part []porcupine.Operation, info
 			}
 		}
 	}
+	kind, why, extra := classify(model, part, blocked)
+	if extra >= 0 {
+		addWitness(&part[extra])
+	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "key %s: %s cannot be linearized: ", unitName(key), describeOp(model, b))
+	fmt.Fprintf(&s, "%s on key %s: %s cannot be linearized: ", kind, unitName(key), describeOp(model, b))
 	if len(longest) == 0 {
 		fmt.Fprintf(&s, "no op can come first; in the initial state %s", model.DescribeState(state))
 	} else {
@@ -217,8 +228,11 @@ func explain(model porcupine.Model, key string, part []porcupine.Operation, info
 		fmt.Fprintf(&s, ", and no order of it and the %s still pending (%s) makes its result possible",
 			checker.Plural(n, "op", "ops"), strings.Join(pending, "; "))
 	}
+	if why != "" {
+		fmt.Fprintf(&s, " (%s)", why)
+	}
 	slices.Sort(witnesses)
-	return s.String(), slices.Compact(witnesses), b
+	return kind, s.String(), slices.Compact(witnesses), b
 }
 
 func countPending(part []porcupine.Operation, inPrefix []bool, blocked int) int {

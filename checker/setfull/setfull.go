@@ -54,6 +54,22 @@ import (
 // maxNamed bounds how many elements a reason names.
 const maxNamed = 10
 
+// Kinds of anomaly the checker names (checker.Anomaly), in the order of
+// the package documentation.
+const (
+	// KindLost: an acknowledged element went missing for good.
+	KindLost = "lost element"
+	// KindStale: an element was missing from a read, then seen again
+	// (an anomaly only with Options.Linearizable).
+	KindStale = "stale read"
+	// KindNeverAdded: a read returned an element no op added.
+	KindNeverAdded = "read of an element never added"
+	// KindDuplicated: an element appeared twice in one read.
+	KindDuplicated = "duplicated element"
+	// KindFailedRead: an element whose add failed was read.
+	KindFailedRead = "failed add read anyway"
+)
+
 // Options configure the set-full checker.
 type Options struct {
 	// Linearizable makes stale elements invalid (a linearizable set never
@@ -289,6 +305,7 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 				lists["duplicated"] = appendCapped(lists["duplicated"], e)
 				duplicated = append(duplicated, fmt.Sprintf("%d in %v", e, r))
 				res.Ops = append(res.Ops, r.inv.Index, r.comp.Index)
+				res.AddAnomaly(KindDuplicated, s.key, fmt.Sprintf("%s%d appears twice in %v", where, e, r), r.inv.Index, r.comp.Index)
 				continue
 			}
 			st.occ = append(st.occ, i)
@@ -297,6 +314,7 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 				lists["unexpected"] = appendCapped(lists["unexpected"], e)
 				unexpected = append(unexpected, fmt.Sprintf("%d (%v)", e, r))
 				res.Ops = append(res.Ops, r.inv.Index, r.comp.Index)
+				res.AddAnomaly(KindNeverAdded, s.key, fmt.Sprintf("%s%v returned %d, which no op added", where, r, e), r.inv.Index, r.comp.Index)
 			}
 		}
 	}
@@ -327,7 +345,9 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 				lists["failed_but_read"] = appendCapped(lists["failed_but_read"], e)
 				r := reads[st.occ[0]]
 				failedRead = append(failedRead, fmt.Sprintf("%d (add failed #%d–#%d, yet %v saw it)", e, a.inv.Index, a.comp.Index, r))
-				res.Ops = append(res.Ops, a.inv.Index, a.comp.Index, r.inv.Index, r.comp.Index)
+				ops := []int64{a.inv.Index, a.comp.Index, r.inv.Index, r.comp.Index}
+				res.Ops = append(res.Ops, ops...)
+				res.AddAnomaly(KindFailedRead, s.key, fmt.Sprintf("%sthe add of %d failed (#%d–#%d), yet %v saw it", where, e, a.inv.Index, a.comp.Index, r), ops...)
 			}
 		}
 		// known is a history index: the reads that began after it are
@@ -369,10 +389,12 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 					desc += fmt.Sprintf(" and after %v last saw it", reads[occ[len(occ)-1]])
 				}
 				lost = append(lost, desc+")")
-				res.Ops = append(res.Ops, a.inv.Index, r.inv.Index, r.comp.Index)
+				ops := []int64{a.inv.Index, r.inv.Index, r.comp.Index}
 				if a.comp != nil {
-					res.Ops = append(res.Ops, a.comp.Index)
+					ops = append(ops, a.comp.Index)
 				}
+				res.Ops = append(res.Ops, ops...)
+				res.AddAnomaly(KindLost, s.key, where+"acknowledged element "+desc+")", ops...)
 				continue
 			}
 			total.Stale++
@@ -380,6 +402,8 @@ func (c *Checker) checkSet(s *set, res *checker.Result, total *Counts, lat *[]in
 			stale = append(stale, fmt.Sprintf("%d (missing from %v, though a read that ended after it began saw it)", e, r))
 			if c.o.Linearizable {
 				res.Ops = append(res.Ops, a.inv.Index, r.inv.Index, r.comp.Index)
+				res.AddAnomaly(KindStale, s.key, fmt.Sprintf("%s%v lacked %d, which was known (acknowledged or read) before it began; a read that ended after it began saw it", where, r, e),
+					a.inv.Index, r.inv.Index, r.comp.Index)
 			}
 		}
 		l := int64(0)

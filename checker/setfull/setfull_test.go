@@ -21,6 +21,7 @@ func TestSetFull(t *testing.T) {
 		counts  Counts
 		reasons []string
 		witness []int64
+		kinds   []string // the anomalies named, in order
 	}{
 		{
 			name: "every acknowledged element is read",
@@ -40,6 +41,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @30", "2 ok read [] @35",
 			},
 			want:    checker.Invalid,
+			kinds:   []string{KindLost},
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 2, Lost: 1},
 			reasons: []string{"1 acknowledged element was lost: 1 (added #0–#1 ok, missing from read #4–#5, which began after it was known and after read #2–#3 last saw it)"},
 			witness: []int64{0, 1, 4, 5},
@@ -51,6 +53,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @20", "2 ok read [] @25",
 			},
 			want:   checker.Invalid,
+			kinds:  []string{KindLost},
 			counts: Counts{Attempted: 1, Acknowledged: 1, Reads: 1, Lost: 1},
 		},
 		{
@@ -82,6 +85,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @30", "2 ok read [1] @35",
 			},
 			want:    checker.Invalid,
+			kinds:   []string{KindStale},
 			reasons: []string{"1 element was stale (missing from a read that began after it was known): 1 (missing from read #2–#3"},
 		},
 		{
@@ -91,6 +95,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @20", "2 ok read [1,99] @25",
 			},
 			want:    checker.Invalid,
+			kinds:   []string{KindNeverAdded},
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 1, Stable: 1, Unexpected: 1},
 			reasons: []string{"1 element was read but never added: 99 (read #2–#3)"},
 			witness: []int64{2, 3},
@@ -102,6 +107,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @20", "2 ok read [1,1] @25",
 			},
 			want:    checker.Invalid,
+			kinds:   []string{KindDuplicated},
 			counts:  Counts{Attempted: 1, Acknowledged: 1, Reads: 1, Stable: 1, Duplicated: 1},
 			reasons: []string{"1 element appears twice in one read: 1 in read #2–#3"},
 		},
@@ -132,6 +138,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read @20", "2 ok read [1] @25",
 			},
 			want:    checker.Invalid,
+			kinds:   []string{KindFailedRead},
 			reasons: []string{"1 element whose add failed was read anyway: 1 (add failed #0–#1, yet read #2–#3 saw it)"},
 		},
 		{
@@ -161,6 +168,7 @@ func TestSetFull(t *testing.T) {
 				"2 invoke read k=b @30", "2 ok read k=b [] @35",
 			},
 			want:    checker.Invalid,
+			kinds:   []string{KindLost},
 			reasons: []string{`key "b": 1 acknowledged element was lost`},
 		},
 		{
@@ -228,6 +236,7 @@ func TestSetFull(t *testing.T) {
 			name:    "reads of elements never added are still invalid",
 			ops:     []string{"2 invoke read @1", "2 ok read [5] @2"},
 			want:    checker.Invalid,
+			kinds:   []string{KindNeverAdded},
 			reasons: []string{"1 element was read but never added: 5 (read #0–#1)"},
 		},
 		{
@@ -260,6 +269,21 @@ func TestSetFull(t *testing.T) {
 				if !slices.Contains(r.Ops, w) {
 					t.Errorf("witnesses %v lack %d", r.Ops, w)
 				}
+			}
+			var kinds []string
+			for _, a := range r.Anomalies() {
+				kinds = append(kinds, a.Kind)
+				if a.Count < 1 || a.Text == "" || len(a.Ops) == 0 {
+					t.Errorf("anomaly %+v lacks a count, text or ops", a)
+				}
+				for _, w := range a.Ops {
+					if !slices.Contains(r.Ops, w) {
+						t.Errorf("anomaly %q names op %d, which is not a witness (%v)", a.Kind, w, r.Ops)
+					}
+				}
+			}
+			if !slices.Equal(kinds, tt.kinds) {
+				t.Errorf("anomalies %q, want %q", kinds, tt.kinds)
 			}
 			if _, err := json.Marshal(r); err != nil {
 				t.Errorf("not JSON: %v", err)

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -37,6 +38,10 @@ func New(o Options) *Checker {
 }
 
 // Name returns "unique-ids".
+// KindDuplicate names the anomaly the checker finds (checker.Anomaly): an
+// id handed out more than once.
+const KindDuplicate = "duplicate id"
+
 func (c *Checker) Name() string { return "unique-ids" }
 
 // Check judges in.
@@ -90,9 +95,13 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			dups = append(dups, fmt.Sprintf("%s was returned %d times (%s)", shown[id], len(idx), strings.Join(ops, ", ")))
 			res.Ops = append(res.Ops, idx...)
 		}
+		res.AddAnomaly(KindDuplicate, "", fmt.Sprintf("%s was returned %d times", shown[id], len(idx)), idx...)
 	}
 	slices.Sort(res.Ops)
-	res.Details = map[string]any{"attempted": attempted, "acknowledged": ok, "unique": len(order), "duplicated": dupIDs}
+	if res.Details == nil {
+		res.Details = map[string]any{}
+	}
+	maps.Copy(res.Details, map[string]any{"attempted": attempted, "acknowledged": ok, "unique": len(order), "duplicated": dupIDs})
 	switch {
 	case ok == 0:
 		res.Valid = checker.Unknown

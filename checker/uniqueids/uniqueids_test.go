@@ -44,6 +44,9 @@ func TestUniqueIDs(t *testing.T) {
 			if !reflect.DeepEqual(r.Ops, tt.witness) {
 				t.Errorf("witnesses %v, want %v", r.Ops, tt.witness)
 			}
+			if as := r.Anomalies(); tt.want == checker.Invalid && (len(as) != 1 || as[0].Kind != KindDuplicate || !reflect.DeepEqual(as[0].Ops, tt.witness)) {
+				t.Errorf("anomalies %+v, want one %q with witnesses %v", as, KindDuplicate, tt.witness)
+			}
 		})
 	}
 }

@@ -277,10 +277,11 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 	return res, file.Ops, nil
 }
 
-// runFacts says in a few words what a verdict is about: the ops, the
-// seed (of a run), how the run ended if not completely, strict mode.
+// runFacts says in a few words what a verdict is about: the history's
+// events, the seed (of a run), how the run ended if not completely, strict
+// mode.
 func runFacts(res *runstore.Results) string {
-	facts := []string{fmt.Sprintf("%d ops", res.Ops)}
+	facts := []string{fmt.Sprintf("%d history events", res.Ops)}
 	if res.Scenario != "" || res.Seed != 0 {
 		facts = append(facts, fmt.Sprintf("seed %d", res.Seed))
 	}

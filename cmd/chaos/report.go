@@ -33,7 +33,7 @@ verdict: unknown, saying where the record stops. results.json is not written.`,
 			if err := a.report(cmd.Context(), argv[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/{%s,%s,%s}\n", argv[0], reports.HTMLFile, reports.JUnitFile, reports.SummaryFile)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/{%s,%s,%s,%s}\n", argv[0], reports.HTMLFile, reports.TimelineFile, reports.JUnitFile, reports.SummaryFile)
 			return nil
 		},
 	}
