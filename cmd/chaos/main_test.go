@@ -90,8 +90,20 @@ func killController(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The kill falls at a random moment after the run began recording (a
+	// loaded machine may take a while to start the child).
+	hist := filepath.Join(dir, runstore.LatestLink, runstore.HistoryFile)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if st, err := os.Stat(hist); err == nil && st.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatal("the controller recorded nothing within 30s")
+		}
+	}
 	wait := time.Duration(300+rng.IntN(1200)) * time.Millisecond
-	t.Logf("killing the controller with SIGKILL after %v (seed %d)", wait, seed)
+	t.Logf("killing the controller with SIGKILL %v after its first op (seed %d)", wait, seed)
 	time.Sleep(wait)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
