@@ -14,7 +14,7 @@ export CGO_ENABLED := 0
 # a new module folder (and a line in its db's Versions); nothing here changes.
 SERVERS   := $(patsubst tools/%/go.mod,$(BIN)/%,$(wildcard tools/*/go.mod))
 
-.PHONY: all build servers test test-short bench lint demo validate validate-checkers fuzz clean
+.PHONY: all build servers install uninstall test test-short bench lint demo validate validate-checkers fuzz clean
 
 all: build
 
@@ -33,6 +33,22 @@ $(SERVERS): $(BIN)/%: tools/%/go.mod tools/%/go.sum
 	cd tools/$* && $(GO) build -trimpath -o $(CURDIR)/$@ tool
 
 FORCE:
+
+# INSTALL_DIR is where `go install` puts programs: $GOBIN, else the first
+# $GOPATH's bin (~/go/bin).
+INSTALL_DIR ?= $(shell d=$$($(GO) env GOBIN); [ -n "$$d" ] || d=$$($(GO) env GOPATH | cut -d: -f1)/bin; echo "$$d")
+
+## install: chaos and the pinned db servers into INSTALL_DIR (default ~/go/bin,
+## where `go install` puts programs); chaos finds the servers beside itself
+install: build
+	@mkdir -p "$(INSTALL_DIR)"
+	install -m 0755 $(BIN)/chaos $(SERVERS) "$(INSTALL_DIR)/"
+	@echo "installed chaos and $(notdir $(SERVERS)) in $(INSTALL_DIR)"
+	@case ":$$PATH:" in *":$(INSTALL_DIR):"*) ;; *) echo "$(INSTALL_DIR) is not on your PATH; add it: export PATH=\"$(INSTALL_DIR):\$$PATH\"" ;; esac
+
+## uninstall: remove what install put in INSTALL_DIR
+uninstall:
+	rm -f "$(INSTALL_DIR)/chaos" $(patsubst $(BIN)/%,"$(INSTALL_DIR)/%",$(SERVERS))
 
 ## test: every test, integration tests included (they need Docker and root;
 ## with CI=true they fail instead of skipping when those are missing)
@@ -59,7 +75,7 @@ demo: build
 ## validate: run the invalid scenario several times and print the detection rate;
 ## then check the linearizability checker against a brute-force one
 validate: build validate-checkers
-	./scripts/detection-rate.sh scenarios/etcd-serializable-reads.yaml 5
+	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-serializable-reads.yaml 5
 
 ## validate-checkers: 100,000 random histories, chaos vs a brute-force checker (docs/VALIDATION.md §4)
 validate-checkers:

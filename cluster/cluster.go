@@ -76,6 +76,15 @@ type Spec struct {
 	// Image is a runtime-specific base the nodes start from instead of
 	// Files (for Docker: a local image). Empty means build from Files.
 	Image string
+	// DB and DBVersion name the db the nodes run and its version. The
+	// runtime records them with the cluster (Status reads them back), so
+	// that a run attaching to a kept cluster is refused before anything
+	// starts when its scenario does not fit.
+	DB, DBVersion string
+	// Owner is the process whose run the cluster belongs to; zero for a
+	// kept cluster. The runtime records it, so that `chaos cluster down`
+	// can tell a live run's cluster from one a crashed run left.
+	Owner Owner
 }
 
 // Cluster is a set of nodes brought up (or attached) for a run.
@@ -118,6 +127,16 @@ type Status struct {
 	Kept bool
 	// Where says where the nodes are (a Docker subnet, a list of hosts).
 	Where string
+	// Size is the number of nodes the cluster was brought up with (0 if
+	// the runtime did not record it); Nodes may list fewer if some are
+	// gone.
+	Size int
+	// DB and DBVersion are the db and version it was brought up with,
+	// if recorded (Spec.DB, Spec.DBVersion).
+	DB, DBVersion string
+	// Owner is the process whose run the cluster belongs to, if recorded
+	// (zero for a kept cluster).
+	Owner Owner
 	// Nodes are its nodes, in order.
 	Nodes []NodeStatus
 }

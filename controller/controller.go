@@ -65,6 +65,9 @@ type Test struct {
 	// DBName and DBVersion name the db under test and its version, for
 	// results.json (the scenario's db.name and db.version).
 	DBName, DBVersion string
+	// Namespace is the run's own key space on the target (db.Env's),
+	// for results.json.
+	Namespace string
 
 	// Up brings up the cluster. Required.
 	Up func(ctx context.Context) (Cluster, error)
@@ -132,6 +135,10 @@ type Snapshot struct {
 	// Faults are the nemesis actions in effect (the last start with no
 	// stop yet), as "f targets".
 	Faults []string
+	// Interrupted says what stopped the run early (the signal's name,
+	// "SIGINT"; "cancelled" otherwise), once it has; empty while the run
+	// takes its course.
+	Interrupted string
 }
 
 func (t *Test) defaults() {
@@ -172,7 +179,7 @@ func Run(ctx context.Context, t Test) (*runstore.Results, error) {
 	if t.Up == nil || t.Workload == nil || t.Opener == nil || t.Run == nil {
 		return nil, errors.New("controller: Test needs Up, Workload, Opener and Run")
 	}
-	r := &runner{t: t, log: t.Log, res: &runstore.Results{Scenario: t.Name, Seed: t.Seed, DB: t.DBName, DBVersion: t.DBVersion, Start: time.Now()}}
+	r := &runner{t: t, log: t.Log, res: &runstore.Results{Scenario: t.Name, Seed: t.Seed, DB: t.DBName, DBVersion: t.DBVersion, Namespace: t.Namespace, Start: time.Now()}}
 	r.clock = history.NewClock()
 	f, err := os.OpenFile(t.Run.Path(runstore.HistoryFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -195,7 +202,10 @@ type runner struct {
 	order   []node.Node
 	nem     nemesis.Nemesis
 
-	phase  atomic.Value // string
+	phase atomic.Value // string
+	// mainAt is the clock's time when the main phase began (time left
+	// counts from there, not from the run's start).
+	mainAt atomic.Int64
 	ok     atomic.Int64
 	fail   atomic.Int64
 	info   atomic.Int64
@@ -221,13 +231,16 @@ func (r *runner) notef(format string, args ...any) {
 }
 
 func (r *runner) setPhase(p string) {
+	if p == "main" {
+		r.mainAt.Store(int64(r.clock.Now()))
+	}
 	r.phase.Store(p)
 	r.log.Info("phase", "phase", p)
 }
 
 // execute runs every phase up to closing the history.
 func (r *runner) execute(ctx context.Context) {
-	stopProgress := r.startProgress()
+	stopProgress := r.startProgress(ctx)
 	defer stopProgress()
 
 	r.setPhase("up")
@@ -580,7 +593,7 @@ func (r *runner) down(ctx context.Context) {
 	}
 }
 
-func (r *runner) startProgress() func() {
+func (r *runner) startProgress(ctx context.Context) func() {
 	if r.t.Progress == nil {
 		return func() {}
 	}
@@ -591,17 +604,21 @@ func (r *runner) startProgress() func() {
 		defer tick.Stop()
 		var last int64
 		lastAt := time.Duration(0)
-		for {
+		for stop := false; !stop; {
+			// One last snapshot when the run's phases end, so that the
+			// display ends with how they ended (an interruption too).
 			select {
 			case <-done:
-				return
+				stop = true
 			case <-tick.C:
 			}
 			el := time.Duration(r.clock.Now())
 			s := Snapshot{Elapsed: el, OK: r.ok.Load(), Fail: r.fail.Load(), Info: r.info.Load()}
 			s.Phase, _ = r.phase.Load().(string)
-			if s.Phase == "main" {
-				s.Remaining = max(0, r.t.TimeLimit-el)
+			if ctx.Err() != nil {
+				s.Interrupted = interruption(ctx)
+			} else if s.Phase == "main" {
+				s.Remaining = max(0, r.t.TimeLimit-(el-time.Duration(r.mainAt.Load())))
 			}
 			total := s.OK + s.Fail + s.Info
 			if d := el - lastAt; d > 0 {
@@ -616,6 +633,16 @@ func (r *runner) startProgress() func() {
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// interruption names what stopped ctx: the signal of a
+// *runstore.Interrupt, or "cancelled".
+func interruption(ctx context.Context) string {
+	var sig *runstore.Interrupt
+	if errors.As(context.Cause(ctx), &sig) && sig.Signal != "" {
+		return sig.Signal
+	}
+	return "cancelled"
 }
 
 // worker is one client thread. It has at most one op in flight; after an

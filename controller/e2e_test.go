@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,5 +97,65 @@ func TestPipelineCatchesEachBug(t *testing.T) {
 				t.Fatalf("reasons do not explain the anomaly: %v", res.Reasons)
 			}
 		})
+	}
+}
+
+// The time left counts from the start of the main phase: a cluster that
+// took 2 s to come up does not take 2 s off it. An interrupted run's
+// snapshots say so, with no time left.
+func TestProgressCountsTimeLeftFromTheMainPhaseAndSaysWhenInterrupted(t *testing.T) {
+	run, err := runstore.Create(t.TempDir(), "e2e", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := testtarget.New(3, testtarget.Bugs{}, 1)
+	w, err := register.New(register.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var mu sync.Mutex
+	var snaps []controller.Snapshot
+	_, err = controller.Run(ctx, controller.Test{
+		Name: "e2e", Seed: 1, Run: run,
+		Up: func(context.Context) (controller.Cluster, error) {
+			time.Sleep(2 * time.Second)
+			return tgt, nil
+		},
+		Workload: w, Opener: tgt, Concurrency: 2, Rate: 200, TimeLimit: 10 * time.Second,
+		OpTimeout: 50 * time.Millisecond, Quiet: 10 * time.Millisecond, FinalTimeout: 5 * time.Second,
+		Progress: func(s controller.Snapshot) {
+			mu.Lock()
+			defer mu.Unlock()
+			snaps = append(snaps, s)
+			if s.Phase == "main" && s.Elapsed > 4*time.Second {
+				cancel(&runstore.Interrupt{Signal: "SIGINT"})
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var sawMain, sawInterrupted bool
+	for _, s := range snaps {
+		switch {
+		case s.Interrupted != "":
+			sawInterrupted = true
+			if s.Interrupted != "SIGINT" || s.Remaining != 0 {
+				t.Errorf("interrupted snapshot %+v: want SIGINT and no time left", s)
+			}
+		case s.Phase == "main":
+			sawMain = true
+			// Main began after the 2 s up: elapsed + left is about 12 s.
+			if end := s.Elapsed + s.Remaining; end < 11500*time.Millisecond || end > 12500*time.Millisecond {
+				t.Errorf("main phase snapshot at %v says %v left: the run would end at %v, want about 12s", s.Elapsed, s.Remaining, end)
+			}
+		}
+	}
+	if !sawMain || !sawInterrupted {
+		t.Fatalf("snapshots %+v: want main-phase ones and interrupted ones", snaps)
 	}
 }

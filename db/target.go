@@ -87,6 +87,16 @@ type Env struct {
 	// one its options name) to its local path, resolved and checked to
 	// be an executable file.
 	Binaries map[string]string
+	// Namespace is the run's own key space on the target, unique to the
+	// run (the runner gives its run id). Every client applies it to
+	// every key, bucket, stream, table or file of the system under test
+	// it touches (etcd: the keys live under /<namespace>/), so that runs
+	// on a kept cluster, or on hosts shared with other runs, never see
+	// each other's data, and nothing needs wiping between them. The
+	// history keeps the workload's own keys: checkers and stored runs
+	// never see the namespace. Empty means none (tests, a Go program that
+	// owns its cluster): the keys are the workload's as they are.
+	Namespace string
 	// Log receives the db's logs; never nil.
 	Log *slog.Logger
 }

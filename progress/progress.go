@@ -32,6 +32,10 @@ type Snapshot struct {
 	// Phase names what the run is doing ("setup", "run", "heal",
 	// "final reads", "check", "teardown").
 	Phase string
+	// Interrupted, once set, says what stopped the run early ("SIGINT"):
+	// the display says so instead of the time left, and a bar stays
+	// where the run was stopped instead of filling up.
+	Interrupted string
 }
 
 // Mode chooses how progress is shown.
@@ -117,12 +121,23 @@ func isTerminal(w io.Writer) bool {
 func Line(s Snapshot) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%7s] %-8s | %s ops/s | ok %d fail %d info %d", clock(s.Elapsed), orDash(s.Phase), rate(s.OpsPerSec), s.OK, s.Fail, s.Info)
-	if s.Remaining > 0 {
-		fmt.Fprintf(&b, " | %s left", clock(s.Remaining))
+	if left := left(s); left != "" {
+		b.WriteString(" | " + left)
 	}
 	b.WriteString(" | faults: ")
 	b.WriteString(faults(s.ActiveFaults))
 	return b.String()
+}
+
+// left says how much of the run is left, or that it was interrupted.
+func left(s Snapshot) string {
+	switch {
+	case s.Interrupted != "":
+		return "interrupted (" + s.Interrupted + ")"
+	case s.Remaining > 0:
+		return clock(s.Remaining) + " left"
+	}
+	return ""
 }
 
 func faults(fs []string) string {
@@ -240,11 +255,11 @@ func newBar(w io.Writer) *bar {
 		})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 			s := snap()
-			left := ""
-			if s.Remaining > 0 {
-				left = clock(s.Remaining) + " left | "
+			l := left(s)
+			if l != "" {
+				l += " | "
 			}
-			return fmt.Sprintf("%s%s ops/s | ok %d fail %d info %d", left, rate(s.OpsPerSec), s.OK, s.Fail, s.Info)
+			return fmt.Sprintf("%s%s ops/s | ok %d fail %d info %d", l, rate(s.OpsPerSec), s.OK, s.Fail, s.Info)
 		})),
 	)
 	b.faults = b.p.New(0, mpb.NopStyle(),
@@ -263,6 +278,9 @@ func (b *bar) Update(s Snapshot) {
 	}
 	b.last = s
 	b.mu.Unlock()
+	if s.Interrupted != "" {
+		return // the bar stays where the run was stopped
+	}
 	total := (s.Elapsed + s.Remaining).Milliseconds()
 	cur := s.Elapsed.Milliseconds()
 	if total <= cur {
@@ -279,8 +297,13 @@ func (b *bar) Close() {
 		return
 	}
 	b.closed = true
+	interrupted := b.last.Interrupted != ""
 	b.mu.Unlock()
-	b.main.SetTotal(-1, true)
+	if interrupted {
+		b.main.Abort(false) // drawn as it stopped, never as complete
+	} else {
+		b.main.SetTotal(-1, true)
+	}
 	b.faults.SetTotal(-1, true)
 	b.p.Wait()
 }

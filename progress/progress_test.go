@@ -27,6 +27,10 @@ func TestLineShowsEveryFigure(t *testing.T) {
 			"[  1m05s] run      | 153.2 ops/s | ok 1203 fail 3 info 1 | 54s left | faults: partition n1,n2 | n3,n4,n5; kill n2",
 		},
 		{
+			progress.Snapshot{Elapsed: 20 * time.Second, Remaining: 43 * time.Second, Phase: "heal", Interrupted: "SIGINT"},
+			"[    20s] heal     | 0.0 ops/s | ok 0 fail 0 info 0 | interrupted (SIGINT) | faults: none",
+		},
+		{
 			progress.Snapshot{Elapsed: 3*time.Hour + 2*time.Minute + 1500*time.Millisecond, Phase: "check"},
 			"[3h02m02s] check    | 0.0 ops/s | ok 0 fail 0 info 0 | faults: none",
 		},
@@ -141,5 +145,30 @@ func TestBarModeDrawsPhaseCountsAndFaults(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("bar output lacks %q:\n%q", s, out)
 		}
+	}
+}
+
+// An interrupted run's bar stays where the run stopped, and its last frame
+// says it was interrupted instead of the time that was left.
+func TestBarModeEndsAnInterruptedRunWhereItStopped(t *testing.T) {
+	var buf syncBuffer
+	r := progress.New(&buf, progress.Options{Mode: progress.Bar})
+	r.Update(progress.Snapshot{Elapsed: 20 * time.Second, Remaining: 40 * time.Second, Phase: "main"})
+	time.Sleep(400 * time.Millisecond)
+	r.Update(progress.Snapshot{Elapsed: 25 * time.Second, Phase: "stopped", Interrupted: "SIGTERM"})
+	time.Sleep(400 * time.Millisecond)
+	r.Close()
+	out := buf.String()
+	i := strings.LastIndex(out, "stopped")
+	if i < 0 {
+		t.Fatalf("no frame of the stopped run:\n%q", out)
+	}
+	last := out[i:]
+	if !strings.Contains(last, "interrupted (SIGTERM)") || strings.Contains(last, "left") {
+		t.Errorf("last frame %q: want it to say interrupted (SIGTERM) and no time left", last)
+	}
+	// A third of the run was done: the bar is not drawn full.
+	if strings.Contains(last, strings.Repeat("=", 30)) {
+		t.Errorf("last frame %q: the bar is drawn (nearly) full", last)
 	}
 }

@@ -101,6 +101,15 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		setProblem(&tc, res.Valid, res.Reasons, "")
 		suite.Cases = append(suite.Cases, tc)
 	}
+	if st := endedEarly(res); st != "" {
+		// A run that did not run its course is not a pass, whatever was
+		// found in what it recorded: a CI job cancelled by its timeout
+		// must not go green.
+		suite.Properties = append(suite.Properties, junitProperty{"status", st})
+		msg := "the run was " + st + ": only what was recorded until then was checked"
+		suite.Cases = append(suite.Cases, junitCase{Name: "run-ended", Classname: "chaos." + name, Time: jsecs(r.Duration()),
+			Error: &junitProblem{Message: msg, Type: string(res.Status), Text: msg}})
+	}
 	for _, tc := range suite.Cases {
 		suite.Tests++
 		if tc.Failure != nil {

@@ -606,9 +606,16 @@ func TestSummaryAndPageShowRunStatusAndWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := readFile(t, filepath.Join(dir, reports.SummaryFile))
-	for _, want := range []string{"interrupted** by SIGINT", "### Warnings", `- stats\: cas never succeeded (0 ok, 4 fail, 1 info)`} {
+	for _, want := range []string{"(interrupted by SIGINT)", "interrupted** by SIGINT", "### Warnings", `- stats\: cas never succeeded (0 ok, 4 fail, 1 info)`} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	// An interrupted run is not a pass in CI, whatever its verdict.
+	junit := readFile(t, filepath.Join(dir, reports.JUnitFile))
+	for _, want := range []string{`<property name="status" value="interrupted by SIGINT"></property>`, `name="run-ended"`, `type="interrupted"`} {
+		if !strings.Contains(junit, want) {
+			t.Errorf("junit.xml lacks %q:\n%s", want, junit)
 		}
 	}
 	page := readFile(t, filepath.Join(dir, reports.HTMLFile))

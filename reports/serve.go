@@ -77,8 +77,8 @@ func (c confined) Open(name string) (fs.File, error) {
 
 // indexRow is one run on the index page.
 type indexRow struct {
-	Verdict, Scenario, Stamp, When, Ops, Duration, Reason string
-	Report, Files                                         string
+	Verdict, Status, Scenario, Stamp, When, Ops, Duration, Reason string
+	Report, Files                                                 string
 }
 
 func serveIndex(w http.ResponseWriter, r *http.Request, storeDir string) {
@@ -101,6 +101,7 @@ func serveIndex(w http.ResponseWriter, r *http.Request, storeDir string) {
 		if e.Results != nil {
 			res := e.Results
 			row.Verdict = res.Valid.String()
+			row.Status = endedEarly(res)
 			row.Ops = strconv.Itoa(res.Ops)
 			if !res.Start.IsZero() {
 				row.When = res.Start.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -152,7 +153,7 @@ tr.r-none td:first-child{border-left:4px solid #6e7781}
 {{if .Error}}<p>Cannot list the store: {{.Error}}</p>{{end}}
 {{if .Runs}}<table>
 <tr><th>verdict</th><th>scenario</th><th>started</th><th>history events</th><th>took</th><th>reason</th><th>links</th></tr>
-{{range .Runs}}<tr class="run r-{{.Verdict}}"><td><span class="badge v-{{.Verdict}}">{{.Verdict}}</span></td><td>{{.Scenario}}</td><td>{{.When}}</td><td class="num">{{.Ops}}</td><td>{{.Duration}}</td><td>{{.Reason}}</td><td>{{if .Report}}<a href="{{.Report}}">report</a> · {{end}}<a href="{{.Files}}">files</a></td></tr>
+{{range .Runs}}<tr class="run r-{{.Verdict}}"><td><span class="badge v-{{.Verdict}}">{{.Verdict}}</span>{{if .Status}} <span class="badge v-none">{{.Status}}</span>{{end}}</td><td>{{.Scenario}}</td><td>{{.When}}</td><td class="num">{{.Ops}}</td><td>{{.Duration}}</td><td>{{.Reason}}</td><td>{{if .Report}}<a href="{{.Report}}">report</a> · {{end}}<a href="{{.Files}}">files</a></td></tr>
 {{end}}</table>{{else}}{{if not .Error}}<p>No runs yet.</p>{{end}}{{end}}
 </main>
 </body>

@@ -52,6 +52,9 @@ func makeStore(t *testing.T) string {
 		if r.reason != "" {
 			res.Reasons = []string{r.reason}
 		}
+		if r.verdict == checker.Unknown {
+			res.Status, res.Signal = runstore.Interrupted, "SIGTERM"
+		}
 		if err := runstore.WriteResults(run.Dir, res); err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +126,8 @@ func TestHandlerListsRunsNewestFirstColouredByVerdict(t *testing.T) {
 		"linearizable: key &lt;b&gt;k1&lt;/b&gt;: impossible read", // first reason, escaped
 		`href="/runs/register/20250102T040405.000Z/report.html"`,
 		`href="/runs/register/20250102T040405.000Z/"`,
-		"no results: read results", // the run in progress says why
+		"no results: read results",                                 // the run in progress says why
+		`<span class="badge v-none">interrupted by SIGTERM</span>`, // the unknown bank run was stopped
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("index lacks %q", s)

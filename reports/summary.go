@@ -18,6 +18,21 @@ const (
 	maxSummaryFindings = 3
 )
 
+// endedEarly says how a run that did not run its course ended
+// ("interrupted by SIGINT", "crashed"); empty for a complete run.
+func endedEarly(res *runstore.Results) string {
+	switch res.Status {
+	case runstore.Interrupted:
+		if res.Signal != "" {
+			return "interrupted by " + res.Signal
+		}
+		return "interrupted"
+	case runstore.Crashed:
+		return "crashed"
+	}
+	return ""
+}
+
 // verdictWord is the verdict as one clear upper-case word.
 func verdictWord(v checker.Verdict) string { return strings.ToUpper(v.String()) }
 
@@ -31,7 +46,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if name == "" {
 		name = "chaos run"
 	}
-	fmt.Fprintf(&b, "## chaos: %s — %s\n\n", mdText(name), verdictWord(res.Valid))
+	head := verdictWord(res.Valid)
+	if st := endedEarly(res); st != "" {
+		head += " (" + mdText(st) + ")"
+	}
+	fmt.Fprintf(&b, "## chaos: %s — %s\n\n", mdText(name), head)
 	switch res.Valid {
 	case checker.Valid:
 		b.WriteString("**Verdict: VALID.** Every checker found the history consistent.\n\n")

@@ -11,6 +11,7 @@ import (
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/nemesis"
+	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/workload"
 )
@@ -41,11 +42,14 @@ func (c Catalog) Known() scenario.Known {
 		Faults:            c.Faults.Faults(),
 		Checkers:          extraCheckerNames,
 		UnsupportedFaults: map[string]string{},
-		DBOptions:         map[string]any{},
-		WorkloadOptions:   map[string]any{},
-		DBWorkloads:       map[string][]string{},
-		DBVersions:        map[string][]scenario.Version{},
-		Checks:            []scenario.Check{c.checkNemesis},
+		// A scenario's name is a folder of the store, beside the link to
+		// the newest run.
+		ReservedNames:   map[string]string{runstore.LatestLink: "the run store's " + runstore.LatestLink + " points at the newest run"},
+		DBOptions:       map[string]any{},
+		WorkloadOptions: map[string]any{},
+		DBWorkloads:     map[string][]string{},
+		DBVersions:      map[string][]scenario.Version{},
+		Checks:          []scenario.Check{c.checkNemesis},
 	}
 	for _, f := range []string{"clock-bump", "clock-strobe", "clock-skew"} {
 		if _, ok := c.Faults.Of(f); !ok {
@@ -120,8 +124,10 @@ type target struct {
 	opener   workload.Opener
 }
 
-// build makes the scenario's db, workload and client opener.
-func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*target, error) {
+// build makes the scenario's db, workload and client opener. namespace
+// is the run's own key space on the target (db.Env.Namespace; empty for
+// a cluster brought up to be kept).
+func (c Catalog) build(s *scenario.Scenario, binDir, namespace string, log *slog.Logger) (*target, error) {
 	t, opts, err := c.dbOptions(s)
 	if err != nil {
 		return nil, err
@@ -130,7 +136,7 @@ func (c Catalog) build(s *scenario.Scenario, binDir string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	inst, err := t.New(db.Env{Options: opts, Version: s.DB.Version, Binaries: bins, Log: log})
+	inst, err := t.New(db.Env{Options: opts, Version: s.DB.Version, Binaries: bins, Namespace: namespace, Log: log})
 	if err != nil {
 		return nil, InputError{fmt.Errorf("%s: db.options: %w", s.File, err)}
 	}

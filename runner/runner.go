@@ -15,6 +15,8 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,7 +89,9 @@ type Result struct {
 // written.
 func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) {
 	o.defaults()
-	tgt, err := o.Catalog.build(s, o.BinDir, o.Log)
+	start := time.Now()
+	namespace := newNamespace(start)
+	tgt, err := o.Catalog.build(s, o.BinDir, namespace, o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +103,14 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if !ok {
 		return nil, inputf("%s: cluster.runtime: unknown runtime %q (known: %v)", s.File, s.Cluster.Runtime, sortedKeys(o.Catalog.Runtimes))
 	}
-	run, err := runstore.Create(s.Store, s.Name, time.Now())
+	if o.Attach != "" {
+		// A kept cluster that does not fit the scenario, or an id that
+		// names none, is refused before the run folder exists.
+		if err := o.Catalog.CheckAttach(ctx, s, o.Attach, cluster.Config{Log: o.Log, Scope: o.Scope}); err != nil {
+			return nil, err
+		}
+	}
+	run, err := runstore.Create(s.Store, s.Name, start)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +173,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		Seed:         s.Seed,
 		DBName:       s.DB.Name,
 		DBVersion:    s.DB.Version,
+		Namespace:    namespace,
 		Keep:         keptCluster(s, o),
 		DB:           tgt.db,
 		Workload:     tgt.workload,
@@ -180,7 +192,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		Strict:       s.Checker.Strict,
 		Progress:     o.Progress,
 		Up: func(ctx context.Context) (controller.Cluster, error) {
-			c, err := upCluster(ctx, rt, s, tgt, id, o.Attach, false)
+			c, err := upCluster(ctx, rt, s, tgt, id, o.Attach, s.Cluster.Keep, cluster.Self())
 			if err != nil {
 				return nil, err
 			}
@@ -271,16 +283,29 @@ func healAll(ctx context.Context, execs fault.Executors, journal *fault.Journal,
 func keptCluster(s *scenario.Scenario, o Options) bool { return s.Cluster.Keep || o.Attach != "" }
 
 // upCluster attaches to the kept cluster named by attach, or brings up a
-// new cluster for s on rt.
-func upCluster(ctx context.Context, rt cluster.Runtime, s *scenario.Scenario, tgt *target, id, attach string, kept bool) (cluster.Cluster, error) {
+// new cluster for s on rt, kept after its run if kept, and recording owner
+// (zero for a cluster brought up to be kept, which no run owns).
+func upCluster(ctx context.Context, rt cluster.Runtime, s *scenario.Scenario, tgt *target, id, attach string, kept bool, owner cluster.Owner) (cluster.Cluster, error) {
 	if attach != "" {
 		return rt.Attach(ctx, attach)
 	}
-	spec := cluster.Spec{ID: id, Scenario: s.Name, Kept: kept, Nodes: s.Cluster.Nodes, Image: s.Cluster.Image}
+	spec := cluster.Spec{ID: id, Scenario: s.Name, Kept: kept, Nodes: s.Cluster.Nodes, Image: s.Cluster.Image,
+		DB: s.DB.Name, DBVersion: s.DB.Version, Owner: owner}
 	if l, ok := tgt.db.(db.Launcher); ok {
 		spec.Files, spec.Command = l.Files(), l.Command
 	}
 	return rt.Up(ctx, spec)
+}
+
+// newNamespace names a run's own key space on the target (db.Env's
+// Namespace): the run's start time and process, and a random part, so
+// that two runs never share one, even from one process in one
+// millisecond.
+func newNamespace(at time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	stamp := strings.ToLower(strings.ReplaceAll(at.UTC().Format(runstore.TimeFormat), ".", ""))
+	return fmt.Sprintf("chaos-%s-%d-%s", stamp, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // nonZeroQuiet maps the scenario's 0 (no quiet period) to the controller's

@@ -33,6 +33,7 @@ type inproc struct {
 	bugs testtarget.Bugs
 	mu   sync.Mutex
 	up   map[string]*testtarget.Target
+	kept map[string]cluster.Status
 }
 
 func (r *inproc) Up(_ context.Context, spec cluster.Spec) (cluster.Cluster, error) {
@@ -43,15 +44,34 @@ func (r *inproc) Up(_ context.Context, spec cluster.Spec) (cluster.Cluster, erro
 		r.up = map[string]*testtarget.Target{}
 	}
 	r.up[spec.ID] = t
+	if spec.Kept {
+		if r.kept == nil {
+			r.kept = map[string]cluster.Status{}
+		}
+		r.kept[spec.ID] = cluster.Status{ID: spec.ID, Scenario: spec.Scenario, Kept: true, Size: spec.Nodes, DB: spec.DB, DBVersion: spec.DBVersion}
+	}
 	return &inprocCluster{Target: t, id: spec.ID}, nil
 }
 
-func (r *inproc) Attach(context.Context, string) (cluster.Cluster, error) {
-	return nil, errors.New("inproc: nothing is kept")
+func (r *inproc) Attach(_ context.Context, id string) (cluster.Cluster, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.kept[id]; !ok {
+		return nil, fmt.Errorf("inproc: no kept cluster %s", id)
+	}
+	return &inprocCluster{Target: r.up[id], id: id}, nil
 }
-func (r *inproc) Status(context.Context) ([]cluster.Status, error) { return nil, nil }
-func (r *inproc) Down(context.Context, string) error               { return nil }
-func (r *inproc) Close() error                                     { return nil }
+func (r *inproc) Status(context.Context) ([]cluster.Status, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []cluster.Status
+	for _, st := range r.kept {
+		out = append(out, st)
+	}
+	return out, nil
+}
+func (r *inproc) Down(context.Context, string) error { return nil }
+func (r *inproc) Close() error                       { return nil }
 
 type inprocCluster struct {
 	*testtarget.Target
@@ -71,6 +91,9 @@ type fakeDB struct {
 	mu  sync.Mutex
 	tgt *testtarget.Target
 	log string // the log file's content on n1
+	// namespace is the run's key space (db.Env.Namespace): the store
+	// holds key k of the run as namespace/k.
+	namespace string
 }
 
 func (d *fakeDB) Setup(_ context.Context, nodes []node.Node) error {
@@ -94,8 +117,24 @@ func (d *fakeDB) Opener(name string, _ any) (workload.Opener, error) {
 		d.mu.Lock()
 		t := d.tgt
 		d.mu.Unlock()
-		return t.Open(ctx, n)
+		c, err := t.Open(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		return namespaced{Client: c, namespace: d.namespace}, nil
 	}), nil
+}
+
+// namespaced keeps a client's keys in the run's namespace, as every db's
+// clients do.
+type namespaced struct {
+	workload.Client
+	namespace string
+}
+
+func (c namespaced) Invoke(ctx context.Context, op workload.Op) workload.Result {
+	op.Key = c.namespace + "/" + op.Key
+	return c.Client.Invoke(ctx, op)
 }
 
 type openerFunc func(context.Context, node.Node) (workload.Client, error)
@@ -140,7 +179,7 @@ func fakeTarget(logText string, seen *db.Env) db.Target {
 			if seen != nil {
 				*seen = env
 			}
-			return &fakeDB{log: logText}, nil
+			return &fakeDB{log: logText, namespace: env.Namespace}, nil
 		},
 	}
 }
@@ -148,7 +187,8 @@ func fakeTarget(logText string, seen *db.Env) db.Target {
 // catalog is builtin's, plus the throwaway runtime and db: one line each.
 func catalog(bugs testtarget.Bugs, logText string, seen *db.Env) runner.Catalog {
 	c := builtin.Catalog()
-	c.Runtimes["inproc"] = func(cluster.Config) (cluster.Runtime, error) { return &inproc{bugs: bugs}, nil }
+	rt := &inproc{bugs: bugs} // one for the catalog, so that kept clusters stay
+	c.Runtimes["inproc"] = func(cluster.Config) (cluster.Runtime, error) { return rt, nil }
 	c.Targets["fake"] = fakeTarget(logText, seen)
 	return c
 }

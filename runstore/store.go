@@ -71,6 +71,11 @@ type Results struct {
 	// before they were recorded, and for a history checked on its own.
 	DB        string `json:"db,omitempty"`
 	DBVersion string `json:"db_version,omitempty"`
+	// Namespace is the run's own key space on the target (db.Env's
+	// Namespace: etcd keeps its keys under /<namespace>/), so that runs
+	// on a kept cluster never see each other's data. The history keeps
+	// the workload's own keys. Absent in runs from before it was given.
+	Namespace string `json:"namespace,omitempty"`
 	// Start and End are the run's wall-clock bounds.
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`

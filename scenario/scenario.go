@@ -158,6 +158,9 @@ type Known struct {
 	// UnsupportedFaults maps a fault name that is known but cannot run
 	// here to the reason ("clock-bump": "...").
 	UnsupportedFaults map[string]string
+	// ReservedNames maps a name no scenario may have to the reason
+	// ("latest": the store's link to the newest run).
+	ReservedNames map[string]string
 	// DBOptions and WorkloadOptions map a name to a value (or pointer)
 	// of the options struct it decodes; when set for the scenario's db or
 	// workload, Parse decodes the options into a fresh value of that
@@ -243,6 +246,7 @@ func Parse(data []byte, file string, known Known) (*Scenario, error) {
 	s.crossCheck(d)
 	s.checkClient(d, known)
 	s.checkVersion(d, known)
+	s.checkName(d, known)
 	d.checkOptions(s, known)
 	if err := d.errs.err(); err != nil {
 		return nil, err
@@ -260,7 +264,73 @@ func Parse(data []byte, file string, known Known) (*Scenario, error) {
 	return s, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLine      = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	unknownAnchor = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+)
+
+// yamlParserProblems are the problems go.yaml.in/yaml/v3's parser (not
+// its scanner) reports. It numbers their lines from 0, and its scanner's
+// from 1; both say no line when the problem is on the first.
+var yamlParserProblems = []string{
+	"did not find expected key", "did not find expected node content", "did not find expected '-' indicator",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected <document start>",
+	"did not find expected <stream-start>", "found undefined tag handle", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document",
+}
+
+// maxErrorScan bounds the lines yamlErrorLine re-parses to find a syntax
+// error's own line (scenario files are a few dozen lines).
+const maxErrorScan = 2000
+
+// yamlComposerProblems start the messages of problems found after
+// parsing (anchors, aliases), which come with no line.
+var yamlComposerProblems = []string{"unknown anchor", "document contains excessive aliasing", "anchor '", "attempted to go past"}
+
+// yamlErrorLine is the line of the file a YAML syntax error of the
+// library's (message msg, without "yaml: " or its line) is on, given the
+// line the library named (0 for none). The library names the line where
+// the construct around the problem starts (a mapping, a flow collection),
+// counting its parser's lines from 0 and its scanner's from 1, and no
+// line when that is the first; the problem's own line is the first line
+// at which the file, cut after it, fails with the same problem. An
+// unknown anchor is where it is first used. 0 means it cannot be placed.
+func yamlErrorLine(data []byte, msg string, line int) int {
+	if m := unknownAnchor.FindStringSubmatch("yaml: " + msg); m != nil {
+		use := regexp.MustCompile(`\*` + regexp.QuoteMeta(m[1]) + `(?:[\s,\]}]|$)`)
+		if loc := use.FindIndex(data); loc != nil {
+			return 1 + bytes.Count(data[:loc[0]], []byte("\n"))
+		}
+		return 0
+	}
+	for _, p := range yamlComposerProblems {
+		if strings.HasPrefix(msg, p) {
+			return 0
+		}
+	}
+	from := max(line, 1)
+	switch {
+	case slices.Contains(yamlParserProblems, msg):
+		from = line + 1
+	case msg == "found unexpected end of stream":
+		from = 1 // named at the end; an unclosed quote opens earlier
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	last := 1 + bytes.Count(bytes.TrimRight(data, " \t\r\n"), []byte("\n"))
+	if last-from > maxErrorScan {
+		return from
+	}
+	for k := from; k < last; k++ {
+		var n yaml.Node
+		err := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:k], nil))).Decode(&n)
+		if err != nil && (strings.HasSuffix(err.Error(), ": "+msg) || err.Error() == "yaml: "+msg) {
+			return k
+		}
+	}
+	// Found only with the whole file, or at its end: on its last line
+	// with content.
+	return last
+}
 
 // parseYAML parses data into the node of its single document's content;
 // an empty file gives an empty mapping.
@@ -275,6 +345,7 @@ func parseYAML(data []byte, file string) (root *yaml.Node, fe *FieldError) {
 			e.Line, _ = strconv.Atoi(m[1])
 			e.Msg = m[2]
 		}
+		e.Line = yamlErrorLine(data, e.Msg, e.Line)
 		e.Msg = "bad YAML: " + e.Msg
 		return e
 	}
@@ -330,6 +401,16 @@ func (s *Scenario) computeDefaults(d *decoder) {
 		s.SeedGiven = true
 	} else {
 		s.Seed = rand.Uint64()
+	}
+}
+
+// checkName refuses a name the caller reserves (Known.ReservedNames).
+func (s *Scenario) checkName(d *decoder, known Known) {
+	if d.failed("name") {
+		return
+	}
+	if why, ok := known.ReservedNames[s.Name]; ok {
+		d.fail(d.present["name"], "name", "%q is reserved (%s); pick another name", s.Name, why)
 	}
 }
 

@@ -6,16 +6,19 @@
 # ops, seconds, the first reason) and the detection rate: invalid runs / N.
 # Used by `make validate` on a scenario designed to fail.
 #
-# It builds nothing: it runs bin/chaos (make build), or $CHAOS if set.
+# It builds nothing: it runs the chaos on PATH (make install), else this
+# repository's bin/chaos (make build), or $CHAOS if set.
 # Flags after N go to every `chaos run` (e.g. --time-limit 20s).
 #
 # Environment:
-#   CHAOS      the chaos binary (default: bin/chaos of this repository)
+#   CHAOS      the chaos binary (default: chaos on PATH, else bin/chaos of
+#              this repository)
 #   SEED_BASE  seeds are SEED_BASE+1 .. SEED_BASE+N (default 0)
 #   KEEP       1 keeps the temporary store and prints where it is
 #
 # Exit status: 0 when every run reached a verdict (valid, invalid or
-# unknown), 1 when a run crashed or wrote no results, 2 on bad usage.
+# unknown), 1 when a run crashed or wrote no results or the runs were
+# interrupted, 2 on bad usage.
 set -u
 
 usage() {
@@ -32,9 +35,9 @@ case $n in '' | *[!0-9]*) usage ;; esac
 case ${SEED_BASE:-0} in '' | *[!0-9]*) echo "$0: SEED_BASE must be a number" >&2; exit 2 ;; esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-chaos=${CHAOS:-$root/bin/chaos}
+chaos=${CHAOS:-$(command -v chaos || echo "$root/bin/chaos")}
 if [ ! -x "$chaos" ]; then
-	echo "$0: no chaos binary at $chaos: run 'make build' first (or set CHAOS)" >&2
+	echo "$0: no chaos binary at $chaos: run 'make install' first (or set CHAOS)" >&2
 	exit 2
 fi
 if ! command -v jq >/dev/null 2>&1; then
@@ -86,6 +89,13 @@ for i in $(seq 1 "$n"); do
 		verdict=none ops=- reason="no results.json; last output: $(tail -n 1 "$log")"
 	fi
 	case $code/$verdict in
+	130/* | 143/*)
+		# Stopped by Ctrl-C or SIGTERM: not a sample.
+		runs=$((runs - 1))
+		interrupted=1
+		echo "seed $seed: interrupted (exit $code), not counted"
+		continue
+		;;
 	0/valid) valid=$((valid + 1)) ;;
 	1/invalid) invalid=$((invalid + 1)) ;;
 	2/unknown) unknown=$((unknown + 1)) ;;

@@ -39,6 +39,7 @@ func (r *Runtime) Up(ctx context.Context, spec cluster.Spec) (cluster.Cluster, e
 	}
 	return r.UpCluster(ctx, ClusterSpec{
 		RunID: spec.ID, Scenario: spec.Scenario, Kept: spec.Kept, Nodes: spec.Nodes, Image: image, Command: spec.Command,
+		DB: spec.DB, DBVersion: spec.DBVersion, Owner: spec.Owner,
 	})
 }
 
@@ -55,7 +56,7 @@ func (r *Runtime) Status(ctx context.Context) ([]cluster.Status, error) {
 	}
 	out := make([]cluster.Status, len(cs))
 	for i, c := range cs {
-		st := cluster.Status{ID: c.RunID, Scenario: c.Scenario, Kept: c.Kept}
+		st := cluster.Status{ID: c.RunID, Scenario: c.Scenario, Kept: c.Kept, Size: c.Size, DB: c.DB, DBVersion: c.DBVersion, Owner: c.Owner}
 		if c.Subnet.IsValid() {
 			st.Where = c.Subnet.String()
 		}

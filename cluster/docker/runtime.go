@@ -44,6 +44,16 @@ const (
 	// LabelKept ("1") marks the network of a cluster brought up to be
 	// kept between runs (chaos cluster up).
 	LabelKept = "chaos.kept"
+	// LabelNodes holds the number of nodes a cluster was brought up with.
+	LabelNodes = "chaos.nodes"
+	// LabelDB and LabelDBVersion hold the db a cluster runs and its
+	// version, when given: a run attaching to a kept cluster is checked
+	// against them.
+	LabelDB        = "chaos.db"
+	LabelDBVersion = "chaos.db_version"
+	// LabelOwner holds the process whose run the cluster belongs to, as
+	// pid@host (absent on a kept cluster).
+	LabelOwner = "chaos.owner"
 )
 
 // namePrefix starts the name of every container and network of ours.
@@ -114,6 +124,11 @@ type ClusterSpec struct {
 	Scenario string
 	// Kept labels the cluster as kept between runs (chaos.kept).
 	Kept bool
+	// DB and DBVersion, if set, label everything (chaos.db,
+	// chaos.db_version).
+	DB, DBVersion string
+	// Owner, if set, labels everything (chaos.owner).
+	Owner cluster.Owner
 	// Nodes is the number of nodes, named n1..nN.
 	Nodes int
 	// Image is the image every node runs (a tag from BuildImage or a
@@ -327,6 +342,16 @@ func (r *Runtime) up(ctx context.Context, spec ClusterSpec, log *slog.Logger) (*
 	labels := r.labels(spec.RunID, spec.Scenario)
 	if spec.Kept {
 		labels[LabelKept] = "1"
+	}
+	labels[LabelNodes] = strconv.Itoa(spec.Nodes)
+	if spec.DB != "" {
+		labels[LabelDB] = spec.DB
+	}
+	if spec.DBVersion != "" {
+		labels[LabelDBVersion] = spec.DBVersion
+	}
+	if !spec.Owner.IsZero() {
+		labels[LabelOwner] = formatOwner(spec.Owner)
 	}
 	subnet, err := r.createNetwork(ctx, netName, spec.Subnet, spec.RunID, spec.Nodes, labels)
 	if err != nil {
@@ -562,12 +587,30 @@ func (r *Runtime) down(ctx context.Context, f filters.Args) error {
 	return errors.Join(errs...)
 }
 
+// formatOwner and parseOwner write and read the chaos.owner label:
+// pid@host.
+func formatOwner(o cluster.Owner) string { return strconv.Itoa(o.PID) + "@" + o.Host }
+
+func parseOwner(s string) cluster.Owner {
+	pid, host, ok := strings.Cut(s, "@")
+	n, err := strconv.Atoi(pid)
+	if !ok || err != nil || n <= 0 {
+		return cluster.Owner{}
+	}
+	return cluster.Owner{Host: host, PID: n}
+}
+
 // ClusterStatus describes one run's cluster as Status finds it.
 type ClusterStatus struct {
 	RunID    string
 	Scenario string
 	// Kept is true for a cluster brought up by chaos cluster up.
 	Kept bool
+	// Size, DB, DBVersion and Owner are what the cluster was brought up
+	// with (its labels; zero when not recorded).
+	Size          int
+	DB, DBVersion string
+	Owner         cluster.Owner
 	// Network is the network's name; empty if it is gone.
 	Network string
 	Subnet  netip.Prefix
@@ -583,6 +626,15 @@ type NodeStatus struct {
 	State string
 	// Status is Docker's human summary ("Up 3 minutes").
 	Status string
+}
+
+// fromLabels fills what the labels of a cluster's object record.
+func (st *ClusterStatus) fromLabels(l map[string]string) {
+	st.Scenario = l[LabelScenario]
+	st.Kept = l[LabelKept] == "1"
+	st.Size, _ = strconv.Atoi(l[LabelNodes])
+	st.DB, st.DBVersion = l[LabelDB], l[LabelDBVersion]
+	st.Owner = parseOwner(l[LabelOwner])
 }
 
 // Clusters lists every run with containers or a network of ours, sorted
@@ -607,14 +659,13 @@ func (r *Runtime) Clusters(ctx context.Context) ([]ClusterStatus, error) {
 	for _, n := range nets {
 		st := get(n.Labels[LabelRun])
 		st.Network = n.Name
-		st.Scenario = n.Labels[LabelScenario]
-		st.Kept = n.Labels[LabelKept] == "1"
 		st.Subnet, _ = networkSubnet(n)
+		st.fromLabels(n.Labels)
 	}
 	for _, s := range cs {
 		st := get(s.Labels[LabelRun])
-		if st.Scenario == "" {
-			st.Scenario = s.Labels[LabelScenario]
+		if st.Network == "" {
+			st.fromLabels(s.Labels)
 		}
 		ns := NodeStatus{
 			Name:      s.Labels[LabelNode],

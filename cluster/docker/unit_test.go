@@ -7,9 +7,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
 )
 
@@ -270,5 +272,25 @@ func TestReadProgressReportsTheDaemonsError(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// What a cluster was brought up with is read back from its labels, and
+// the owner label survives the round trip; damaged owner labels read as
+// none recorded.
+func TestClusterLabelsReadBackWhatTheClusterWasBroughtUpWith(t *testing.T) {
+	var st ClusterStatus
+	st.fromLabels(map[string]string{
+		LabelScenario: "etcd-register", LabelKept: "1", LabelNodes: "5", LabelDB: "etcd", LabelDBVersion: "3.7.3",
+		LabelOwner: formatOwner(cluster.Owner{Host: "box", PID: 4242}),
+	})
+	want := ClusterStatus{Scenario: "etcd-register", Kept: true, Size: 5, DB: "etcd", DBVersion: "3.7.3", Owner: cluster.Owner{Host: "box", PID: 4242}}
+	if !reflect.DeepEqual(st, want) {
+		t.Errorf("status %+v, want %+v", st, want)
+	}
+	for _, bad := range []string{"", "4242", "x@box", "-1@box", "0@box"} {
+		if o := parseOwner(bad); !o.IsZero() {
+			t.Errorf("owner label %q reads as %+v, want none", bad, o)
+		}
 	}
 }

@@ -225,7 +225,7 @@ func (a *app) checkPath(ctx context.Context, path string, f checkFlags, artifact
 		}
 		if prev != nil {
 			res.Seed, res.Scenario, res.RunReasons = prev.Seed, prev.Scenario, slices.Clone(prev.RunReasons)
-			res.DB, res.DBVersion = prev.DB, prev.DBVersion
+			res.DB, res.DBVersion, res.Namespace = prev.DB, prev.DBVersion, prev.Namespace
 			res.Strict = res.Strict || prev.Strict
 		}
 		s, err := a.loadScenario(filepath.Join(path, runstore.ScenarioFile))

@@ -286,3 +286,26 @@ func TestASignalCancelsTheRunNamingIt(t *testing.T) {
 		t.Fatalf("cause %v, want an interrupt by SIGTERM", context.Cause(ctx))
 	}
 }
+
+// An interrupted command exits as the signal says unless what it checked
+// is invalid: an anomaly is never hidden behind 130.
+func TestAnInterruptedRunExitsWithItsSignalUnlessInvalid(t *testing.T) {
+	tests := []struct {
+		name  string
+		cause error
+		code  int
+		want  int
+	}{
+		{"SIGINT, valid", &runstore.Interrupt{Signal: "SIGINT"}, exitValid, exitSIGINT},
+		{"SIGTERM, valid", &runstore.Interrupt{Signal: "SIGTERM"}, exitValid, exitSIGTERM},
+		{"SIGTERM, unknown", &runstore.Interrupt{Signal: "SIGTERM"}, exitUnknown, exitSIGTERM},
+		{"SIGINT, invalid", &runstore.Interrupt{Signal: "SIGINT"}, exitInvalid, exitInvalid},
+		{"not interrupted", context.Canceled, exitValid, exitValid},
+		{"no cause", nil, exitUnknown, exitUnknown},
+	}
+	for _, tt := range tests {
+		if got := interruptedExit(tt.cause, tt.code); got != tt.want {
+			t.Errorf("%s: exit %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -36,7 +38,7 @@ func (a *app) clusterCmd() *cobra.Command {
 				nodes = append(nodes, n.Name+" "+n.Addr)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "cluster %s is up (%s)\nrun against it: chaos run --cluster %s %s\nremove it:      chaos cluster down %s\n",
-				st.ID, strings.Join(nodes, ", "), st.ID, argv[0], argv[0])
+				st.ID, strings.Join(nodes, ", "), st.ID, argv[0], st.ID)
 			return nil
 		},
 	}
@@ -61,73 +63,46 @@ func (a *app) clusterCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSCENARIO\tKEPT\tWHERE\tNODES")
+			fmt.Fprintln(tw, "ID\tSCENARIO\tKEPT\tDB\tWHERE\tNODES")
 			for _, c := range all {
 				var nodes []string
 				for _, n := range c.Nodes {
 					nodes = append(nodes, fmt.Sprintf("%s %s (%s)", n.Name, n.Addr, n.State))
 				}
-				kept := "no"
-				if c.Kept {
-					kept = "yes"
+				kept := "yes"
+				switch {
+				case !c.Kept:
+					kept = "no: " + runKind(c)
+				case !c.Owner.IsZero() && c.Owner.Liveness() != cluster.OwnerGone:
+					kept = "yes, once " + runKind(c) + " ends" // a run with keep: true
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Scenario, kept, c.Where, strings.Join(nodes, ", "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Scenario, kept, cmp.Or(strings.TrimSpace(c.DB+" "+c.DBVersion), "-"), c.Where, strings.Join(nodes, ", "))
 			}
 			return tw.Flush()
 		},
 	}
 
-	var all bool
+	var all, force bool
 	down := &cobra.Command{
-		Use:   "down [SCENARIO]",
-		Short: "Remove the scenario's clusters (or, with --all, everything chaos left but images)",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Use:   "down ID|SCENARIO",
+		Short: "Remove a kept cluster by id, a scenario's kept clusters, or (--all) every kept cluster",
+		Long: `Remove kept clusters (chaos cluster up): the one with id ID (chaos cluster status
+lists them), every one of the scenario file SCENARIO, or with --all every one.
+A cluster left by a run whose process is gone (a crashed run) is removed too.
+
+The cluster of a live run is never removed unless --force is given: the run
+would lose its nodes and end unknown. --force removes it all the same, and
+says so.`,
+		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			if all == (len(argv) == 1) {
-				return badInputf("give a scenario file or --all (not both)")
+				return badInputf("give a cluster id, a scenario file or --all (one of them)")
 			}
-			ctx := cmd.Context()
-			if all {
-				err := a.eachRuntime(ctx, func(rt cluster.Runtime) error {
-					if d, ok := rt.(interface{ DownAll(context.Context) error }); ok {
-						return d.DownAll(ctx)
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), "removed every cluster of chaos (images stay)")
-				return nil
-			}
-			s, err := a.loadScenario(argv[0])
-			if err != nil {
-				return err
-			}
-			n := 0
-			err = a.eachRuntime(ctx, func(rt cluster.Runtime) error {
-				st, err := rt.Status(ctx)
-				if err != nil {
-					return err
-				}
-				for _, c := range st {
-					if c.Scenario == s.Name {
-						if err := rt.Down(ctx, c.ID); err != nil {
-							return err
-						}
-						n++
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "removed %d clusters of %s\n", n, s.Name)
-			return nil
+			return a.clusterDown(cmd, argv, all, force)
 		},
 	}
-	down.Flags().BoolVar(&all, "all", false, "remove every cluster of chaos, from any run (images stay)")
+	down.Flags().BoolVar(&all, "all", false, "remove every kept cluster, and every cluster left by a crashed run (images stay)")
+	down.Flags().BoolVar(&force, "force", false, "remove the clusters of live runs too (those runs then end unknown)")
 	cmd.AddCommand(up, status, down)
 	return cmd
 }
@@ -146,4 +121,148 @@ func (a *app) eachRuntime(_ context.Context, f func(cluster.Runtime) error) erro
 		}
 	}
 	return nil
+}
+
+// runKind names the run a cluster belongs to: a live one, one whose
+// process is gone (a crashed run), or one that cannot be told from here.
+func runKind(c cluster.Status) string {
+	switch c.Owner.Liveness() {
+	case cluster.OwnerAlive:
+		return fmt.Sprintf("a live run (pid %d)", c.Owner.PID)
+	case cluster.OwnerGone:
+		return "a crashed run"
+	}
+	if c.Owner.IsZero() {
+		return "a run (which, not recorded)"
+	}
+	return fmt.Sprintf("a run on %s (pid %d)", c.Owner.Host, c.Owner.PID)
+}
+
+// found is a cluster as one runtime of the catalog sees it.
+type found struct {
+	runtime string
+	st      cluster.Status
+}
+
+// clusterDown removes the clusters argv names (an id or a scenario file)
+// or, with all, every one; see the down command's help for which.
+func (a *app) clusterDown(cmd *cobra.Command, argv []string, all, force bool) error {
+	ctx := cmd.Context()
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	var every []found
+	for _, name := range a.catalog.RuntimeNames() {
+		rt, err := a.catalog.Runtime(name, cluster.Config{Log: a.log})
+		if err != nil {
+			return err
+		}
+		sts, err := rt.Status(ctx)
+		rt.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, st := range sts {
+			every = append(every, found{name, st})
+		}
+	}
+	var picked []found
+	what, byID := "every cluster", false
+	switch {
+	case all:
+		picked = every
+	case isScenarioArg(argv[0]):
+		s, err := a.loadScenario(argv[0])
+		if err != nil {
+			return err
+		}
+		what = "the clusters of " + s.Name
+		for _, f := range every {
+			if f.st.Scenario == s.Name {
+				picked = append(picked, f)
+			}
+		}
+	default:
+		id := argv[0]
+		for _, f := range every {
+			if f.st.ID == id {
+				picked = append(picked, f)
+			}
+		}
+		if len(picked) == 0 {
+			return badInputf("no cluster %q (%s)", id, knownIDs(every))
+		}
+		what, byID = "cluster "+id, true
+	}
+	removed, refused := 0, 0
+	for _, f := range picked {
+		st := f.st
+		why := ""
+		gone := st.Owner.Liveness() == cluster.OwnerGone
+		switch {
+		case st.Kept && (st.Owner.IsZero() || gone):
+			why = "kept"
+		case gone:
+			why = "left by a crashed run"
+		case force:
+			fmt.Fprintf(errOut, "chaos: WARNING: --force: removing cluster %s of %s: that run loses its nodes and ends unknown\n", st.ID, runKind(st))
+			why = "forced"
+		default:
+			refused++
+			fmt.Fprintf(errOut, "chaos: not removing cluster %s: it is the cluster of %s (--force removes it, and that run ends unknown)\n", st.ID, runKind(st))
+			continue
+		}
+		rt, err := a.catalog.Runtime(f.runtime, cluster.Config{Log: a.log})
+		if err != nil {
+			return err
+		}
+		err = rt.Down(ctx, st.ID)
+		rt.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.runtime, err)
+		}
+		removed++
+		fmt.Fprintf(out, "removed cluster %s (%s)\n", st.ID, why)
+	}
+	if all && force {
+		// Everything of ours, whatever it is labelled (images stay).
+		err := a.eachRuntime(ctx, func(rt cluster.Runtime) error {
+			if d, ok := rt.(interface{ DownAll(context.Context) error }); ok {
+				return d.DownAll(ctx)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "removed %d of %d: %s\n", removed, len(picked), what)
+	if refused > 0 && byID {
+		return badInputf("cluster %s belongs to a live run: not removed (use --force to remove it anyway)", argv[0])
+	}
+	return nil
+}
+
+// isScenarioArg tells a scenario file from a cluster id: a file that
+// exists, or a name ending in .yaml or .yml.
+func isScenarioArg(arg string) bool {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		return true
+	}
+	st, err := os.Stat(arg)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// knownIDs lists the clusters' ids, kept ones first, for an error.
+func knownIDs(fs []found) string {
+	var kept, runs []string
+	for _, f := range fs {
+		if f.st.Kept {
+			kept = append(kept, f.st.ID)
+		} else {
+			runs = append(runs, f.st.ID+" (a run's)")
+		}
+	}
+	if len(kept)+len(runs) == 0 {
+		return "there are no clusters"
+	}
+	return "known: " + strings.Join(append(kept, runs...), ", ")
 }

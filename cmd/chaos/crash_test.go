@@ -95,6 +95,13 @@ func (p *trioFaults) Heal(ctx context.Context) (fault.Healed, error) {
 	return h, nil
 }
 
+// crashCatalog is chaos's catalog with the trio fault kind.
+func crashCatalog() runner.Catalog {
+	c := testApp().catalog
+	c.Faults["trio"] = trio()
+	return c
+}
+
 // runCrashController runs the scenario crashEnv names, with the trio
 // fault kind in the catalog, until it is killed.
 func runCrashController(cfg string) int {
@@ -102,9 +109,7 @@ func runCrashController(cfg string) int {
 	if len(f) != 4 {
 		return 3
 	}
-	a := testApp()
-	c := a.catalog
-	c.Faults["trio"] = trio()
+	c := crashCatalog()
 	s, err := scenario.Load(f[0], c.Known())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -148,7 +153,7 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 	if err := os.WriteFile(src, []byte(crashScenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name, scenarioPath, binDir, tmp := itPrepare(t, src, "")
+	name, scenarioPath, binDir, tmp := itPrepareWith(t, crashCatalog(), src, "")
 	scope := "it-" + itID(t)
 	log := slog.New(slog.NewTextHandler(itLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rt := itScopedRuntime(t, scope, log)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -229,52 +228,6 @@ func chaosTables(t *testing.T, path string) int {
 		}
 	}
 	return n
-}
-
-// TestKeptClusterServesRunsUntilDown shows `chaos cluster up`, `status`,
-// `run --cluster` and `down`: the cluster outlives the run and is removed
-// by down.
-func TestKeptClusterServesRunsUntilDown(t *testing.T) {
-	_, scenarioPath, binDir, tmp := itPrepare(t, "testdata/etcd-register-faults.yaml", "it-kept")
-	chaos := itBuild(t, ".", false)
-	sh := func(args ...string) (string, int) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, chaos, args...)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("chaos %v: %v", args, err)
-		}
-		return string(out), code
-	}
-	t.Cleanup(func() { sh("cluster", "down", scenarioPath) })
-
-	out, code := sh("cluster", "up", scenarioPath, "--bin", binDir)
-	m := regexp.MustCompile(`cluster (\S+) is up`).FindStringSubmatch(out)
-	if code != 0 || m == nil {
-		t.Fatalf("cluster up exited %d:\n%s", code, out)
-	}
-	id := m[1]
-	if out, _ := sh("cluster", "status"); !strings.Contains(out, id) || !strings.Contains(out, "running") {
-		t.Fatalf("status does not list %s as running:\n%s", id, out)
-	}
-	out, code = sh("run", "--cluster", id, "--time-limit", "8s", "--store", filepath.Join(tmp, "store"), "--bin", binDir, scenarioPath)
-	if code != exitValid {
-		t.Fatalf("run on the kept cluster exited %d:\n%s", code, out)
-	}
-	if out, _ := sh("cluster", "status"); !strings.Contains(out, id) {
-		t.Fatalf("the kept cluster is gone after a run:\n%s", out)
-	}
-	if out, code := sh("cluster", "down", scenarioPath); code != 0 || !strings.Contains(out, "removed 1 clusters") {
-		t.Fatalf("cluster down exited %d:\n%s", code, out)
-	}
-	if out, _ := sh("cluster", "status"); strings.Contains(out, id) {
-		t.Fatalf("status still lists %s after down:\n%s", id, out)
-	}
 }
 
 // TestEtcdUnderPacketFaultsIsValid runs delay, loss, duplication and rate

@@ -45,7 +45,9 @@ import (
 	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/testenv"
+	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/scenario"
 )
 
 // itRunTimeout bounds one `chaos run` of a test scenario (20 s of
@@ -474,17 +476,24 @@ func itRun(t testing.TB, scenarioFile string) *itResult {
 // test's temporary folder.
 func itPrepare(t testing.TB, scenarioFile, prefix string) (name, scenarioPath, binDir, tmp string) {
 	t.Helper()
+	return itPrepareWith(t, testApp().catalog, scenarioFile, prefix)
+}
+
+// itPrepareWith is itPrepare for a scenario that needs catalog c (a fault
+// kind of a test's own).
+func itPrepareWith(t testing.TB, c runner.Catalog, scenarioFile, prefix string) (name, scenarioPath, binDir, tmp string) {
+	t.Helper()
 	testenv.Short(t)
 	testenv.Docker(t)
 	binDir, err := filepath.Abs("../../bin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := testApp().loadScenario(scenarioFile)
+	s, err := scenario.Load(scenarioFile, c.Known())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = testApp().catalog.Binaries(s, binDir)
+	_, err = c.Binaries(s, binDir)
 	testenv.Need(t, err == nil, fmt.Sprintf("needs the db's binaries (make build): %v", err))
 
 	data, err := os.ReadFile(scenarioFile)

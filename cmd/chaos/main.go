@@ -9,6 +9,8 @@
 //	254  bad input: a flag, a scenario or a history file is malformed
 //	     (`chaos check FILE...` checks every other file first)
 //	255  internal error: chaos itself failed
+//	130  interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: what was recorded
+//	     was checked and found no anomaly (an anomaly still exits 1)
 //
 // `chaos check` of several files exits with their merged verdict: 1 if
 // any is invalid, else 2 if any is unknown, else 0.
@@ -39,6 +41,11 @@ const (
 	exitUnknown  = 2
 	exitBadInput = 254
 	exitInternal = 255
+	// A run stopped by a signal exits as shells report a process killed
+	// by it (128 + the signal's number), unless what it recorded is
+	// invalid: a CI job cancelled by its timeout must not pass.
+	exitSIGINT  = 130
+	exitSIGTERM = 143
 )
 
 // badInput marks an error as the user's input being wrong (exit 254).
@@ -112,12 +119,26 @@ func runWith(args []string, out io.Writer) int {
 		root.SetErr(out)
 	}
 	err := root.ExecuteContext(ctx)
-	code := exitCode(err)
+	code := interruptedExit(context.Cause(ctx), exitCode(err))
 	var ve verdictError
 	if err != nil && !errors.As(err, &ve) {
 		fmt.Fprintln(root.ErrOrStderr(), "chaos:", err)
 	}
 	return code
+}
+
+// interruptedExit is the exit code of a command that ended with code
+// after its context ended with cause: a signal's exit code if a signal
+// stopped it, unless the check found an anomaly (exit 1 stays).
+func interruptedExit(cause error, code int) int {
+	var in *runstore.Interrupt
+	if code == exitInvalid || !errors.As(cause, &in) {
+		return code
+	}
+	if in.Signal == "SIGTERM" {
+		return exitSIGTERM
+	}
+	return exitSIGINT
 }
 
 // newApp returns the app with chaos's built-in catalog, logging warnings
@@ -179,7 +200,8 @@ func (a *app) root() *cobra.Command {
 partitions, packet faults, process kills and pauses; every operation goes into a
 history that checkers verify (linearizability with porcupine, and invariants).
 
-Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 internal error.`,
+Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 internal error;
+a run stopped by SIGINT exits 130, by SIGTERM 143 (1 if it found an anomaly).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {

@@ -192,6 +192,29 @@ func TestScenarioValidateReportsEveryProblemWithLines(t *testing.T) {
 	}
 }
 
+// A scenario named "latest" would be the store's link to the newest run:
+// validate refuses it, and so does run, before anything starts, both
+// with exit 254 and no run folder.
+func TestANameTheStoreReservesIsRefusedByValidateAndRun(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "latest.yaml")
+	store := filepath.Join(dir, "store")
+	text := "name: latest\nstore: " + store + "\ndb: {name: etcd}\nworkload: {name: register}\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"scenario", "validate", file}, {"run", file}} {
+		var out bytes.Buffer
+		code := runWith(args, &out)
+		if code != exitBadInput || !strings.Contains(out.String(), `latest.yaml:1:7: name: "latest" is reserved`) {
+			t.Errorf("chaos %s: exit %d, want %d naming line 1:\n%s", args[0], code, exitBadInput, out.String())
+		}
+	}
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Errorf("a refused run made %s (%v)", store, err)
+	}
+}
+
 // TestScenarioValidateRefusesEveryBadDBOption feeds `chaos scenario
 // validate` db options that are wrong by their tags, by the db's own
 // rules and by version, one file each: each is refused with its file,

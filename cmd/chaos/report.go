@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -94,7 +96,9 @@ func (a *app) serveCmd() *cobra.Command {
 
 // runProgress feeds the controller's snapshots to a progress display.
 type runProgress struct {
-	r *progress.Reporter
+	r    *progress.Reporter
+	mu   sync.Mutex
+	last progress.Snapshot
 }
 
 func newProgress(w io.Writer, every, _ time.Duration) *runProgress {
@@ -102,13 +106,31 @@ func newProgress(w io.Writer, every, _ time.Duration) *runProgress {
 }
 
 func (p *runProgress) update(s controller.Snapshot) {
-	p.r.Update(progress.Snapshot{
+	ps := progress.Snapshot{
 		Elapsed: s.Elapsed, Remaining: s.Remaining, OpsPerSec: s.OpsPerSec,
 		OK: s.OK, Fail: s.Fail, Info: s.Info, ActiveFaults: s.Faults, Phase: s.Phase,
-	})
+		Interrupted: s.Interrupted,
+	}
+	p.mu.Lock()
+	p.last = ps
+	p.mu.Unlock()
+	p.r.Update(ps)
 }
 
-func (p *runProgress) close() { p.r.Close() }
+// close ends the display with how the run ended (res, nil if it never
+// got to a verdict): an interrupted run's display says so, whatever the
+// last snapshot showed.
+func (p *runProgress) close(res *runstore.Results) {
+	if res != nil && res.Status == runstore.Interrupted {
+		p.mu.Lock()
+		s := p.last
+		p.mu.Unlock()
+		s.Phase, s.Remaining, s.ActiveFaults = "stopped", 0, nil
+		s.Interrupted = cmp.Or(res.Signal, "cancelled")
+		p.r.Update(s)
+	}
+	p.r.Close()
+}
 
 func verdictWord(v checker.Verdict) string {
 	switch v {

@@ -39,8 +39,13 @@ func (a *app) runCmd() *cobra.Command {
 history, results.json, the resolved scenario (seed included), the fault journal,
 node logs and the reports; store/latest points at it.
 
-Flags override the scenario's values. Ctrl-C stops issuing operations, heals
-every fault, checks what was recorded and exits with the verdict.`,
+Flags override the scenario's values. Ctrl-C (or SIGTERM) stops issuing
+operations, heals every fault, checks what was recorded and exits 1 if that is
+invalid, else 130 (SIGINT) or 143 (SIGTERM): an interrupted run never passes.
+
+With --cluster ID the run uses a kept cluster (chaos cluster up) in a key space
+of its own; a scenario that does not fit the cluster (node count, db, db
+version, runtime) is refused before anything starts.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			s, err := a.loadScenario(argv[0])
@@ -83,7 +88,7 @@ every fault, checks what was recorded and exits with the verdict.`,
 	fl.Uint64Var(&f.seed, "seed", 0, "override seed (replays a run's schedule)")
 	fl.StringVar(&f.store, "store", "", "override store (the folder runs go to)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the cluster up after the run")
-	fl.StringVar(&f.cluster, "cluster", "", "use the kept cluster with this run id (from 'chaos cluster up') instead of bringing one up")
+	fl.StringVar(&f.cluster, "cluster", "", "use the kept cluster with this id (chaos cluster up; chaos cluster status lists them) instead of bringing one up")
 	fl.StringVar(&f.binDir, "bin", a.defaultBinDir(), binFlagUsage)
 	fl.DurationVar(&f.progress, "progress-every", 10*time.Second, "interval of progress lines when stdout is not a terminal")
 	fl.BoolVar(&f.strict, "strict", false, "override checker.strict: any checker warning makes a valid verdict unknown")
@@ -120,10 +125,11 @@ func (a *app) runScenario(ctx context.Context, out io.Writer, s *scenario.Scenar
 			fmt.Fprintf(out, "chaos: run %s (seed %d) → %s\n", s.Name, s.Seed, dir)
 		},
 	})
-	prog.close()
 	if res == nil {
+		prog.close(nil)
 		return inputError(err)
 	}
+	prog.close(res.Results)
 	// The verdict is printed even if the run folder could not be
 	// written completely.
 	printVerdict(out, res.Results, res.Dir)

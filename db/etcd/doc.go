@@ -30,6 +30,15 @@
 // records whether gRPC opened a transport stream for the request, which
 // is the proof that the request never left the process when it did not.
 //
+// # Keys
+//
+// A run's keys live in its own namespace (db.Env.Namespace, the run id):
+// register key k is /<namespace>/register/k, set element e is
+// /<namespace>/set/e, bank account i is /<namespace>/bank/i, counter k is
+// /<namespace>/counter/k. Runs on one kept cluster therefore never read
+// each other's values, and nothing is wiped between them. The history
+// records the workload's keys (k), never the namespace.
+//
 // # Outcome classification
 //
 // A completion is ok when the op certainly took effect, fail when it

@@ -46,6 +46,9 @@ func Target() db.Target {
 // instance is etcd made for one run.
 type instance struct {
 	*DB
+	// namespace is the run's key space (db.Env.Namespace): every
+	// client's keys live under /<namespace>/.
+	namespace string
 }
 
 func newInstance(env db.Env) (db.Instance, error) {
@@ -60,25 +63,37 @@ func newInstance(env db.Env) (db.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return instance{d}, nil
+	return instance{DB: d, namespace: env.Namespace}, nil
 }
 
-// Opener returns etcd's client for the workload.
+// Prefix is where a workload's keys live in a run's namespace: base (the
+// workload's default prefix, "/register/") under /<namespace>, or base
+// itself when there is no namespace.
+func Prefix(namespace, base string) string {
+	if namespace == "" {
+		return base
+	}
+	return "/" + namespace + base
+}
+
+// Opener returns etcd's client for the workload, its keys under the
+// run's namespace.
 func (d instance) Opener(name string, options any) (workload.Opener, error) {
 	co := d.ClientOptions()
+	ns := d.namespace
 	switch name {
 	case "register":
-		return &RegisterOpener{ClientOptions: co}, nil
+		return &RegisterOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultRegisterPrefix)}, nil
 	case "set":
-		return &SetOpener{ClientOptions: co}, nil
+		return &SetOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultSetPrefix)}, nil
 	case "bank":
 		bo, ok := options.(*bank.Options)
 		if !ok {
 			return nil, fmt.Errorf("etcd bank client: workload options of type %T, want *bank.Options", options)
 		}
-		return &BankOpener{ClientOptions: co, Accounts: bo.Accounts, Total: bo.Total}, nil
+		return &BankOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultBankPrefix), Accounts: bo.Accounts, Total: bo.Total}, nil
 	case "counter":
-		return &CounterOpener{ClientOptions: co}, nil
+		return &CounterOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultCounterPrefix)}, nil
 	}
 	return nil, fmt.Errorf("db etcd has no client for workload %q", name)
 }
