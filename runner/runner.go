@@ -181,6 +181,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		Concurrency:  s.Client.Concurrency,
 		Rate:         s.Client.Rate,
 		OpTimeout:    s.Client.OpTimeout,
+		Backoff:      backoff(s.Client),
 		TimeLimit:    s.TimeLimit,
 		Quiet:        nonZeroQuiet(s.Final.Quiet),
 		FinalTimeout: s.Final.Timeout,
@@ -315,4 +316,13 @@ func nonZeroQuiet(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// backoff is the controller's backoff for a scenario's client section,
+// where backoff_max 0 turns it off.
+func backoff(c scenario.Client) controller.Backoff {
+	if c.BackoffMax == 0 {
+		return controller.Backoff{Base: c.BackoffBase, Max: -1}
+	}
+	return controller.Backoff{Base: c.BackoffBase, Max: c.BackoffMax}
 }

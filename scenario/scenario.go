@@ -103,6 +103,12 @@ type Client struct {
 	// OpTimeout bounds each operation; one cut off is recorded as info
 	// (outcome unknown).
 	OpTimeout time.Duration `yaml:"op_timeout" default:"1s" chaos:"nonzero" doc:"Deadline of each operation; an operation cut off by it is recorded as info (outcome unknown), never as fail."`
+	// BackoffBase and BackoffMax bound a worker's wait after an error
+	// that says its node cannot serve now (no leader, connection
+	// refused): BackoffBase after the first in a row, doubling, at most
+	// BackoffMax. BackoffMax 0 turns backoff off.
+	BackoffBase time.Duration `yaml:"backoff_base" default:"20ms" chaos:"nonzero" doc:"A worker's first wait after an error that says its node cannot serve now (no leader, connection refused, not the primary: the db's client says which errors); it doubles with each such error in a row, up to backoff_max."`
+	BackoffMax  time.Duration `yaml:"backoff_max" default:"1s" doc:"Cap on a worker's wait after errors that say its node cannot serve now. 0 turns backoff off: workers retry at once."`
 	// Nodes lists the nodes clients talk to: worker i talks to
 	// Nodes[i % len(Nodes)]. Default: every node.
 	Nodes []string `yaml:"nodes" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Nodes clients talk to, by name (n1 ... nN); worker i talks to nodes[i mod len(nodes)] only. Default: every node."`
@@ -470,6 +476,13 @@ func (s *Scenario) crossCheck(d *decoder) {
 			n, p = at("time_limit"), "time_limit"
 		}
 		d.fail(n, p, "nemesis.interval %s is not shorter than time_limit %s: no fault would ever start", s.Nemesis.Interval, s.TimeLimit)
+	}
+	if s.Client.BackoffMax > 0 && s.Client.BackoffBase > s.Client.BackoffMax && !d.failed("client.backoff_base") && !d.failed("client.backoff_max") {
+		n, p := at("client.backoff_base"), "client.backoff_base"
+		if n == nil {
+			n, p = at("client.backoff_max"), "client.backoff_max"
+		}
+		d.fail(n, p, "client.backoff_base %s is longer than client.backoff_max %s", s.Client.BackoffBase, s.Client.BackoffMax)
 	}
 	for i, p := range s.Checker.LogPatterns {
 		n, ip := item("checker.log_patterns", i)
