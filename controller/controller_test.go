@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -512,5 +513,49 @@ func TestWorkersBackOffFromANodeThatCannotServe(t *testing.T) {
 				t.Fatalf("notes %q do not say the workers backed off", res.Notes)
 			}
 		})
+	}
+}
+
+// observingGen is a writeGen that records the outcomes it is told.
+type observingGen struct {
+	writeGen
+	mu       *sync.Mutex
+	outcomes map[history.Type]int
+}
+
+func (g *observingGen) Observe(_ workload.Op, t history.Type) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.outcomes[t]++
+}
+
+type observed struct {
+	writes
+	mu       sync.Mutex
+	outcomes map[history.Type]int
+}
+
+func (o *observed) Generator(_ int, rng *rand.Rand) workload.Generator {
+	return &observingGen{writeGen: writeGen{rng: rng}, mu: &o.mu, outcomes: o.outcomes}
+}
+
+func TestGeneratorsAreToldEveryOutcome(t *testing.T) {
+	tt := newTest(t, testtarget.New(1, testtarget.Bugs{}, 1))
+	wl := &observed{outcomes: map[history.Type]int{}}
+	tt.Workload = wl
+	tt.Opener = scripted{count: new(atomic.Int64), outcome: func(n int64, op workload.Op) workload.Result {
+		return workload.Result{Type: []history.Type{history.OK, history.Fail, history.Info}[n%3], Err: errors.New("x")}
+	}}
+	if _, err := Run(context.Background(), tt); err != nil {
+		t.Fatal(err)
+	}
+	want := map[history.Type]int{}
+	for _, op := range readHistory(t, tt) {
+		if op.Type != history.Invoke {
+			want[op.Type]++
+		}
+	}
+	if !maps.Equal(wl.outcomes, want) {
+		t.Fatalf("generators were told %v, the history has %v", wl.outcomes, want)
 	}
 }
