@@ -221,7 +221,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if p, ok := tgt.db.(db.Primaries); ok {
 				env.Primaries = p
 			}
-			return nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts})
+			return nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
 		}
 	}
 	res, runErr := controller.Run(ctx, t)

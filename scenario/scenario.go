@@ -121,6 +121,9 @@ type Nemesis struct {
 	// Faults lists the faults to choose from (at random, with the seed),
 	// each offered by a fault kind of the catalog; empty means no faults.
 	Faults []string `yaml:"faults" chaos:"nonzero" known:"fault" doc:"Faults the nemesis chooses from, at random with the seed, each offered by a fault kind of the catalog (the schema lists them: partition-halves, kill, packet-delay, partition-one-way, ...). Empty or absent: no faults."`
+	// Cover starts every listed fault once, in an order drawn from the
+	// seed, before drawing at random; time_limit must leave room for it.
+	Cover bool `yaml:"cover" default:"false" doc:"Start every listed fault once (in an order drawn from the seed) before drawing faults at random, so the run exercises each; time_limit must be longer than (2 x faults - 1) x interval, when the last one starts."`
 	// Options are the fault kinds' options (targets, packet parameters),
 	// one mapping shared by every kind, each key checked by its kind.
 	Options Options `yaml:"options" doc:"The fault kinds' options, in one mapping: targets of kill and pause, packet-fault parameters (packet_targets, delay, jitter, loss, duplicate, rate), and any other kind's; each key is checked by its kind, with the cluster's size."`
@@ -483,6 +486,12 @@ func (s *Scenario) crossCheck(d *decoder) {
 			n, p = at("client.backoff_max"), "client.backoff_max"
 		}
 		d.fail(n, p, "client.backoff_base %s is longer than client.backoff_max %s", s.Client.BackoffBase, s.Client.BackoffMax)
+	}
+	if n := len(s.Nemesis.Faults); s.Nemesis.Cover && n > 0 && !d.failed("nemesis.cover") && !d.failed("nemesis.faults") && !d.failed("nemesis.interval") && !d.failed("time_limit") {
+		if last := time.Duration(2*n-1) * s.Nemesis.Interval; last >= s.TimeLimit {
+			d.fail(at("nemesis.cover"), "nemesis.cover", "covering %d faults starts the last one at %s ((2 x %d - 1) x nemesis.interval %s), not before time_limit %s: lengthen time_limit or shorten nemesis.interval",
+				n, last, n, s.Nemesis.Interval, s.TimeLimit)
+		}
 	}
 	for i, p := range s.Checker.LogPatterns {
 		n, ip := item("checker.log_patterns", i)

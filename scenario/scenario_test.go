@@ -158,6 +158,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`5:17: client.backoff_base: client.backoff_base 2s is longer than client.backoff_max 1s`}},
 		{"negative backoff", head + "client:\n  backoff_max: -1s\n", Known{},
 			[]string{`5:16: client.backoff_max: want a non-negative duration, got -1s`}},
+		{"cover needs time for every fault", head + "time_limit: 50s\nnemesis:\n  faults: [partition-halves, partition-one, kill]\n  cover: true\n", Known{},
+			[]string{`7:10: nemesis.cover: covering 3 faults starts the last one at 50s ((2 x 3 - 1) x nemesis.interval 10s), not before time_limit 50s: lengthen time_limit or shorten nemesis.interval`}},
 		{"concurrency zero", head + "client:\n  concurrency: 0\n", Known{},
 			[]string{`5:16: client.concurrency: want at least 1, got 0`}},
 		{"too many nodes", head + "cluster:\n  nodes: 65\n", Known{},
