@@ -8,7 +8,9 @@
 #   ok       ok share of the completed client ops
 #   fail/s   fail completions per second while a partition was in effect
 #            (from its start's ok to its stop's invoke), and over the
-#            whole run
+#            whole run; "unserved" leaves out the cas ops whose compare
+#            failed (the node served them: "value is not ..."), leaving
+#            the fails that tell nothing (no leader, refused, ...)
 #   faults   the faults started (ok), by name; partitions are named from
 #            their grudge: one node cut from every other is
 #            partition-one, two sides of sizes ⌊n/2⌋ and ⌈n/2⌉ are
@@ -36,13 +38,15 @@ for dir in "$@"; do
 	| ([ $nem[] | select(.type == "invoke" and (.f == "stop-partition" or .f == "heal")) | .time ]) as $stops
 	| ([ $starts[] as $s | [$s, ([$stops[] | select(. > $s)] | min)] ]) as $windows
 	| ([ $windows[] | .[1] - .[0] ] | add // 0) as $partns
-	| ([ $fails[] | .time as $t | select(any($windows[]; $t >= .[0] and $t < .[1])) ] | length) as $pfails
+	| ([ $fails[] | .time as $t | select(any($windows[]; $t >= .[0] and $t < .[1])) ]) as $pf
+	| ($pf | length) as $pfails
+	| ([ $pf[] | select((.error // "") | test("value is not") | not) ] | length) as $punserved
 	| ([ $client[] | .time ] | (max - min)) as $span
 	| ([ $nem[] | select(.type == "ok" and (.f | startswith("start-") or . == "kill" or . == "pause"))
 	     | if .f == "start-partition" then partname else .f end ]) as $faults
 	| "\($dir)\n  keys: \($tested | length) of \($keys | length) tested (\(if ($keys|length) > 0 then (100 * ($tested|length) / ($keys|length) | floor) else 0 end) %)"
 	  + "\n  ops: \($ok) ok of \($done | length) completed (\(if ($done|length) > 0 then (100 * $ok / ($done|length) | floor) else 0 end) % ok), \($fails | length) fail, \($done | map(select(.type == "info")) | length) info"
-	  + "\n  fail/s: \(if $partns > 0 then ($pfails / ($partns / 1e9) | floor) else "-" end) under partition (\($pfails) in \($partns / 1e9 | floor) s), \(if $span > 0 then (($fails | length) / ($span / 1e9) | floor) else 0 end) over the run"
+	  + "\n  fail/s: \(if $partns > 0 then ($pfails / ($partns / 1e9) | floor) else "-" end) under partition (\($pfails) in \($partns / 1e9 | floor) s), \(if $partns > 0 then ($punserved / ($partns / 1e9) | floor) else "-" end) unserved (\($punserved)), \(if $span > 0 then (($fails | length) / ($span / 1e9) | floor) else 0 end) over the run"
 	  + "\n  faults: \($faults | join(", ")); kinds: \($faults | unique | join(", "))"
 	' "$dir/history.jsonl"
 done
