@@ -11,6 +11,9 @@
 #            whole run; "unserved" leaves out the cas ops whose compare
 #            failed (the node served them: "value is not ..."), leaving
 #            the fails that tell nothing (no leader, refused, ...)
+#   first witness  for an invalid run: the earliest witness op (the
+#            checkers' "ops" in results.json), in seconds after the first
+#            client op: the time to the first detection
 #   faults   the faults started (ok), by name; partitions are named from
 #            their grudge: one node cut from every other is
 #            partition-one, two sides of sizes ⌊n/2⌋ and ⌈n/2⌉ are
@@ -49,4 +52,12 @@ for dir in "$@"; do
 	  + "\n  fail/s: \(if $partns > 0 then ($pfails / ($partns / 1e9) | floor) else "-" end) under partition (\($pfails) in \($partns / 1e9 | floor) s), \(if $partns > 0 then ($punserved / ($partns / 1e9) | floor) else "-" end) unserved (\($punserved)), \(if $span > 0 then (($fails | length) / ($span / 1e9) | floor) else 0 end) over the run"
 	  + "\n  faults: \($faults | join(", ")); kinds: \($faults | unique | join(", "))"
 	' "$dir/history.jsonl"
+	if [ -r "$dir/results.json" ] && [ "$(jq '[.checkers[]?.ops // [] | length] | add // 0' "$dir/results.json")" != 0 ]; then
+		jq -r --slurpfile res "$dir/results.json" -s '
+		  ([$res[0].checkers[]?.ops // [] | .[]] | unique) as $w
+		  | (map(select(.process >= 0)) | map(.time) | min) as $t0
+		  | ([ .[] | select(.index as $i | $w | index($i)) | .time ] | min) as $t
+		  | "  first witness: \(($t - $t0) / 1e9 * 10 | floor / 10) s after the first client op"
+		' "$dir/history.jsonl"
+	fi
 done
