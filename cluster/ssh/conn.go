@@ -37,6 +37,9 @@ type permanent struct{ err error }
 func (p permanent) Error() string { return p.err.Error() }
 func (p permanent) Unwrap() error { return p.err }
 
+// maxSessions is how many commands run at once on one host.
+const maxSessions = 8
+
 // host is one machine and the one SSH connection to it that every command
 // shares; a lost connection is made again, with backoff, on the next
 // command.
@@ -47,6 +50,10 @@ type host struct {
 	s     *Settings
 	cfg   *ssh.ClientConfig
 	log   *slog.Logger
+
+	// sessions bounds the sessions open at once on the connection
+	// (OpenSSH's MaxSessions is 10 by default).
+	sessions chan struct{}
 
 	mu     sync.Mutex
 	client *ssh.Client
@@ -278,6 +285,12 @@ func (h *host) run(ctx context.Context, stdin io.Reader, argv ...string) ([]byte
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.s.CommandTimeout)
 	defer cancel()
+	select {
+	case h.sessions <- struct{}{}:
+		defer func() { <-h.sessions }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %s: %w", h, clipLine(line), ctx.Err())
+	}
 	for {
 		c, err := h.connect(ctx)
 		if err != nil {

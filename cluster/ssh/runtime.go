@@ -111,7 +111,8 @@ func New(s *Settings, log *slog.Logger, scope string) (*Runtime, error) {
 		if label == "" {
 			label = fmt.Sprintf("n%d", i+1)
 		}
-		r.hosts = append(r.hosts, &host{label: label, addr: hostPort(hs.Address, hs.port(s)), dir: hs.dir(s), s: s, cfg: cfg, log: log})
+		r.hosts = append(r.hosts, &host{label: label, addr: hostPort(hs.Address, hs.port(s)), dir: hs.dir(s), s: s, cfg: cfg, log: log,
+			sessions: make(chan struct{}, maxSessions)})
 	}
 	return r, nil
 }
