@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,28 +66,10 @@ final:
 // pauses members through SSH: the run is valid, the members' logs are in
 // the run folder, and nothing of the run is left on the hosts.
 func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
-	testenv.Short(t)
-	testenv.Need(t, sshhosts.Available() == "", sshhosts.Available())
-	binDir, err := filepath.Abs("../../bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = os.Stat(filepath.Join(binDir, "etcd-3.7.3"))
-	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd server (make build): %v", err))
+	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
-	var hosts strings.Builder
-	for _, h := range hs.List {
-		fmt.Fprintf(&hosts, "      - {name: %s, address: %s, dir: %q}\n", h.Name, h.Addr, h.Dir)
-	}
-	name := "it-ssh-register-" + itID(t)
-	tmp := t.TempDir()
-	path := filepath.Join(tmp, "ssh.yaml")
-	if err := os.WriteFile(path, fmt.Appendf(nil, sshScenario, name, hs.KeyFile, hs.KnownHosts, hosts.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := scenario.Load(path, testApp().catalog.Known()); err != nil {
-		t.Fatal(err)
-	}
+	name, path := writeSSHScenario(t, hs)
+	tmp := filepath.Dir(path)
 
 	chaos := itBuild(t, ".", false)
 	store := filepath.Join(tmp, "store")
@@ -98,7 +82,7 @@ func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
 	cmd.WaitDelay = time.Minute
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -151,5 +135,77 @@ func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
 		if left := h.Leftovers(); len(left) > 0 {
 			t.Errorf("%s: left on the host after the run: %q", h.Name, left)
 		}
+	}
+}
+
+// needSSHTest gates an SSH integration test and returns the bin folder.
+func needSSHTest(t *testing.T) string {
+	t.Helper()
+	testenv.Short(t)
+	testenv.Need(t, sshhosts.Available() == "", sshhosts.Available())
+	binDir, err := filepath.Abs("../../bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(binDir, "etcd-3.7.3"))
+	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd server (make build): %v", err))
+	return binDir
+}
+
+// writeSSHScenario writes sshScenario for hosts hs, with a name unique to
+// the test, and returns the name and the file.
+func writeSSHScenario(t *testing.T, hs *sshhosts.Hosts) (name, path string) {
+	t.Helper()
+	var hosts strings.Builder
+	for _, h := range hs.List {
+		fmt.Fprintf(&hosts, "      - {name: %s, address: %s, dir: %q}\n", h.Name, h.Addr, h.Dir)
+	}
+	name = "it-ssh-register-" + itID(t)
+	path = filepath.Join(t.TempDir(), "ssh.yaml")
+	if err := os.WriteFile(path, fmt.Appendf(nil, sshScenario, name, hs.KeyFile, hs.KnownHosts, hosts.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scenario.Load(path, testApp().catalog.Known()); err != nil {
+		t.Fatal(err)
+	}
+	return name, path
+}
+
+// TestClusterUpStatusDownOnSSHHosts: chaos cluster up brings the
+// scenario's etcd up on SSH hosts and keeps it; status with the scenario
+// lists it with every node running; down with the scenario removes it
+// and leaves nothing on the hosts.
+func TestClusterUpStatusDownOnSSHHosts(t *testing.T) {
+	binDir := needSSHTest(t)
+	hs := sshhosts.New(t, 3)
+	_, path := writeSSHScenario(t, hs)
+	var out bytes.Buffer
+	if code := runWith([]string{"cluster", "up", path, "--bin", binDir}, &out); code != 0 {
+		t.Fatalf("cluster up: exit %d\n%s", code, out.String())
+	}
+	m := regexp.MustCompile(`cluster (\S+) is up`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("cluster up said:\n%s", out.String())
+	}
+	id := m[1]
+	t.Cleanup(func() { _ = runWith([]string{"cluster", "down", id, "--scenario", path}, io.Discard) })
+	out.Reset()
+	line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(id) + ` .*$`)
+	if code := runWith([]string{"cluster", "status", path}, &out); code != 0 || strings.Count(line.FindString(out.String()), "(running)") != 3 {
+		t.Fatalf("cluster status: exit %d, want %s with 3 nodes running:\n%s", code, id, out.String())
+	}
+	t.Logf("status:\n%s", out.String())
+	out.Reset()
+	if code := runWith([]string{"cluster", "down", path}, &out); code != 0 || !strings.Contains(out.String(), "removed cluster "+id+" (kept)") {
+		t.Fatalf("cluster down: exit %d:\n%s", code, out.String())
+	}
+	for _, h := range hs.List {
+		if left := h.Leftovers(); len(left) > 0 {
+			t.Errorf("%s: left on the host after down: %q", h.Name, left)
+		}
+	}
+	out.Reset()
+	if code := runWith([]string{"cluster", "status", path}, &out); code != 0 || strings.Contains(out.String(), id) {
+		t.Errorf("cluster status after down: exit %d:\n%s", code, out.String())
 	}
 }
