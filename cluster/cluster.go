@@ -142,6 +142,14 @@ type Cluster interface {
 	Down(ctx context.Context) error
 }
 
+// Troubled is implemented by a cluster that can tell, at the end of a run,
+// what happened to its nodes that makes the run's outcome unknown: an SSH
+// host that stayed unreachable longer than its retry bound, named. The
+// controller makes each message a reason for unknown.
+type Troubled interface {
+	Trouble() []string
+}
+
 // LogFiles names the log files on a node to collect besides its server's
 // output, as paths on the node. db.DB implements it.
 type LogFiles interface {

@@ -57,8 +57,10 @@ type host struct {
 
 	mu     sync.Mutex
 	client *ssh.Client
-	ip     netip.Addr // the address the node is reached at
-	local  netip.Addr // this machine's address as the host sees it
+	// trouble says when and how the host stayed unreachable.
+	trouble []string
+	ip      netip.Addr // the address the node is reached at
+	local   netip.Addr // this machine's address as the host sees it
 }
 
 func (h *host) String() string { return fmt.Sprintf("host %s (%s)", h.label, h.addr) }
@@ -171,6 +173,8 @@ func (h *host) connect(ctx context.Context) (*ssh.Client, error) {
 			return nil, fmt.Errorf("%s: %w", h, err)
 		}
 		if ctx.Err() != nil || time.Since(start)+wait > h.s.RetryFor {
+			h.trouble = append(h.trouble, fmt.Sprintf("%s was unreachable at %s: no connection within %v (%d attempts): %v",
+				h, start.UTC().Format(time.TimeOnly), time.Since(start).Round(time.Millisecond), attempt, err))
 			return nil, fmt.Errorf("%s: %w: no connection within %v (%d attempts): %v", h, ErrUnreachable, h.s.RetryFor, attempt, err)
 		}
 		h.log.Warn("ssh: connecting failed, retrying", "host", h.label, "addr", h.addr, "attempt", attempt, "err", err)
@@ -296,7 +300,9 @@ func (h *host) run(ctx context.Context, stdin io.Reader, argv ...string) ([]byte
 		if err != nil {
 			return nil, err
 		}
-		sess, err := newSession(ctx, c)
+		sctx, scancel := context.WithTimeout(ctx, h.s.ConnectTimeout)
+		sess, err := newSession(sctx, c)
+		scancel()
 		if err != nil {
 			// The command never started: a new connection may run it.
 			h.drop(c, err)

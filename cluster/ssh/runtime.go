@@ -51,8 +51,9 @@ import (
 const Name = "ssh"
 
 var (
-	_ cluster.Runtime = (*Runtime)(nil)
-	_ cluster.Cluster = (*Cluster)(nil)
+	_ cluster.Runtime  = (*Runtime)(nil)
+	_ cluster.Cluster  = (*Cluster)(nil)
+	_ cluster.Troubled = (*Cluster)(nil)
 )
 
 var validID = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,47}$`)
@@ -172,6 +173,19 @@ func (c *Cluster) Faults(fault.ExecConfig) (fault.Executors, error) { return fau
 // CollectLogs copies each node's server.log and the files listed.
 func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
 	return cluster.CollectLogs(ctx, dir, c.Nodes(), files)
+}
+
+// Trouble names every host that stayed unreachable longer than
+// retry_for since the cluster was brought up or attached (each time):
+// the run's outcome is then unknown.
+func (c *Cluster) Trouble() []string {
+	var out []string
+	for _, n := range c.nodes {
+		n.h.mu.Lock()
+		out = append(out, n.h.trouble...)
+		n.h.mu.Unlock()
+	}
+	return out
 }
 
 // Down kills every server of the cluster and removes its folders.

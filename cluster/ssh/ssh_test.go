@@ -382,3 +382,50 @@ func upErr(t *testing.T, s *ssh.Settings) error {
 	}
 	return err
 }
+
+// TestSSHRuntimeNamesAHostLostMidRun: a host that drops off the network
+// while its cluster is up fails the next command with ErrUnreachable
+// once retry_for has passed, and the cluster names it as trouble (which
+// makes the run unknown); once it is back, a new connection is made and
+// the cluster comes down cleanly.
+func TestSSHRuntimeNamesAHostLostMidRun(t *testing.T) {
+	hs := newHosts(t, 2)
+	s := settings(hs)
+	s.ConnectTimeout, s.RetryFor, s.CommandTimeout = time.Second, 2*time.Second, 20*time.Second
+	rt, err := ssh.New(s, nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	ctx := context.Background()
+	c, err := rt.Up(ctx, spec(t, "sshlost-"+strconv.Itoa(os.Getpid()), 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := c.(cluster.Troubled).Trouble(); len(tr) != 0 {
+		t.Fatalf("trouble before any: %q", tr)
+	}
+	hs.List[1].Cut(t)
+	start := time.Now()
+	err = c.Nodes()[1].(node.Process).Kill(ctx)
+	if !errors.Is(err, ssh.ErrUnreachable) || !strings.Contains(err.Error(), "h2 (") {
+		t.Fatalf("kill on a host that is gone: %v", err)
+	}
+	t.Logf("gave up after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	tr := c.(cluster.Troubled).Trouble()
+	if len(tr) != 1 || !strings.Contains(tr[0], "host h2 ("+hs.List[1].Addr.String()) || !strings.Contains(tr[0], "unreachable") {
+		t.Errorf("trouble: %q", tr)
+	}
+	if err := c.Nodes()[0].(node.Process).Pause(ctx); err != nil {
+		t.Errorf("the other host: %v", err)
+	}
+	hs.List[1].Mend(t)
+	if err := c.Down(ctx); err != nil {
+		t.Fatalf("down once the host is back: %v", err)
+	}
+	for _, h := range hs.List {
+		if left := h.Leftovers(); len(left) > 0 {
+			t.Errorf("%s: left on the host after down: %q", h.Name, left)
+		}
+	}
+}

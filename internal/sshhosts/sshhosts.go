@@ -179,6 +179,13 @@ func waitListening(t testing.TB, h *Host) {
 	}
 }
 
+// Cut takes h off the switch (its link down): connections to it hang, as
+// to a machine that lost its network.
+func (h *Host) Cut(t testing.TB) { run(t, "ip", "-n", h.NS, "link", "set", "eth0", "down") }
+
+// Mend puts h back on the switch.
+func (h *Host) Mend(t testing.TB) { run(t, "ip", "-n", h.NS, "link", "set", "eth0", "up") }
+
 // Leftovers lists what is in h's working directory (nothing once a
 // cluster is down and its directory removed).
 func (h *Host) Leftovers() []string {
