@@ -3,6 +3,7 @@ package ssh_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,9 +22,11 @@ import (
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/cluster/ssh"
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/internal/sshhosts"
 	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/watchdog"
 )
 
 // hostile are server arguments that would be shell syntax if any reached
@@ -32,6 +35,7 @@ var hostile = []string{`it's`, `"dq"`, `a;touch /tmp/chaos-pwned`, `$(touch /tmp
 
 func newHosts(t *testing.T, n int) *sshhosts.Hosts {
 	t.Helper()
+	testenv.Short(t)
 	testenv.Need(t, sshhosts.Available() == "", sshhosts.Available())
 	return sshhosts.New(t, n)
 }
@@ -427,5 +431,71 @@ func TestSSHRuntimeNamesAHostLostMidRun(t *testing.T) {
 		if left := h.Leftovers(); len(left) > 0 {
 			t.Errorf("%s: left on the host after down: %q", h.Name, left)
 		}
+	}
+}
+
+// TestCrashGuardHealsSSHNodesFromTheJournal: the crash guard, with only
+// the fault journal (whose first entry carries the SSH settings), reaches
+// the hosts and starts a killed server and resumes a paused one, and
+// journals each heal.
+func TestCrashGuardHealsSSHNodesFromTheJournal(t *testing.T) {
+	hs := newHosts(t, 2)
+	s := settings(hs)
+	rt, err := ssh.New(s, nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	ctx := context.Background()
+	id := "sshguard-" + strconv.Itoa(os.Getpid())
+	c, err := rt.Up(ctx, spec(t, id, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Down(ctx)
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "faults.jsonl")
+	j, err := fault.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1, n2 := c.Nodes()[0].(node.Process), c.Nodes()[1].(node.Process)
+	for _, e := range []fault.Entry{
+		{Op: fault.OpCluster, Cluster: &fault.ClusterRef{Runtime: ssh.Name, ID: id, Scope: "test", Settings: raw}},
+		{Op: fault.OpApply, Kind: fault.KindProcess, Target: "n1", Key: fault.KeyKilled},
+		{Op: fault.OpApply, Kind: fault.KindProcess, Target: "n2", Key: fault.KeyPaused},
+	} {
+		if err := j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	if err := n1.Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n2.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pids, _ := n2.Pids(ctx)
+	start := time.Now()
+	if err := watchdog.HealJournal(ctx, path, watchdog.Runtimes{ssh.Name: ssh.Factory}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("healed through SSH in %v", time.Since(start).Round(time.Millisecond))
+	if _, err := n1.Incarnation(ctx); err != nil {
+		t.Errorf("n1 after the guard: %v", err)
+	}
+	if st := procState(t, pids[0]); st == "T" || st == "gone" {
+		t.Errorf("n2 after the guard is in state %s", st)
+	}
+	entries, err := fault.ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := fault.Pending(entries); len(p) != 0 {
+		t.Errorf("still pending: %+v", p)
 	}
 }
