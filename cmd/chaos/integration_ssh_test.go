@@ -41,7 +41,11 @@ cluster:
     key_files: [%q]
     known_hosts: [%q]
     hosts:
-%s
+%s%s`
+
+// sshRegister is the rest of the register scenario: linearizable reads,
+// kills and pauses.
+const sshRegister = `
 db:
   name: etcd
   options: {reads: linearizable}
@@ -60,6 +64,29 @@ final:
   timeout: 30s
 `
 
+// sshSerializable is the serializable-read scenario with pauses instead
+// of partitions (network faults on SSH hosts need the agent): a member
+// paused while the others go on answers the reads queued for it from its
+// own stale state when it is resumed.
+const sshSerializable = `
+db:
+  name: etcd
+  options: {reads: serializable}
+workload:
+  name: register
+  options: {workers_per_key: 6, ops_per_key: 300, values: 5, mix: {read: 2, write: 2, cas: 1}}
+client:
+  concurrency: 6
+  nodes: [n1, n2, n3]
+  op_timeout: 500ms
+nemesis:
+  interval: 3s
+  faults: [pause]
+  options: {targets: [one]}
+final:
+  quiet: 3s
+`
+
 // TestEtcdRegisterOnSSHHostsWithKillsIsValid runs `chaos run` of the
 // etcd register scenario on three real SSH hosts (a network namespace and
 // a real sshd each, reached only through SSH) while the nemesis kills and
@@ -68,38 +95,12 @@ final:
 func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
 	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
-	name, path := writeSSHScenario(t, hs)
-	tmp := filepath.Dir(path)
+	name, path := writeSSHScenario(t, hs, sshRegister)
 
-	chaos := itBuild(t, ".", false)
-	store := filepath.Join(tmp, "store")
-	ctx, cancel := context.WithTimeout(context.Background(), itRunTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chaos, "run", path, "--store", store, "--bin", binDir, "--progress-every", "5s")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = time.Minute
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	start := time.Now()
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("chaos run: %v\n%s", err, out.String())
-	}
-	t.Logf("chaos run on 3 SSH hosts: exit %d after %v", code, time.Since(start).Round(time.Millisecond))
-	r := &itResult{out: out.String()}
+	code, dir, r := sshRun(t, name, path, binDir)
 	if code != exitValid {
 		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", code, exitValid, r.tail())
 	}
-	runs, err := os.ReadDir(filepath.Join(store, name))
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("want one run folder: %v %v", runs, err)
-	}
-	dir := filepath.Join(store, name, runs[0].Name())
 	res, err := runstore.ReadResults(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func needSSHTest(t *testing.T) string {
 
 // writeSSHScenario writes sshScenario for hosts hs, with a name unique to
 // the test, and returns the name and the file.
-func writeSSHScenario(t *testing.T, hs *sshhosts.Hosts) (name, path string) {
+func writeSSHScenario(t *testing.T, hs *sshhosts.Hosts, rest string) (name, path string) {
 	t.Helper()
 	var hosts strings.Builder
 	for _, h := range hs.List {
@@ -162,7 +163,7 @@ func writeSSHScenario(t *testing.T, hs *sshhosts.Hosts) (name, path string) {
 	}
 	name = "it-ssh-register-" + itID(t)
 	path = filepath.Join(t.TempDir(), "ssh.yaml")
-	if err := os.WriteFile(path, fmt.Appendf(nil, sshScenario, name, hs.KeyFile, hs.KnownHosts, hosts.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, fmt.Appendf(nil, sshScenario, name, hs.KeyFile, hs.KnownHosts, hosts.String(), rest), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := scenario.Load(path, testApp().catalog.Known()); err != nil {
@@ -178,7 +179,7 @@ func writeSSHScenario(t *testing.T, hs *sshhosts.Hosts) (name, path string) {
 func TestClusterUpStatusDownOnSSHHosts(t *testing.T) {
 	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
-	_, path := writeSSHScenario(t, hs)
+	_, path := writeSSHScenario(t, hs, sshRegister)
 	var out bytes.Buffer
 	if code := runWith([]string{"cluster", "up", path, "--bin", binDir}, &out); code != 0 {
 		t.Fatalf("cluster up: exit %d\n%s", code, out.String())
@@ -207,5 +208,64 @@ func TestClusterUpStatusDownOnSSHHosts(t *testing.T) {
 	out.Reset()
 	if code := runWith([]string{"cluster", "status", path}, &out); code != 0 || strings.Contains(out.String(), id) {
 		t.Errorf("cluster status after down: exit %d:\n%s", code, out.String())
+	}
+}
+
+// sshRun runs `chaos run` of the scenario file path (named name) into a
+// store of its own, and returns its exit code, run folder and output.
+func sshRun(t *testing.T, name, path, binDir string) (int, string, *itResult) {
+	t.Helper()
+	chaos := itBuild(t, ".", false)
+	store := filepath.Join(filepath.Dir(path), "store")
+	ctx, cancel := context.WithTimeout(context.Background(), itRunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chaos, "run", path, "--store", store, "--bin", binDir, "--progress-every", "5s")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = time.Minute
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	start := time.Now()
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("chaos run: %v\n%s", err, out.String())
+	}
+	r := &itResult{out: out.String(), name: name, elapse: time.Since(start)}
+	t.Logf("chaos run on SSH hosts: exit %d after %v", code, r.elapse.Round(time.Millisecond))
+	runs, err := os.ReadDir(filepath.Join(store, name))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("want one run folder: %v %v\n%s", runs, err, r.tail())
+	}
+	r.dir = filepath.Join(store, name, runs[0].Name())
+	return code, r.dir, r
+}
+
+// TestSerializableReadsOnSSHHostsAreCaughtAsStale: etcd's serializable
+// reads on SSH hosts, with members paused through SSH, are caught as
+// stale: the run is invalid, and nothing is left on the hosts.
+func TestSerializableReadsOnSSHHostsAreCaughtAsStale(t *testing.T) {
+	binDir := needSSHTest(t)
+	hs := sshhosts.New(t, 3)
+	name, path := writeSSHScenario(t, hs, sshSerializable)
+	code, dir, r := sshRun(t, name, path, binDir)
+	if code != exitInvalid {
+		t.Fatalf("chaos run exited %d, want %d (invalid)\n%s", code, exitInvalid, r.tail())
+	}
+	res, err := runstore.ReadResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid != checker.Invalid {
+		t.Errorf("results.json: valid %v, want false", res.Valid)
+	}
+	t.Logf("reasons: %q", res.Reasons)
+	for _, h := range hs.List {
+		if left := h.Leftovers(); len(left) > 0 {
+			t.Errorf("%s: left on the host after the run: %q", h.Name, left)
+		}
 	}
 }
