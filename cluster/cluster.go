@@ -72,6 +72,10 @@ type Settings struct {
 	// scenario validate`, before anything starts. Nil means nothing to
 	// check.
 	Check func(settings any, nodes int) []Problem
+	// NetFaults says the runtime supplies a network fault executor
+	// (Cluster.Faults' Net). Without one, `chaos scenario validate`
+	// refuses every fault that needs it (partitions, packet faults).
+	NetFaults bool
 }
 
 // Problem is one thing wrong with a runtime's settings.

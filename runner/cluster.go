@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/cluster"
+	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/nemesis"
+	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/scenario"
 )
 
@@ -72,9 +76,26 @@ func (c Catalog) runtimeCheck(name string) scenario.Check {
 		for _, p := range rs.Check(v, s.Cluster.Nodes) {
 			out = append(out, s.Cluster.Options.Problem(p.Option, "%s", p.Msg))
 		}
+		if !rs.NetFaults && len(s.Nemesis.Faults) > 0 {
+			// The fault kinds' own checks, with every executor but the
+			// network's: what they refuse needs one.
+			if opts, err := c.nemesisOptions(s); err == nil {
+				env := &fault.Env{Processes: db.NodeProcesses{}, Primaries: somePrimaries{}}
+				for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), s.Nemesis.Faults, opts, env) {
+					out = append(out, &scenario.FieldError{Path: "nemesis." + p.Path,
+						Msg: fmt.Sprintf("%s (runtime %s has no network fault executor yet)", p.Msg, name)})
+				}
+			}
+		}
 		return out
 	}
 }
+
+// somePrimaries stands for a db that names its primaries, in checks that
+// are about something else.
+type somePrimaries struct{}
+
+func (somePrimaries) Primaries(context.Context, []node.Node) ([]node.Node, error) { return nil, nil }
 
 // Up brings up s's cluster and db and leaves them up for later runs
 // (chaos cluster up, then chaos run --cluster ID). It returns the kept

@@ -43,6 +43,9 @@ func TestScenarioValidateRefusesEveryBadSSHSetting(t *testing.T) {
 			":12:35: cluster.options.hosts[1].port: want at most 65535"},
 		{"a bad variable in a key file", strings.Replace(good, "~/.ssh/id_ed25519", `"${HOME"`, 1),
 			":9:17: cluster.options.key_files[0]: \"${HOME\": ${ without a closing }"},
+		{"a partition on hosts without the agent", good + "nemesis:\n  faults: [kill, partition-one]\n",
+			":14:18: nemesis.faults[1]: partition-one: no network fault executor was given (runtime ssh has no network fault executor yet)"},
+		{"kills and pauses on hosts", good + "nemesis:\n  faults: [kill, pause]\n", ""},
 		{"options for docker", "cluster:\n  nodes: 2\n  options: {user: root}\n",
 			":6:12: cluster.options: runtime docker takes no options"},
 	} {
