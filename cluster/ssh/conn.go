@@ -210,7 +210,9 @@ func (h *host) dial(ctx context.Context) (*ssh.Client, error) {
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Time{})
-	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+	// The node's address is the one first reached: nodes read it
+	// without a lock once they are handed out.
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok && !h.ip.IsValid() {
 		h.ip = a.AddrPort().Addr().Unmap()
 	}
 	if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
