@@ -99,7 +99,12 @@ func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
 	_ = os.Remove("/tmp/chaos-pwned")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rt, err := ssh.New(settings(hs), nil, "test")
+	s := settings(hs)
+	for i := range s.Hosts {
+		// Host labels go into messages only, never into a command.
+		s.Hosts[i].Name += "'; $(touch /tmp/chaos-pwned)\n"
+	}
+	rt, err := ssh.New(s, nil, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +146,13 @@ func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
 	if want += "serving\n"; logs != want {
 		t.Errorf("server output:\n%s\nwant:\n%s", logs, want)
 	}
-	if _, err := os.Stat("/tmp/chaos-pwned"); err == nil {
-		t.Error("a hostile argument ran a command")
+	// Neither the arguments nor the working folder's name (which holds
+	// "$(touch pwned)") ran anything, here or in the login's home.
+	pwned, _ := filepath.Glob(filepath.Join(hs.Temp(), "*", "pwned"))
+	for _, p := range append(pwned, "/tmp/chaos-pwned", "/root/pwned", "/pwned") {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("a hostile value ran a command: %s exists", p)
+		}
 	}
 
 	pids, err := p.Pids(ctx)
