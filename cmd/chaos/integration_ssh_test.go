@@ -177,8 +177,8 @@ func writeSSHScenario(t *testing.T, hs *sshhosts.Hosts, rest string) (name, path
 
 // TestClusterUpStatusDownOnSSHHosts: chaos cluster up brings the
 // scenario's etcd up on SSH hosts and keeps it; status with the scenario
-// lists it with every node running; down with the scenario removes it
-// and leaves nothing on the hosts.
+// lists it with every node running; a run attaches to it and is valid;
+// down with the scenario removes it and leaves nothing on the hosts.
 func TestClusterUpStatusDownOnSSHHosts(t *testing.T) {
 	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
@@ -199,6 +199,17 @@ func TestClusterUpStatusDownOnSSHHosts(t *testing.T) {
 		t.Fatalf("cluster status: exit %d, want %s with 3 nodes running:\n%s", code, id, out.String())
 	}
 	t.Logf("status:\n%s", out.String())
+	// A run on the kept cluster: it attaches through the hosts' records,
+	// and leaves the cluster up.
+	out.Reset()
+	store := filepath.Join(t.TempDir(), "store")
+	if code := runWith([]string{"run", "--cluster", id, path, "--time-limit", "5s", "--store", store, "--bin", binDir}, &out); code != exitValid {
+		t.Fatalf("run --cluster %s: exit %d\n%s", id, code, out.String())
+	}
+	out.Reset()
+	if code := runWith([]string{"cluster", "status", path}, &out); code != 0 || strings.Count(line.FindString(out.String()), "(running)") != 3 {
+		t.Fatalf("cluster status after a run on it: exit %d:\n%s", code, out.String())
+	}
 	out.Reset()
 	if code := runWith([]string{"cluster", "down", path}, &out); code != 0 || !strings.Contains(out.String(), "removed cluster "+id+" (kept)") {
 		t.Fatalf("cluster down: exit %d:\n%s", code, out.String())
