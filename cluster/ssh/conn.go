@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -289,13 +290,14 @@ func (h *host) run(ctx context.Context, stdin io.Reader, argv ...string) ([]byte
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
+	what := describe(argv)
 	ctx, cancel := context.WithTimeout(ctx, h.s.CommandTimeout)
 	defer cancel()
 	select {
 	case h.sessions <- struct{}{}:
 		defer func() { <-h.sessions }()
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%s: %s: %w", h, clipLine(line), ctx.Err())
+		return nil, fmt.Errorf("%s: %s: %w", h, what, ctx.Err())
 	}
 	for {
 		c, err := h.connect(ctx)
@@ -313,7 +315,7 @@ func (h *host) run(ctx context.Context, stdin io.Reader, argv ...string) ([]byte
 			}
 			continue
 		}
-		return h.runIn(ctx, sess, stdin, line)
+		return h.runIn(ctx, sess, stdin, line, what)
 	}
 }
 
@@ -337,7 +339,7 @@ func newSession(ctx context.Context, c *ssh.Client) (*ssh.Session, error) {
 	}
 }
 
-func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, line string) ([]byte, error) {
+func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, line, what string) ([]byte, error) {
 	defer sess.Close()
 	var out syncBuffer
 	sess.Stdout, sess.Stderr = &out, &out
@@ -353,13 +355,13 @@ func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, li
 		case err == nil:
 			return out.Bytes(), nil
 		case errors.As(err, &ee):
-			return out.Bytes(), &exitError{status: ee.ExitStatus(), out: out.Bytes()}
+			return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, &exitError{status: ee.ExitStatus(), out: out.Bytes()})
 		}
-		return out.Bytes(), fmt.Errorf("%s: %s: %w", h, clipLine(line), err)
+		return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, err)
 	case <-ctx.Done():
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
-		return out.Bytes(), fmt.Errorf("%s: %s: not done within its deadline: %w", h, clipLine(line), ctx.Err())
+		return out.Bytes(), fmt.Errorf("%s: %s: not done within its deadline: %w", h, what, ctx.Err())
 	}
 }
 
@@ -388,7 +390,21 @@ func clip(b []byte) []byte {
 	return b
 }
 
-func clipLine(s string) string { return string(clip([]byte(s))) }
+// describe names a command for messages: its program and first
+// argument, or a script's first line, quoted and clipped.
+func describe(argv []string) string {
+	for len(argv) > 3 && argv[0] == "sudo" {
+		argv = argv[3:] // sudo -n --
+	}
+	if len(argv) >= 3 && argv[0] == "sh" && argv[1] == "-c" {
+		first, _, _ := strings.Cut(argv[2], "\n")
+		return fmt.Sprintf("script %.60q", first)
+	}
+	if len(argv) >= 2 {
+		return fmt.Sprintf("%.40q %.80q", argv[0], argv[1])
+	}
+	return fmt.Sprintf("%.40q", argv[0])
+}
 
 // hostPort joins an address and a port for dialing.
 func hostPort(addr string, port int) string { return net.JoinHostPort(addr, strconv.Itoa(port)) }
