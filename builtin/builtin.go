@@ -8,6 +8,7 @@ package builtin
 import (
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/cluster/docker"
+	"github.com/chaos-testing/chaos/cluster/ssh"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/db/etcd"
 	"github.com/chaos-testing/chaos/fault"
@@ -30,6 +31,10 @@ func Catalog() runner.Catalog {
 	return runner.Catalog{
 		Runtimes: map[string]cluster.Factory{
 			docker.Name: docker.Factory,
+			ssh.Name:    ssh.Factory,
+		},
+		RuntimeSettings: map[string]cluster.Settings{
+			ssh.Name: ssh.SettingsKind(),
 		},
 		Targets: targets(
 			etcd.Target(),

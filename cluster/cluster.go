@@ -13,6 +13,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/netip"
 
@@ -48,6 +49,41 @@ type Config struct {
 	// it: tests use it so that they never see or remove another test's
 	// clusters.
 	Scope string
+	// Settings are the runtime's own settings, as JSON of the struct its
+	// Settings.New returns: the scenario's cluster.options decoded and
+	// checked (defaults filled in), or what the fault journal recorded of
+	// them for the crash guard. Nil for a runtime that takes none, and
+	// when the caller has no scenario (chaos cluster status): a runtime
+	// that needs its settings to find anything then finds nothing.
+	Settings json.RawMessage
+}
+
+// Settings describes the settings a runtime takes from a scenario's
+// cluster.options; a catalog registers it beside the runtime's Factory.
+// A runtime with none takes no cluster.options.
+type Settings struct {
+	// New returns a pointer to a new settings struct: the scenario
+	// decodes cluster.options into it strictly, its struct tags (yaml,
+	// doc, default, min, max, enum, pattern) drive validation and the
+	// JSON Schema, and the runtime receives it as JSON (Config.Settings).
+	New func() any
+	// Check reports what is wrong with decoded settings beyond their
+	// struct tags, for a cluster of nodes nodes: it runs in `chaos
+	// scenario validate`, before anything starts. Nil means nothing to
+	// check.
+	Check func(settings any, nodes int) []Problem
+	// NetFaults says the runtime supplies a network fault executor
+	// (Cluster.Faults' Net). Without one, `chaos scenario validate`
+	// refuses every fault that needs it (partitions, packet faults).
+	NetFaults bool
+}
+
+// Problem is one thing wrong with a runtime's settings.
+type Problem struct {
+	// Option is its path below cluster.options ("hosts[1].address").
+	Option string
+	// Msg says what is wrong and what is wanted.
+	Msg string
 }
 
 // Factory makes a runtime. A registry maps runtime names (a scenario's
@@ -108,6 +144,14 @@ type Cluster interface {
 	CollectLogs(ctx context.Context, dir string, files LogFiles) error
 	// Down removes the cluster.
 	Down(ctx context.Context) error
+}
+
+// Troubled is implemented by a cluster that can tell, at the end of a run,
+// what happened to its nodes that makes the run's outcome unknown: an SSH
+// host that stayed unreachable longer than its retry bound, named. The
+// controller makes each message a reason for unknown.
+type Troubled interface {
+	Trouble() []string
 }
 
 // LogFiles names the log files on a node to collect besides its server's

@@ -544,6 +544,13 @@ func (r *runner) finish(ctx context.Context) (*runstore.Results, error) {
 	// Logs first, while the nodes are still there: the log-pattern
 	// checker reads them.
 	r.collectLogs(ctx)
+	if t, ok := r.cluster.(cluster.Troubled); ok {
+		// A node that could not be reached for long (an SSH host that
+		// stayed unreachable) was not tested as the history may suggest.
+		for _, msg := range t.Trouble() {
+			r.unknownf("%s", msg)
+		}
+	}
 	r.setPhase("check")
 	r.check(ctx)
 	r.setPhase("down")

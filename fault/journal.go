@@ -90,6 +90,10 @@ type ClusterRef struct {
 	// Kept marks a cluster that outlives the run (chaos cluster up, or
 	// keep: true): the crash guard restores it for the next run too.
 	Kept bool `json:"kept,omitempty"`
+	// Settings are the runtime's settings (cluster.Config.Settings: for
+	// SSH hosts, their addresses, user and key files, never a key), so
+	// that the crash guard reaches the nodes as the run did.
+	Settings json.RawMessage `json:"settings,omitempty"`
 }
 
 // Change names the change e is about: kind, target and key.

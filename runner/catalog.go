@@ -26,10 +26,14 @@ import (
 //	c.Targets["mydb"] = mydb.Target()
 //	c.Faults["mykind"] = mykind.Kind()
 type Catalog struct {
-	Runtimes  map[string]cluster.Factory
-	Targets   map[string]db.Target
-	Workloads map[string]workload.Kind
-	Faults    nemesis.Kinds
+	Runtimes map[string]cluster.Factory
+	// RuntimeSettings maps a runtime that takes settings from the
+	// scenario's cluster.options (ssh) to what they are; a runtime
+	// missing from it takes none.
+	RuntimeSettings map[string]cluster.Settings
+	Targets         map[string]db.Target
+	Workloads       map[string]workload.Kind
+	Faults          nemesis.Kinds
 }
 
 // Known is what the scenario parser checks names and options against, so
@@ -46,6 +50,7 @@ func (c Catalog) Known() scenario.Known {
 		// the newest run.
 		ReservedNames:   map[string]string{runstore.LatestLink: "the run store's " + runstore.LatestLink + " points at the newest run"},
 		DBOptions:       map[string]any{},
+		RuntimeOptions:  map[string]any{},
 		WorkloadOptions: map[string]any{},
 		DBWorkloads:     map[string][]string{},
 		DBVersions:      map[string][]scenario.Version{},
@@ -69,6 +74,10 @@ func (c Catalog) Known() scenario.Known {
 			k.DBVersions[name] = append(k.DBVersions[name], scenario.Version{Name: v.Name, Doc: v.Doc})
 		}
 		k.Checks = append(k.Checks, c.dbCheck(name))
+	}
+	for _, name := range sortedKeys(c.RuntimeSettings) {
+		k.RuntimeOptions[name] = c.RuntimeSettings[name].New()
+		k.Checks = append(k.Checks, c.runtimeCheck(name))
 	}
 	for name, w := range c.Workloads {
 		k.WorkloadOptions[name] = w.Options()

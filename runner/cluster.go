@@ -2,12 +2,18 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/chaos-testing/chaos/cluster"
+	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/nemesis"
+	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/scenario"
 )
 
@@ -24,6 +30,73 @@ func (c Catalog) Runtime(name string, cfg cluster.Config) (cluster.Runtime, erro
 	return rt, nil
 }
 
+// RuntimeConfig is the configuration of s's runtime: log, scope, and the
+// settings s gives in cluster.options, decoded and checked, as JSON
+// (cluster.Config.Settings).
+func (c Catalog) RuntimeConfig(s *scenario.Scenario, log *slog.Logger, scope string) (cluster.Config, error) {
+	cfg := cluster.Config{Log: log, Scope: scope}
+	rs, ok := c.RuntimeSettings[s.Cluster.Runtime]
+	if !ok {
+		if !s.Cluster.Options.IsZero() {
+			return cfg, inputf("%s: cluster.options: runtime %s takes no options", s.File, s.Cluster.Runtime)
+		}
+		return cfg, nil
+	}
+	v := rs.New()
+	if err := s.Cluster.Options.Decode(v); err != nil {
+		return cfg, InputError{err}
+	}
+	if rs.Check != nil {
+		if ps := rs.Check(v, s.Cluster.Nodes); len(ps) > 0 {
+			return cfg, inputf("%s: cluster.options.%s: %s", s.File, ps[0].Option, ps[0].Msg)
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return cfg, fmt.Errorf("runtime %s settings: %w", s.Cluster.Runtime, err)
+	}
+	cfg.Settings = b
+	return cfg, nil
+}
+
+// runtimeCheck is the part of scenario validation of the runtime
+// registered as name: for a scenario on that runtime, the problems its
+// settings' Check finds.
+func (c Catalog) runtimeCheck(name string) scenario.Check {
+	return func(s *scenario.Scenario) []*scenario.FieldError {
+		rs := c.RuntimeSettings[name]
+		if s.Cluster.Runtime != name || rs.Check == nil {
+			return nil
+		}
+		v := rs.New()
+		if err := s.Cluster.Options.Decode(v); err != nil {
+			return nil // reported by Parse
+		}
+		var out []*scenario.FieldError
+		for _, p := range rs.Check(v, s.Cluster.Nodes) {
+			out = append(out, s.Cluster.Options.Problem(p.Option, "%s", p.Msg))
+		}
+		if !rs.NetFaults && len(s.Nemesis.Faults) > 0 {
+			// The fault kinds' own checks, with every executor but the
+			// network's: what they refuse needs one.
+			if opts, err := c.nemesisOptions(s); err == nil {
+				env := &fault.Env{Processes: db.NodeProcesses{}, Primaries: somePrimaries{}}
+				for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), s.Nemesis.Faults, opts, env) {
+					out = append(out, &scenario.FieldError{Path: "nemesis." + p.Path,
+						Msg: fmt.Sprintf("%s (runtime %s has no network fault executor yet)", p.Msg, name)})
+				}
+			}
+		}
+		return out
+	}
+}
+
+// somePrimaries stands for a db that names its primaries, in checks that
+// are about something else.
+type somePrimaries struct{}
+
+func (somePrimaries) Primaries(context.Context, []node.Node) ([]node.Node, error) { return nil, nil }
+
 // Up brings up s's cluster and db and leaves them up for later runs
 // (chaos cluster up, then chaos run --cluster ID). It returns the kept
 // cluster's status; on failure it removes what it brought up.
@@ -33,7 +106,11 @@ func Up(ctx context.Context, s *scenario.Scenario, o Options) (*cluster.Status, 
 	if err != nil {
 		return nil, err
 	}
-	rt, err := o.Catalog.Runtime(s.Cluster.Runtime, cluster.Config{Log: o.Log, Scope: o.Scope})
+	cfg, err := o.Catalog.RuntimeConfig(s, o.Log, o.Scope)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := o.Catalog.Runtime(s.Cluster.Runtime, cfg)
 	if err != nil {
 		return nil, err
 	}

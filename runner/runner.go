@@ -103,10 +103,14 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	if !ok {
 		return nil, inputf("%s: cluster.runtime: unknown runtime %q (known: %v)", s.File, s.Cluster.Runtime, sortedKeys(o.Catalog.Runtimes))
 	}
+	rtConfig, err := o.Catalog.RuntimeConfig(s, o.Log, o.Scope)
+	if err != nil {
+		return nil, err
+	}
 	if o.Attach != "" {
 		// A kept cluster that does not fit the scenario, or an id that
 		// names none, is refused before the run folder exists.
-		if err := o.Catalog.CheckAttach(ctx, s, o.Attach, cluster.Config{Log: o.Log, Scope: o.Scope}); err != nil {
+		if err := o.Catalog.CheckAttach(ctx, s, o.Attach, rtConfig); err != nil {
 			return nil, err
 		}
 	}
@@ -132,7 +136,8 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		o.Started(run.Dir)
 	}
 
-	rt, err := rtFactory(cluster.Config{Log: log, Scope: o.Scope})
+	rtConfig.Log = log
+	rt, err := rtFactory(rtConfig)
 	if err != nil {
 		return nil, fmt.Errorf("runtime %s: %w", s.Cluster.Runtime, err)
 	}
@@ -157,7 +162,8 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if journal, err = fault.OpenJournal(journalPath); err != nil {
 				return err
 			}
-			ref := &fault.ClusterRef{Runtime: s.Cluster.Runtime, ID: c.ID(), Scope: o.Scope, Kept: keptCluster(s, o)}
+			ref := &fault.ClusterRef{Runtime: s.Cluster.Runtime, ID: c.ID(), Scope: o.Scope, Kept: keptCluster(s, o),
+				Settings: rtConfig.Settings}
 			if err := journal.Append(fault.Entry{Op: fault.OpCluster, Cluster: ref, By: "runner"}); err != nil {
 				return err
 			}

@@ -60,8 +60,8 @@ type Scenario struct {
 // Cluster describes the machines under test.
 type Cluster struct {
 	// Runtime is what provides the nodes: "docker" (containers on one
-	// bridge network). SSH hosts will come later.
-	Runtime string `yaml:"runtime" default:"docker" known:"runtime" doc:"What provides the nodes: docker (one container per node on a private bridge network)."`
+	// bridge network) or "ssh" (machines reached over SSH).
+	Runtime string `yaml:"runtime" default:"docker" known:"runtime" doc:"What provides the nodes: docker (one container per node on a private bridge network) or ssh (your own machines, reached over SSH: cluster.options lists them)."`
 	// Nodes is how many nodes, named n1 ... nN.
 	Nodes int `yaml:"nodes" default:"5" min:"1" max:"64" doc:"How many nodes, named n1 to nN."`
 	// Image is a node image to use instead of building one from the db's
@@ -69,6 +69,9 @@ type Cluster struct {
 	Image string `yaml:"image" doc:"A Docker image to start the nodes from, instead of building one from the db's files. Empty: build one."`
 	// Keep leaves the cluster running after the run, for inspection.
 	Keep bool `yaml:"keep" default:"false" doc:"Leave the cluster running after the run, for inspection."`
+	// Options are the runtime's own settings (for ssh: the hosts, the
+	// user, keys, sudo), decoded by the runtime.
+	Options Options `yaml:"options" doc:"The runtime's own settings, as the runtime defines them (for ssh: hosts, user, key_files, agent, sudo, known_hosts; see docs/SSH.md); checked by the runtime. Docker takes none."`
 }
 
 // DB names the system under test, its version and its options.
@@ -176,6 +179,11 @@ type Known struct {
 	// type so their problems are reported with the file's others, and
 	// SchemaFor describes them. Optional.
 	DBOptions, WorkloadOptions map[string]any
+	// RuntimeOptions maps a runtime that takes settings (cluster.options)
+	// to a value (or pointer) of its settings struct, used the same way;
+	// a runtime missing from it takes none, and cluster.options given
+	// for it is a problem.
+	RuntimeOptions map[string]any
 	// NemesisOptions is a value of the nemesis's options struct, used the
 	// same way. Optional.
 	NemesisOptions any
@@ -542,6 +550,11 @@ func (d *decoder) checkOptions(s *Scenario, k Known) {
 			t = t.Elem()
 		}
 		d.decodeOptions(o, reflect.New(t).Elem())
+	}
+	if proto, ok := k.RuntimeOptions[s.Cluster.Runtime]; ok {
+		try(proto, s.Cluster.Options, "cluster")
+	} else if !s.Cluster.Options.IsZero() && !d.failed("cluster.runtime") && k.RuntimeOptions != nil {
+		d.fail(d.locate("cluster.options"), "cluster.options", "runtime %s takes no options", s.Cluster.Runtime)
 	}
 	try(k.DBOptions[s.DB.Name], s.DB.Options, "db")
 	try(k.WorkloadOptions[s.Workload.Name], s.Workload.Options, "workload")

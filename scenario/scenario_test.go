@@ -440,7 +440,7 @@ checker: {log_patterns: []}
 			for _, p := range []*Scenario{s, s2} {
 				p.File = ""
 				p.SeedGiven = true // the resolved file always gives the seed
-				p.DB.Options, p.Workload.Options, p.Nemesis.Options = Options{}, Options{}, Options{}
+				p.Cluster.Options, p.DB.Options, p.Workload.Options, p.Nemesis.Options = Options{}, Options{}, Options{}, Options{}
 			}
 			if !reflect.DeepEqual(s, s2) {
 				t.Errorf("round trip changed the scenario:\n%+v\n%+v", s, s2)

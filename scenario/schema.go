@@ -262,7 +262,10 @@ func (g *schemaGen) structSchema(s *obj, t reflect.Type, path string) (*obj, err
 	// workload name apply when the name matches.
 	var byName map[string]any
 	var versions map[string][]Version
+	selector := "name"
 	switch path {
+	case "cluster":
+		byName, selector = g.k.RuntimeOptions, "runtime"
 	case "db":
 		byName, versions = g.k.DBOptions, g.k.DBVersions
 	case "workload":
@@ -302,8 +305,8 @@ func (g *schemaGen) structSchema(s *obj, t reflect.Type, path string) (*obj, err
 				props.set("version", v)
 			}
 			cond := &obj{}
-			cond.set("properties", map[string]any{"name": map[string]any{"const": name}})
-			cond.set("required", []string{"name"})
+			cond.set("properties", map[string]any{selector: map[string]any{"const": name}})
+			cond.set("required", []string{selector})
 			then := &obj{}
 			then.set("properties", props)
 			rule := &obj{}

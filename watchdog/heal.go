@@ -120,7 +120,7 @@ func (r *reach) cluster(ctx context.Context) (cluster.Cluster, error) {
 	case r.rts[r.ref.Runtime] == nil:
 		r.err = fmt.Errorf("runtime %q is not known to this watchdog", r.ref.Runtime)
 	default:
-		r.rt, r.err = r.rts[r.ref.Runtime](cluster.Config{Log: r.log, Scope: r.ref.Scope})
+		r.rt, r.err = r.rts[r.ref.Runtime](cluster.Config{Log: r.log, Scope: r.ref.Scope, Settings: r.ref.Settings})
 		if r.err == nil {
 			r.c, r.err = r.rt.Attach(ctx, r.ref.ID)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/runner"
+	"github.com/chaos-testing/chaos/scenario"
 )
 
 func (a *app) clusterCmd() *cobra.Command {
@@ -45,12 +46,22 @@ func (a *app) clusterCmd() *cobra.Command {
 	up.Flags().StringVar(&binDir, "bin", a.defaultBinDir(), binFlagUsage)
 
 	status := &cobra.Command{
-		Use:   "status",
+		Use:   "status [SCENARIO]",
 		Short: "List the clusters chaos has (kept, running, or left by a crashed run)",
-		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long: `List the clusters chaos has: Docker's, and those on the SSH hosts of the
+scenario file SCENARIO if one is given (SSH hosts are known only from a
+scenario's cluster.options).`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			var s *scenario.Scenario
+			if len(argv) == 1 {
+				var err error
+				if s, err = a.loadScenario(argv[0]); err != nil {
+					return err
+				}
+			}
 			var all []cluster.Status
-			err := a.eachRuntime(cmd.Context(), func(rt cluster.Runtime) error {
+			err := a.eachRuntimeOf(cmd.Context(), s, func(rt cluster.Runtime) error {
 				st, err := rt.Status(cmd.Context())
 				all = append(all, st...)
 				return err
@@ -83,6 +94,7 @@ func (a *app) clusterCmd() *cobra.Command {
 	}
 
 	var all, force bool
+	var hostsOf string
 	down := &cobra.Command{
 		Use:   "down ID|SCENARIO",
 		Short: "Remove a kept cluster by id, a scenario's kept clusters, or (--all) every kept cluster",
@@ -92,15 +104,19 @@ A cluster left by a run whose process is gone (a crashed run) is removed too.
 
 The cluster of a live run is never removed unless --force is given: the run
 would lose its nodes and end unknown. --force removes it all the same, and
-says so.`,
+says so.
+
+Clusters on SSH hosts are found on the hosts of a scenario file: the one given
+as SCENARIO, or --scenario FILE with an ID or --all.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			if all == (len(argv) == 1) {
 				return badInputf("give a cluster id, a scenario file or --all (one of them)")
 			}
-			return a.clusterDown(cmd, argv, all, force)
+			return a.clusterDown(cmd, argv, all, force, hostsOf)
 		},
 	}
+	down.Flags().StringVar(&hostsOf, "scenario", "", "a scenario file whose SSH hosts are searched too (with an ID or --all)")
 	down.Flags().BoolVar(&all, "all", false, "remove every kept cluster, and every cluster left by a crashed run (images stay)")
 	down.Flags().BoolVar(&force, "force", false, "remove the clusters of live runs too (those runs then end unknown)")
 	cmd.AddCommand(up, status, down)
@@ -108,9 +124,19 @@ says so.`,
 }
 
 // eachRuntime opens every runtime of the catalog in turn and calls f.
-func (a *app) eachRuntime(_ context.Context, f func(cluster.Runtime) error) error {
+func (a *app) eachRuntime(ctx context.Context, f func(cluster.Runtime) error) error {
+	return a.eachRuntimeOf(ctx, nil, f)
+}
+
+// eachRuntimeOf opens every runtime of the catalog in turn and calls f;
+// s's runtime (if s is not nil) with s's settings (its SSH hosts).
+func (a *app) eachRuntimeOf(_ context.Context, s *scenario.Scenario, f func(cluster.Runtime) error) error {
 	for _, name := range a.catalog.RuntimeNames() {
-		rt, err := a.catalog.Runtime(name, cluster.Config{Log: a.log})
+		cfg, err := a.runtimeConfig(name, s)
+		if err != nil {
+			return err
+		}
+		rt, err := a.catalog.Runtime(name, cfg)
 		if err != nil {
 			return err
 		}
@@ -121,6 +147,19 @@ func (a *app) eachRuntime(_ context.Context, f func(cluster.Runtime) error) erro
 		}
 	}
 	return nil
+}
+
+// runtimeConfig is the configuration of runtime name: with s's settings
+// when s (if not nil) runs on it.
+func (a *app) runtimeConfig(name string, s *scenario.Scenario) (cluster.Config, error) {
+	if s == nil || s.Cluster.Runtime != name {
+		return cluster.Config{Log: a.log}, nil
+	}
+	cfg, err := a.catalog.RuntimeConfig(s, a.log, "")
+	if err != nil {
+		return cfg, inputError(err)
+	}
+	return cfg, nil
 }
 
 // runKind names the run a cluster belongs to: a live one, one whose
@@ -146,12 +185,27 @@ type found struct {
 
 // clusterDown removes the clusters argv names (an id or a scenario file)
 // or, with all, every one; see the down command's help for which.
-func (a *app) clusterDown(cmd *cobra.Command, argv []string, all, force bool) error {
+func (a *app) clusterDown(cmd *cobra.Command, argv []string, all, force bool, hostsOf string) error {
 	ctx := cmd.Context()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	var hosts *scenario.Scenario
+	switch {
+	case len(argv) == 1 && isScenarioArg(argv[0]):
+		hostsOf = argv[0]
+		fallthrough
+	case hostsOf != "":
+		var err error
+		if hosts, err = a.loadScenario(hostsOf); err != nil {
+			return err
+		}
+	}
 	var every []found
 	for _, name := range a.catalog.RuntimeNames() {
-		rt, err := a.catalog.Runtime(name, cluster.Config{Log: a.log})
+		cfg, err := a.runtimeConfig(name, hosts)
+		if err != nil {
+			return err
+		}
+		rt, err := a.catalog.Runtime(name, cfg)
 		if err != nil {
 			return err
 		}
@@ -210,7 +264,11 @@ func (a *app) clusterDown(cmd *cobra.Command, argv []string, all, force bool) er
 			fmt.Fprintf(errOut, "chaos: not removing cluster %s: it is the cluster of %s (--force removes it, and that run ends unknown)\n", st.ID, runKind(st))
 			continue
 		}
-		rt, err := a.catalog.Runtime(f.runtime, cluster.Config{Log: a.log})
+		cfg, err := a.runtimeConfig(f.runtime, hosts)
+		if err != nil {
+			return err
+		}
+		rt, err := a.catalog.Runtime(f.runtime, cfg)
 		if err != nil {
 			return err
 		}
@@ -224,7 +282,7 @@ func (a *app) clusterDown(cmd *cobra.Command, argv []string, all, force bool) er
 	}
 	if all && force {
 		// Everything of ours, whatever it is labelled (images stay).
-		err := a.eachRuntime(ctx, func(rt cluster.Runtime) error {
+		err := a.eachRuntimeOf(ctx, hosts, func(rt cluster.Runtime) error {
 			if d, ok := rt.(interface{ DownAll(context.Context) error }); ok {
 				return d.DownAll(ctx)
 			}
