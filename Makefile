@@ -15,8 +15,8 @@ export CGO_ENABLED := 0
 SERVERS   := $(patsubst tools/%/go.mod,$(BIN)/%,$(wildcard tools/*/go.mod))
 # The servers only the detection-rate series use (make validate-nats), not
 # the tests: `make test` does not build them, which keeps CI's first build
-# short (nats-server 2.10.x: ~45 s each from cold caches).
-VALIDATION_ONLY := $(BIN)/nats-server-2.10.22 $(BIN)/nats-server-2.10.23
+# short (nats-server 2.10.x: ~45 s each from cold caches, 2.15.x about 100 s).
+VALIDATION_ONLY := $(BIN)/nats-server-2.10.22 $(BIN)/nats-server-2.10.23 $(BIN)/nats-server-2.15.2
 TEST_SERVERS := $(filter-out $(VALIDATION_ONLY),$(SERVERS))
 
 .PHONY: all build servers install uninstall test test-short bench lint demo validate validate-nats validate-checkers fuzz clean

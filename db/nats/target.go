@@ -19,6 +19,7 @@ var Versions = []db.Version{
 	{Name: "2.12.1", Doc: "The default: a current release."},
 	{Name: "2.10.22", Doc: "Has nats-server#6888: a few SIGKILLs can make JetStream forget a stream entirely (reported on 2.10.20 by Jepsen, 2025)."},
 	{Name: "2.10.23", Doc: "The release that fixed nats-server#6888."},
+	{Name: "2.15.2", Doc: "The newest release the Go module proxy served on 2026-11-25."},
 }
 
 // Target registers NATS JetStream under the name "nats": its options, its
