@@ -82,7 +82,7 @@ demo: build
 validate: build validate-checkers
 	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-serializable-reads.yaml 5
 
-## validate-nats: the NATS detection-rate series of docs/VALIDATION.md §2,
+## validate-nats: the NATS detection-rate series of docs/VALIDATION.md §6,
 ## NATS_N runs of each scenario (default 10; about 2 hours in all); ONLY=regexp
 ## picks scenarios; LOCK=file makes each run hold that flock
 NATS_N ?= 10

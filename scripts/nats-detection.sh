@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nats-detection.sh [N]
 #
-# The NATS detection-rate series of docs/VALIDATION.md §2, N runs each
+# The NATS detection-rate series of docs/VALIDATION.md §6, N runs each
 # (default 10), seeds 1..N, with scripts/detection-rate.sh:
 #   nats-kv-direct-get          direct get, partition-one and pause  (designed to fail)
 #   nats-kv-direct-get-no-fault the same with no fault at all        (designed to fail)
