@@ -102,6 +102,7 @@ func (c *setClient) read(ctx context.Context, js jetstream.JetStream) (any, erro
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		// JetStream answered that the stream does not exist: an ok read
 		// of nothing. If it had acknowledged adds, they are lost.
+		c.opts.Logger.Warn("nats set read: JetStream answers that the stream does not exist", "node", c.node, "stream", c.stream)
 		return []int64{}, nil
 	}
 	if err != nil {
