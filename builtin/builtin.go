@@ -11,6 +11,7 @@ import (
 	"github.com/chaos-testing/chaos/cluster/ssh"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/db/etcd"
+	"github.com/chaos-testing/chaos/db/nats"
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/oneway"
 	"github.com/chaos-testing/chaos/fault/packet"
@@ -38,6 +39,7 @@ func Catalog() runner.Catalog {
 		},
 		Targets: targets(
 			etcd.Target(),
+			nats.Target(),
 		),
 		Workloads: workloads(
 			register.Kind(),

@@ -14,7 +14,7 @@ import (
 // tests do not depend on other packages.
 var builtin = Known{
 	Runtimes:  []string{"docker"},
-	DBs:       []string{"etcd"},
+	DBs:       []string{"etcd", "nats"},
 	Workloads: []string{"register", "set", "bank", "counter"},
 	Faults: []string{"partition-halves", "partition-random-halves", "partition-one",
 		"partition-majorities-ring", "partition-minority-third", "partition-bridge",
@@ -128,7 +128,7 @@ func TestParseErrors(t *testing.T) {
 		want  []string // each error as printed, without the "x.yaml:" prefix
 	}{
 		{"unknown db with suggestion", "name: t\ndb: {name: etc}\nworkload: {name: register}\n", builtin,
-			[]string{`2:12: db.name: unknown db "etc" (did you mean "etcd"?); known: etcd`}},
+			[]string{`2:12: db.name: unknown db "etc" (did you mean "etcd"?); known: etcd, nats`}},
 		{"unknown workload", "name: t\ndb: {name: etcd}\nworkload: {name: queue}\n", builtin,
 			[]string{`3:18: workload.name: unknown workload "queue"; known: register, set, bank, counter`}},
 		{"names unchecked without known", "name: t\ndb: {name: etc}\nworkload: {name: queue}\nnemesis: {faults: [zap]}\n", Known{}, nil},

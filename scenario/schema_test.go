@@ -100,7 +100,7 @@ func TestSchemaForKnownNames(t *testing.T) {
 	}
 	props := root["properties"].(map[string]any)
 	db := props["db"].(map[string]any)
-	if got := db["properties"].(map[string]any)["name"].(map[string]any)["enum"]; !reflect.DeepEqual(got, []any{"etcd"}) {
+	if got := db["properties"].(map[string]any)["name"].(map[string]any)["enum"]; !reflect.DeepEqual(got, []any{"etcd", "nats"}) {
 		t.Errorf("db.name enum = %v", got)
 	}
 	faults := props["nemesis"].(map[string]any)["properties"].(map[string]any)["faults"].(map[string]any)

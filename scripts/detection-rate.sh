@@ -15,6 +15,8 @@
 #              this repository)
 #   SEED_BASE  seeds are SEED_BASE+1 .. SEED_BASE+N (default 0)
 #   KEEP       1 keeps the temporary store and prints where it is
+#   LOCK       a lock file: each run holds it (flock) while it runs, so runs
+#              on a shared Docker daemon take turns with other users' runs
 #
 # Exit status: 0 when every run reached a verdict (valid, invalid or
 # unknown), 1 when a run crashed or wrote no results or the runs were
@@ -76,7 +78,11 @@ for i in $(seq 1 "$n"); do
 	store="$tmp/run-$seed"
 	log="$tmp/run-$seed.log"
 	start=$(date +%s.%N)
-	"$chaos" run "$scenario" --seed "$seed" --store "$store" "$@" >"$log" 2>&1
+	if [ -n "${LOCK:-}" ]; then
+		flock "$LOCK" "$chaos" run "$scenario" --seed "$seed" --store "$store" "$@" >"$log" 2>&1
+	else
+		"$chaos" run "$scenario" --seed "$seed" --store "$store" "$@" >"$log" 2>&1
+	fi
 	code=$?
 	secs=$(echo "$(date +%s.%N) $start" | awk '{printf "%.1f", $1 - $2}')
 	runs=$((runs + 1))
