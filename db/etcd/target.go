@@ -20,6 +20,7 @@ const binaryName = "etcd"
 var Versions = []db.Version{
 	{Name: "3.7.3", Doc: "The default: the release of chaos's etcd client (go.etcd.io/etcd/client/v3)."},
 	{Name: "3.5.7", Doc: "etcd 3.5.7, against which the watch bugs etcd#15271 and etcd#15220 were reported."},
+	{Name: "3.5.2", Doc: "etcd 3.5.2, the last release with the data inconsistency after a crash, etcd#13766 (fixed in 3.5.3)."},
 }
 
 // Target registers etcd under the name "etcd": its options, its pinned
