@@ -22,6 +22,7 @@ import (
 	"github.com/chaos-testing/chaos/workload/counter"
 	"github.com/chaos-testing/chaos/workload/register"
 	"github.com/chaos-testing/chaos/workload/set"
+	"github.com/chaos-testing/chaos/workload/watch"
 )
 
 // Catalog returns a new catalog of everything chaos ships; the caller may
@@ -39,6 +40,7 @@ func Catalog() runner.Catalog {
 			set.Kind(),
 			bank.Kind(),
 			counter.Kind(),
+			watch.Kind(),
 		),
 		Faults: kinds(
 			partition.Kind(),

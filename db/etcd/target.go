@@ -6,6 +6,7 @@ import (
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/bank"
+	"github.com/chaos-testing/chaos/workload/watch"
 )
 
 // binaryName is the etcd server's name among a target's binaries: make
@@ -30,16 +31,18 @@ func Target() db.Target {
 		Name:    "etcd",
 		Doc:     "etcd, the Raft key-value store, run from a static server binary; clients talk to one member each.",
 		Options: func() any { return &Options{} },
-		Check: func(options any, _ string) []db.Problem {
+		Check: func(options any, version string) []db.Problem {
 			o, ok := options.(*Options)
 			if !ok {
 				return []db.Problem{{Msg: fmt.Sprintf("etcd: options of type %T, want *etcd.Options", options)}}
 			}
-			return o.withDefaults().Problems()
+			v := *o
+			v.version = version
+			return v.withDefaults().Problems()
 		},
 		Binaries:  []string{binaryName},
 		Versions:  Versions,
-		Workloads: []string{"register", "set", "bank", "counter"},
+		Workloads: []string{"register", "set", "bank", "counter", "watch"},
 		New:       newInstance,
 	}
 }
@@ -60,6 +63,7 @@ func newInstance(env db.Env) (db.Instance, error) {
 	// The runner resolved the binary: the scenario's path, or make's
 	// build of the version.
 	opts.Binary = env.Binaries[binaryName]
+	opts.version = env.Version
 	d, err := New(opts, env.Log)
 	if err != nil {
 		return nil, err
@@ -95,6 +99,12 @@ func (d instance) Opener(name string, options any) (workload.Opener, error) {
 		return &BankOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultBankPrefix), Accounts: bo.Accounts, Total: bo.Total}, nil
 	case "counter":
 		return &CounterOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultCounterPrefix)}, nil
+	case "watch":
+		wo, ok := options.(*watch.Options)
+		if !ok {
+			return nil, fmt.Errorf("etcd watch client: workload options of type %T, want *watch.Options", options)
+		}
+		return &WatchOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultWatchPrefix), Window: wo.Window}, nil
 	}
 	return nil, fmt.Errorf("db etcd has no client for workload %q", name)
 }
