@@ -25,7 +25,9 @@ const DefaultWatchPrefix = "/watch/"
 
 // WatchOpener opens clients for the watch workload, all on Prefix:
 //
-//	put    Put(Prefix+key, v); ok: {"value": v, "revision": the put's revision}
+//	put    Put(Prefix+key, v); ok: {"value": v, "revision": the put's revision};
+//	       a put that failed returns after a pause of 100 ms, so that the
+//	       putters of a member without a leader do not spin
 //	watch  one watch of every key under Prefix per client, opened at revision 1
 //	       (or after the last revision it delivered, when a stream ended),
 //	       without etcd's require-leader flag, so a cut-off member keeps its
@@ -88,19 +90,39 @@ func (c *watchClient) Invoke(ctx context.Context, op workload.Op) workload.Resul
 		if err != nil {
 			return badOp("watch", op, "%v", err)
 		}
-		return c.do(ctx, true, func(ctx context.Context) (any, error) {
+		res := c.do(ctx, true, func(ctx context.Context) (any, error) {
 			resp, err := c.cli.Put(ctx, c.prefix+op.Key, itoa(v))
 			if err != nil {
 				return nil, err
 			}
 			return watch.PutResult{Value: v, Revision: resp.Header.Revision}, nil
 		})
+		if res.Type == history.Fail {
+			// A member without a leader refuses at once: without a pause
+			// its putters spin (thousands of fails a second) and starve
+			// the majority of the CPU it needs to run ahead.
+			backOff(ctx, failPause)
+		}
+		return res
 	case watch.FWatch:
 		return c.watch(ctx, watch.IsFinal(op.Value))
 	case watch.FHash:
 		return c.do(ctx, false, c.hash)
 	}
 	return badOp("watch", op, "unknown f %q (want put, watch or hash)", op.F)
+}
+
+// failPause is how long a put that failed waits before it returns.
+const failPause = 100 * time.Millisecond
+
+// backOff waits d, or until ctx is done.
+func backOff(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // watch collects what the stream delivers for a window; a final op
