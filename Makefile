@@ -14,7 +14,7 @@ export CGO_ENABLED := 0
 # a new module folder (and a line in its db's Versions); nothing here changes.
 SERVERS   := $(patsubst tools/%/go.mod,$(BIN)/%,$(wildcard tools/*/go.mod))
 
-.PHONY: all build servers install uninstall test test-short bench lint demo validate validate-checkers fuzz clean
+.PHONY: all build servers install uninstall test test-short bench lint demo validate validate-checkers validate-etcd-bugs fuzz clean
 
 all: build
 
@@ -73,9 +73,20 @@ demo: build
 	$(BIN)/chaos run scenarios/etcd-register.yaml
 
 ## validate: run the invalid scenario several times and print the detection rate;
-## then check the linearizability checker against a brute-force one
-validate: build validate-checkers
+## then check the linearizability checker against a brute-force one, and the
+## known etcd bugs' scenarios against their releases and the current etcd
+validate: build validate-checkers validate-etcd-bugs
 	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-serializable-reads.yaml 5
+
+## validate-etcd-bugs: each known-etcd-bug scenario RUNS times on the release
+## it names and on the current etcd (the control), with detection rates
+## (docs/VALIDATION.md §6; about 2 minutes a run)
+RUNS ?= 10
+validate-etcd-bugs: build
+	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-watch-15271.yaml $(RUNS)
+	DB_VERSION=3.7.3 CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-watch-15271.yaml $(RUNS)
+	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-members-13766.yaml $(RUNS)
+	DB_VERSION=3.7.3 CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-members-13766.yaml $(RUNS)
 
 ## validate-checkers: 100,000 random histories, chaos vs a brute-force checker (docs/VALIDATION.md §4)
 validate-checkers:
