@@ -58,7 +58,7 @@ if [ -n "${DB_VERSION:-}" ]; then
 	awk -v v="$DB_VERSION" '
 		/^db:/ { indb = 1; print; next }
 		/^[^ #]/ { indb = 0 }
-		indb && /^  version:/ { print "  version: " v; done = 1; next }
+		indb && /^  version:/ { if (!done) print "  version: " v; done = 1; next }
 		indb && !done && /^  name:/ { print; print "  version: " v; done = 1; next }
 		{ print }' "$scenario" >"$copy"
 	scenario=$copy
