@@ -3,7 +3,7 @@
 #
 # Runs `chaos run SCENARIO` N times, each with its own seed, into a
 # temporary store, and prints one line per run (seed, exit code, verdict,
-# ops, seconds, when the first witness op of an anomaly happened, the first
+# ops, seconds, when the first anomaly's last witness op happened, the first
 # reason) and the detection rate: invalid runs / N.
 # Used by `make validate` on a scenario designed to fail.
 #
@@ -87,10 +87,11 @@ first_reason() {
 }
 
 # first_witness prints when, in seconds from the start of the run, the
-# earliest witness op of an anomaly happened ("-" without one).
+# first anomaly was complete: for each anomaly its last witness op, and
+# the earliest of those ("-" without one).
 first_witness() {
 	local idx
-	idx=$(jq -r '[.checkers[]? | (.details.anomalies // [])[] | .ops[]?] | min // empty' "$1/results.json")
+	idx=$(jq -r '[.checkers[]? | (.details.anomalies // [])[] | select((.ops // []) != []) | .ops | max] | min // empty' "$1/results.json")
 	if [ -z "$idx" ]; then
 		echo -
 		return
