@@ -19,7 +19,7 @@ SERVERS   := $(patsubst tools/%/go.mod,$(BIN)/%,$(wildcard tools/*/go.mod))
 VALIDATION_ONLY := $(BIN)/nats-server-2.10.22 $(BIN)/nats-server-2.10.23 $(BIN)/nats-server-2.15.2
 TEST_SERVERS := $(filter-out $(VALIDATION_ONLY),$(SERVERS))
 
-.PHONY: all build servers install uninstall test test-short bench lint demo validate validate-nats validate-checkers fuzz clean
+.PHONY: all build servers install uninstall test test-short bench lint demo validate validate-nats validate-checkers validate-etcd-bugs fuzz clean
 
 all: build
 
@@ -78,16 +78,27 @@ demo: build
 	$(BIN)/chaos run scenarios/etcd-register.yaml
 
 ## validate: run the invalid scenario several times and print the detection rate;
-## then check the linearizability checker against a brute-force one
-validate: build validate-checkers
+## then check the linearizability checker against a brute-force one, and the
+## known etcd bugs' scenarios against their releases and the current etcd
+validate: build validate-checkers validate-etcd-bugs
 	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-serializable-reads.yaml 5
 
-## validate-nats: the NATS detection-rate series of docs/VALIDATION.md §6,
+## validate-nats: the NATS detection-rate series of docs/VALIDATION.md §7,
 ## NATS_N runs of each scenario (default 10; about 2 hours in all); ONLY=regexp
 ## picks scenarios; LOCK=file makes each run hold that flock
 NATS_N ?= 10
 validate-nats: build
 	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/nats-detection.sh $(NATS_N)
+
+## validate-etcd-bugs: each known-etcd-bug scenario RUNS times on the release
+## it names and on the current etcd (the control), with detection rates
+## (docs/VALIDATION.md §8; about 2 minutes a run)
+RUNS ?= 10
+validate-etcd-bugs: build
+	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-watch-15271.yaml $(RUNS)
+	DB_VERSION=3.7.3 CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-watch-15271.yaml $(RUNS)
+	CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-members-13766.yaml $(RUNS)
+	DB_VERSION=3.7.3 CHAOS=$(CURDIR)/$(BIN)/chaos ./scripts/detection-rate.sh scenarios/etcd-members-13766.yaml $(RUNS)
 
 ## validate-checkers: 100,000 random histories, chaos vs a brute-force checker (docs/VALIDATION.md §4)
 validate-checkers:

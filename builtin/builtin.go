@@ -24,6 +24,7 @@ import (
 	"github.com/chaos-testing/chaos/workload/counter"
 	"github.com/chaos-testing/chaos/workload/register"
 	"github.com/chaos-testing/chaos/workload/set"
+	"github.com/chaos-testing/chaos/workload/watch"
 )
 
 // Catalog returns a new catalog of everything chaos ships; the caller may
@@ -46,6 +47,7 @@ func Catalog() runner.Catalog {
 			set.Kind(),
 			bank.Kind(),
 			counter.Kind(),
+			watch.Kind(),
 		),
 		Faults: kinds(
 			partition.Kind(),

@@ -15,6 +15,13 @@ type exampleEtcdOptions struct {
 	Reads             string        `yaml:"reads" default:"linearizable" enum:"linearizable|serializable" doc:"How reads are served."`
 	ElectionTimeout   time.Duration `yaml:"election_timeout" default:"1s" chaos:"nonzero" doc:"etcd --election-timeout."`
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" default:"100ms" chaos:"nonzero" doc:"etcd --heartbeat-interval."`
+	SnapshotCount     int           `yaml:"snapshot_count" min:"0" doc:"etcd --snapshot-count."`
+}
+
+type exampleWatchOptions struct {
+	Keys     int           `yaml:"keys" default:"8" min:"1" doc:"Keys the puts spread over."`
+	Watchers int           `yaml:"watchers" default:"5" min:"0" doc:"Workers that watch."`
+	Window   time.Duration `yaml:"window" default:"500ms" chaos:"nonzero" doc:"How long a watch op collects."`
 }
 
 type exampleMix struct {

@@ -90,7 +90,7 @@ type DB struct {
 // Workload names what clients do and its options.
 type Workload struct {
 	// Name selects the workload ("register", "set", "bank", "counter").
-	Name string `yaml:"name" chaos:"required,nonzero" known:"workload" doc:"Which workload clients run (register, set, bank, counter)."`
+	Name string `yaml:"name" chaos:"required,nonzero" known:"workload" doc:"Which workload clients run (register, set, bank, counter, watch)."`
 	// Options are the workload's own options, decoded by the workload.
 	Options Options `yaml:"options" doc:"The workload's own options (for register: workers_per_key, ops_per_key, mix; for bank: accounts, total); checked by the workload."`
 }

@@ -15,7 +15,7 @@ import (
 var builtin = Known{
 	Runtimes:  []string{"docker"},
 	DBs:       []string{"etcd", "nats"},
-	Workloads: []string{"register", "set", "bank", "counter"},
+	Workloads: []string{"register", "set", "bank", "counter", "watch"},
 	Faults: []string{"partition-halves", "partition-random-halves", "partition-one",
 		"partition-majorities-ring", "partition-minority-third", "partition-bridge",
 		"partition-primaries", "kill", "pause", "packet-delay", "packet-loss",
@@ -130,7 +130,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown db with suggestion", "name: t\ndb: {name: etc}\nworkload: {name: register}\n", builtin,
 			[]string{`2:12: db.name: unknown db "etc" (did you mean "etcd"?); known: etcd, nats`}},
 		{"unknown workload", "name: t\ndb: {name: etcd}\nworkload: {name: queue}\n", builtin,
-			[]string{`3:18: workload.name: unknown workload "queue"; known: register, set, bank, counter`}},
+			[]string{`3:18: workload.name: unknown workload "queue"; known: register, set, bank, counter, watch`}},
 		{"names unchecked without known", "name: t\ndb: {name: etc}\nworkload: {name: queue}\nnemesis: {faults: [zap]}\n", Known{}, nil},
 		{"unknown and unsupported faults", head + "nemesis:\n  faults: [partition-halfs, kill, clock-bump]\n", builtin,
 			[]string{
@@ -462,7 +462,7 @@ func TestScenariosDirLoads(t *testing.T) {
 	}
 	k := builtin
 	k.DBOptions = map[string]any{"etcd": exampleEtcdOptions{}}
-	k.WorkloadOptions = map[string]any{"register": exampleRegisterOptions{}, "set": exampleSetOptions{}, "bank": exampleBankOptions{}}
+	k.WorkloadOptions = map[string]any{"register": exampleRegisterOptions{}, "set": exampleSetOptions{}, "bank": exampleBankOptions{}, "watch": exampleWatchOptions{}}
 	k.NemesisOptions = exampleNemesisOptions{}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {

@@ -167,7 +167,7 @@ func yamlAsJSON(t *testing.T, src []byte) any {
 func TestSchemaAgreesWithParser(t *testing.T) {
 	k := builtin
 	k.DBOptions = map[string]any{"etcd": exampleEtcdOptions{}}
-	k.WorkloadOptions = map[string]any{"register": exampleRegisterOptions{}, "set": exampleSetOptions{}, "bank": exampleBankOptions{}}
+	k.WorkloadOptions = map[string]any{"register": exampleRegisterOptions{}, "set": exampleSetOptions{}, "bank": exampleBankOptions{}, "watch": exampleWatchOptions{}}
 	k.NemesisOptions = exampleNemesisOptions{}
 	plain, err := Schema()
 	if err != nil {

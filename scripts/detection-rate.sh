@@ -3,7 +3,8 @@
 #
 # Runs `chaos run SCENARIO` N times, each with its own seed, into a
 # temporary store, and prints one line per run (seed, exit code, verdict,
-# ops, seconds, the first reason) and the detection rate: invalid runs / N.
+# ops, seconds, when the first anomaly's last witness op happened, the first
+# reason) and the detection rate: invalid runs / N.
 # Used by `make validate` on a scenario designed to fail.
 #
 # It builds nothing: it runs the chaos on PATH (make install), else this
@@ -17,6 +18,10 @@
 #   KEEP       1 keeps the temporary store and prints where it is
 #   LOCK       a lock file: each run holds it (flock) while it runs, so runs
 #              on a shared Docker daemon take turns with other users' runs
+#   DB_VERSION runs the scenario with this db.version instead of its own
+#              (a copy beside it, removed at the end): the same scenario on
+#              another release, e.g. the release that fixed a bug, as the
+#              control
 #
 # Exit status: 0 when every run reached a verdict (valid, invalid or
 # unknown), 1 when a run crashed or wrote no results or the runs were
@@ -48,7 +53,20 @@ if ! command -v jq >/dev/null 2>&1; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/chaos-detection.XXXXXX")
+copy=
+if [ -n "${DB_VERSION:-}" ]; then
+	# Beside the original, so that paths relative to it still hold.
+	copy="$(dirname "$scenario")/.$(basename "$scenario" .yaml).$DB_VERSION.$$.yaml"
+	awk -v v="$DB_VERSION" '
+		/^db:/ { indb = 1; print; next }
+		/^[^ #]/ { indb = 0 }
+		indb && /^  version:/ { if (!done) print "  version: " v; done = 1; next }
+		indb && !done && /^  name:/ { print; print "  version: " v; done = 1; next }
+		{ print }' "$scenario" >"$copy"
+	scenario=$copy
+fi
 cleanup() {
+	[ -z "$copy" ] || rm -f "$copy"
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "store kept: $tmp"
 	else
@@ -70,7 +88,20 @@ first_reason() {
 		| split("\n")[0] | .[0:160]' "$1"
 }
 
-printf '%-8s %-4s %-8s %8s %7s  %s\n' seed exit verdict ops seconds "first reason"
+# first_witness prints when, in seconds from the start of the run, the
+# first anomaly was complete: for each anomaly its last witness op, and
+# the earliest of those ("-" without one).
+first_witness() {
+	local idx
+	idx=$(jq -r '[.checkers[]? | (.details.anomalies // [])[] | select((.ops // []) != []) | .ops | max] | min // empty' "$1/results.json")
+	if [ -z "$idx" ]; then
+		echo -
+		return
+	fi
+	sed -n "$((idx + 1))p" "$1/history.jsonl" | jq -r '.time / 1e9 | . * 10 | floor / 10'
+}
+
+printf '%-8s %-4s %-8s %8s %7s %8s  %s\n' seed exit verdict ops seconds witness "first reason"
 runs=0 invalid=0 valid=0 unknown=0 broken=0
 for i in $(seq 1 "$n"); do
 	[ "$interrupted" = 0 ] || break
@@ -91,8 +122,9 @@ for i in $(seq 1 "$n"); do
 		verdict=$(jq -r 'if .valid == true then "valid" elif .valid == false then "invalid" else "unknown" end' "$results")
 		ops=$(jq -r '.ops' "$results")
 		reason=$(first_reason "$results")
+		witness=$(first_witness "$store/latest")
 	else
-		verdict=none ops=- reason="no results.json; last output: $(tail -n 1 "$log")"
+		verdict=none ops=- witness=- reason="no results.json; last output: $(tail -n 1 "$log")"
 	fi
 	case $code/$verdict in
 	130/* | 143/*)
@@ -107,7 +139,7 @@ for i in $(seq 1 "$n"); do
 	2/unknown) unknown=$((unknown + 1)) ;;
 	*) broken=$((broken + 1)) ;;
 	esac
-	printf '%-8s %-4s %-8s %8s %7s  %s\n' "$seed" "$code" "$verdict" "$ops" "$secs" "$reason"
+	printf '%-8s %-4s %-8s %8s %7s %8s  %s\n' "$seed" "$code" "$verdict" "$ops" "$secs" "$witness" "$reason"
 done
 
 [ "$runs" -gt 0 ] || exit 1

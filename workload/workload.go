@@ -14,8 +14,11 @@
 //	           read  invoke null;          ok: n
 //	bank       transfer invoke {"from":a,"to":b,"amount":n}; fail: insufficient funds
 //	           read  invoke null;          ok: {"0":100,"1":50,...} (every account)
+//	watch      put   invoke v (integer);   ok: {"value": v, "revision": r}
+//	           watch invoke null|"final";  ok: {"stream": s, "from": r0, "events": [{"revision": r, "key": k, "value": v} | {"revision": r, "progress": true}, ...]}
+//	           hash  invoke null;          ok: {"applied_index": i, "revision": r, "compact_revision": c, "hash": h}
 //
-// Register and counter ops carry their key in history.Op.Key.
+// Register, counter and watch puts carry their key in history.Op.Key.
 //
 // Each workload's package exports these shapes as Go types and decodes
 // them (register.CAS and DecodeCAS, bank.Transfer and DecodeTransfer,

@@ -323,3 +323,32 @@ func itScopedRuntime(t testing.TB, scope string, log *slog.Logger) *docker.Runti
 	})
 	return rt
 }
+
+// TestEtcdWatchRunOnCurrentEtcdIsValid runs the watch workload (a watch on
+// every member, puts, the members' states at the end) on the current etcd
+// under a partition and a kill: the watch checker and members-agree both
+// judge something, and find nothing.
+func TestEtcdWatchRunOnCurrentEtcdIsValid(t *testing.T) {
+	r := itRun(t, "testdata/etcd-watch.yaml")
+	if r.code != exitValid {
+		t.Fatalf("chaos run exited %d, want %d (valid)\n%s", r.code, exitValid, r.tail())
+	}
+	res, err := runstore.ReadResults(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figures := map[string]map[string]any{}
+	for _, c := range res.Checkers {
+		figures[c.Checker] = c.Details
+	}
+	num := func(checker, key string) float64 {
+		v, _ := figures[checker][key].(float64)
+		return v
+	}
+	if num("watch", "streams") < 3 || num("watch", "events") < 100 || num("watch", "progress_notifications") < 1 {
+		t.Errorf("the watch checker judged too little: %v", figures["watch"])
+	}
+	if num("members-agree", "members") != 3 || num("members-agree", "compared") < 1 {
+		t.Errorf("members-agree compared too little: %v", figures["members-agree"])
+	}
+}

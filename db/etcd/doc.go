@@ -1,7 +1,8 @@
 // Package etcd is the etcd 3.7 target: a db.DB and db.Launcher that runs
 // the etcd server as each node's main process (a static binary in a FROM
 // scratch image), and workload.Opener implementations for the register,
-// set, bank and counter workloads, built on go.etcd.io/etcd/client/v3.
+// set, bank, counter and watch workloads, built on go.etcd.io/etcd/client/v3.
+// It runs the pinned servers 3.7.3, 3.5.7 and 3.5.2 (Versions).
 //
 // # Cluster
 //
@@ -25,7 +26,9 @@
 // them at once instead of letting them time out — except serializable
 // reads, which a member serves from its own state, leader or not (that is
 // what serializable means, and it is how a partitioned member serves stale
-// reads). Before each op the client
+// reads) and watches, which a member cut off from its leader keeps serving
+// (the watch workload records what they deliver; see WatchOpener). Before
+// each op the client
 // waits up to ConnectTimeout for a ready connection; an interceptor
 // records whether gRPC opened a transport stream for the request, which
 // is the proof that the request never left the process when it did not.
@@ -35,7 +38,7 @@
 // A run's keys live in its own namespace (db.Env.Namespace, the run id):
 // register key k is /<namespace>/register/k, set element e is
 // /<namespace>/set/e, bank account i is /<namespace>/bank/i, counter k is
-// /<namespace>/counter/k. Runs on one kept cluster therefore never read
+// /<namespace>/counter/k, watch key k is /<namespace>/watch/k. Runs on one kept cluster therefore never read
 // each other's values, and nothing is wiped between them. The history
 // records the workload's keys (k), never the namespace.
 //
@@ -72,7 +75,9 @@
 //	  (etcd applies the request, then refuses), any
 //	  other error
 //
-// Reads change nothing, so a read that errors is always fail.
+// Reads change nothing, so a read that errors is always fail; a hash (the
+// member's state) is a read. A watch op is always ok: it returns what its
+// stream delivered, even nothing, and a stream that ended says so.
 //
 // # Backoff
 //

@@ -80,7 +80,7 @@ func (d *DB) Command(self db.Member, all []db.Member) []string {
 		peers = append(peers, m.Name+"="+d.url(m.Addr, d.opts.PeerPort))
 	}
 	peerURL, clientURL := d.url(self.Addr, d.opts.PeerPort), d.url(self.Addr, d.opts.ClientPort)
-	return []string{
+	argv := []string{
 		BinaryDst,
 		"--name=" + self.Name,
 		"--data-dir=" + d.opts.DataDir,
@@ -96,6 +96,13 @@ func (d *DB) Command(self db.Member, all []db.Member) []string {
 		"--logger=zap",
 		"--log-outputs=stdout",
 	}
+	if d.opts.SnapshotCount > 0 {
+		argv = append(argv, "--snapshot-count="+strconv.Itoa(d.opts.SnapshotCount))
+	}
+	if d.opts.SnapshotCatchupEntries > 0 {
+		argv = append(argv, "--snapshot-catchup-entries="+strconv.Itoa(d.opts.SnapshotCatchupEntries))
+	}
+	return argv
 }
 
 func (d *DB) url(addr string, port int) string {

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"path"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chaos-testing/chaos/db"
@@ -79,6 +81,28 @@ type Options struct {
 	// OpTimeout bounds every client op, on top of the caller's deadline
 	// (default 5s).
 	OpTimeout time.Duration `yaml:"op_timeout" default:"5s" chaos:"nonzero" doc:"Bound on every client op, on top of client.op_timeout."`
+	// SnapshotCount is etcd's --snapshot-count: committed entries between
+	// snapshots (0: etcd's default, 100,000 in 3.5 and 10,000 since 3.6).
+	// Small values make members snapshot, and lagging members catch up
+	// from a snapshot, often (etcd#13766, etcd#15271).
+	SnapshotCount int `yaml:"snapshot_count" min:"0" doc:"etcd's --snapshot-count, committed entries between snapshots (0: etcd's default, 100000 in 3.5, 10000 since 3.6). Small values make members snapshot, and lagging members catch up from a snapshot, often."`
+	// SnapshotCatchupEntries is etcd's --snapshot-catchup-entries: entries
+	// a leader keeps for slow followers after a snapshot (0: etcd's
+	// default, 5,000). etcd 3.5.7 and older have no such flag.
+	SnapshotCatchupEntries int `yaml:"snapshot_catchup_entries" min:"0" doc:"etcd's --snapshot-catchup-entries, entries the leader keeps for a slow follower after a snapshot (0: etcd's default, 5000); a follower further behind gets a snapshot. Not in etcd 3.5."`
+
+	// version is db.version: which flags the server has.
+	version string
+}
+
+// flagsSince names the options that are flags of newer servers only, and
+// the first minor version with them.
+var flagsSince = []struct {
+	option string
+	minor  string // "3.6"
+	set    func(Options) bool
+}{
+	{"snapshot_catchup_entries", "3.6", func(o Options) bool { return o.SnapshotCatchupEntries != 0 }},
 }
 
 // BinaryPaths reports the binary option: the etcd server's path, when
@@ -163,6 +187,19 @@ func (o Options) Problems() []db.Problem {
 	if portsOK && o.ClientPort == o.PeerPort {
 		add("peer_port", "must differ from client_port (%d)", o.ClientPort)
 	}
+	if o.SnapshotCount < 0 {
+		add("snapshot_count", "must not be negative, got %d", o.SnapshotCount)
+	}
+	if o.SnapshotCatchupEntries < 0 {
+		add("snapshot_catchup_entries", "must not be negative, got %d", o.SnapshotCatchupEntries)
+	}
+	if minor := minorOf(o.version); minor != "" {
+		for _, f := range flagsSince {
+			if f.set(o) && versionLess(minor, f.minor) {
+				add(f.option, "etcd %s has no such flag (etcd %s and later have it); leave it 0", o.version, f.minor)
+			}
+		}
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -177,6 +214,30 @@ func (o Options) Problems() []db.Problem {
 		}
 	}
 	return ps
+}
+
+// minorOf returns "3.5" of "3.5.7", or "" when v is not such a version.
+func minorOf(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	for _, p := range parts[:2] {
+		if _, err := strconv.Atoi(p); err != nil {
+			return ""
+		}
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// versionLess compares two "major.minor" versions.
+func versionLess(a, b string) bool {
+	pa, pb := strings.SplitN(a, ".", 2), strings.SplitN(b, ".", 2)
+	ma, _ := strconv.Atoi(pa[0])
+	mb, _ := strconv.Atoi(pb[0])
+	na, _ := strconv.Atoi(pa[1])
+	nb, _ := strconv.Atoi(pb[1])
+	return ma < mb || ma == mb && na < nb
 }
 
 func optErr(name, format string, args ...any) error {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,52 @@ func TestProblemsListsEveryBadOption(t *testing.T) {
 	}
 	if want := []string{"heartbeat_interval", "data_dir", "peer_port"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("problems with %v, want %v", got, want)
+	}
+}
+
+// A flag that an older server lacks is refused for that version, in
+// `scenario validate`, before anything starts; the flags go into the
+// command line of the versions that have them.
+func TestSnapshotOptionsFollowTheVersion(t *testing.T) {
+	tests := []struct {
+		version string
+		opts    Options
+		problem string
+		flags   []string
+	}{
+		{"3.7.3", Options{SnapshotCount: 100, SnapshotCatchupEntries: 50}, "", []string{"--snapshot-count=100", "--snapshot-catchup-entries=50"}},
+		{"3.5.7", Options{SnapshotCount: 100}, "", []string{"--snapshot-count=100"}},
+		{"3.5.7", Options{SnapshotCatchupEntries: 50}, "snapshot_catchup_entries: etcd 3.5.7 has no such flag (etcd 3.6 and later have it); leave it 0", nil},
+		{"3.5.2", Options{SnapshotCount: -1}, "snapshot_count: must not be negative, got -1", nil},
+		{"my-build", Options{SnapshotCatchupEntries: 50}, "", []string{"--snapshot-catchup-entries=50"}},
+		{"3.7.3", Options{}, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			o := tt.opts
+			o.version = tt.version
+			o = o.withDefaults()
+			var got []string
+			for _, p := range o.Problems() {
+				got = append(got, p.Option+": "+p.Msg)
+			}
+			if tt.problem == "" && len(got) > 0 || tt.problem != "" && (len(got) != 1 || got[0] != tt.problem) {
+				t.Fatalf("problems %q, want %q", got, tt.problem)
+			}
+			if tt.problem != "" {
+				return
+			}
+			d := &DB{opts: o}
+			argv := d.Command(db.Member{Name: "n1", Addr: "10.0.0.1"}, []db.Member{{Name: "n1", Addr: "10.0.0.1"}})
+			var snap []string
+			for _, a := range argv {
+				if strings.HasPrefix(a, "--snapshot") {
+					snap = append(snap, a)
+				}
+			}
+			if !slices.Equal(snap, tt.flags) {
+				t.Errorf("snapshot flags %q, want %q", snap, tt.flags)
+			}
+		})
 	}
 }

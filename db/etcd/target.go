@@ -6,6 +6,7 @@ import (
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/bank"
+	"github.com/chaos-testing/chaos/workload/watch"
 )
 
 // binaryName is the etcd server's name among a target's binaries: make
@@ -20,6 +21,7 @@ const binaryName = "etcd"
 var Versions = []db.Version{
 	{Name: "3.7.3", Doc: "The default: the release of chaos's etcd client (go.etcd.io/etcd/client/v3)."},
 	{Name: "3.5.7", Doc: "etcd 3.5.7, against which the watch bugs etcd#15271 and etcd#15220 were reported."},
+	{Name: "3.5.2", Doc: "etcd 3.5.2, the last release with the data inconsistency after a crash, etcd#13766 (fixed in 3.5.3)."},
 }
 
 // Target registers etcd under the name "etcd": its options, its pinned
@@ -29,16 +31,18 @@ func Target() db.Target {
 		Name:    "etcd",
 		Doc:     "etcd, the Raft key-value store, run from a static server binary; clients talk to one member each.",
 		Options: func() any { return &Options{} },
-		Check: func(options any, _ string) []db.Problem {
+		Check: func(options any, version string) []db.Problem {
 			o, ok := options.(*Options)
 			if !ok {
 				return []db.Problem{{Msg: fmt.Sprintf("etcd: options of type %T, want *etcd.Options", options)}}
 			}
-			return o.withDefaults().Problems()
+			v := *o
+			v.version = version
+			return v.withDefaults().Problems()
 		},
 		Binaries:  []string{binaryName},
 		Versions:  Versions,
-		Workloads: []string{"register", "set", "bank", "counter"},
+		Workloads: []string{"register", "set", "bank", "counter", "watch"},
 		New:       newInstance,
 	}
 }
@@ -59,6 +63,7 @@ func newInstance(env db.Env) (db.Instance, error) {
 	// The runner resolved the binary: the scenario's path, or make's
 	// build of the version.
 	opts.Binary = env.Binaries[binaryName]
+	opts.version = env.Version
 	d, err := New(opts, env.Log)
 	if err != nil {
 		return nil, err
@@ -94,6 +99,12 @@ func (d instance) Opener(name string, options any) (workload.Opener, error) {
 		return &BankOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultBankPrefix), Accounts: bo.Accounts, Total: bo.Total}, nil
 	case "counter":
 		return &CounterOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultCounterPrefix)}, nil
+	case "watch":
+		wo, ok := options.(*watch.Options)
+		if !ok {
+			return nil, fmt.Errorf("etcd watch client: workload options of type %T, want *watch.Options", options)
+		}
+		return &WatchOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultWatchPrefix), Window: wo.Window}, nil
 	}
 	return nil, fmt.Errorf("db etcd has no client for workload %q", name)
 }

@@ -1,0 +1,366 @@
+// Package watch checks watch streams against the writes they report, the
+// way etcd's robustness suite validates watches: every stream's events come
+// in strictly increasing revisions, none is skipped, none runs behind a
+// progress notification, and each one is a write that happened, at the
+// revision that write got.
+//
+// Ops (the watch workload's, see package workload):
+//
+//	put    invoke v (an integer, unique in the history), key in Op.Key;
+//	       ok: {"value": v, "revision": r}
+//	watch  invoke null; ok: {"stream": s, "from": r0, "events": [entry, ...], "closed": why}
+//
+// An entry is an event {"revision": r, "key": k, "value": v} or a progress
+// notification {"progress": true, "revision": r}, in the order the stream
+// delivered them. A stream is one watch opened at revision r0 on one
+// member; a client that loses its stream opens another (a new s) from the
+// revision after the last it saw. Successive ok watch ops of a stream carry
+// what it delivered since the last one.
+//
+// The checker builds the write at each revision from the ok puts (each
+// value was written once, so an event names its put) and from the events
+// of puts whose outcome is unknown. Then, per stream, in delivery order:
+//
+//   - went back in time: an event's revision is lower than an earlier
+//     event's of the stream, or than the stream's start (etcd#15271);
+//   - duplicated event: an event's revision equals the previous one's;
+//   - progress ahead of events: an event at or below the revision of a
+//     progress notification the stream delivered before it (a progress
+//     notification promises every event up to it was sent; etcd#15220);
+//   - skipped event: a write whose revision lies between the stream's start
+//     and the highest revision it reached (by an event or a progress
+//     notification) that the stream never delivered;
+//   - event disagrees with the writes: an event of a value no put wrote, of
+//     a failed put, of another key than the put's, at another revision than
+//     the ok put's, or delivered before its put was invoked; or two puts or
+//     events at one revision with different writes.
+//
+// Any of these makes the verdict invalid, with the ops as witnesses. The
+// verdict is unknown, saying why, when no watch op succeeded or no stream
+// reached any revision. Order is the history's order (indexes), never time.
+package watch
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
+)
+
+// Kinds of anomaly the checker names (checker.Anomaly).
+const (
+	// KindBackInTime: a stream delivered a revision lower than one it had
+	// delivered, or than its start.
+	KindBackInTime = "watch went back in time"
+	// KindDuplicate: a stream delivered one revision twice in a row.
+	KindDuplicate = "duplicated watch event"
+	// KindProgressAhead: an event arrived at or below a progress
+	// notification's revision.
+	KindProgressAhead = "progress notification ahead of events"
+	// KindSkipped: a stream passed a write's revision without delivering it.
+	KindSkipped = "watch skipped an event"
+	// KindMismatch: an event is not the write the puts say.
+	KindMismatch = "watch event disagrees with the writes"
+)
+
+// The put and watch ops' f.
+const (
+	FPut   = "put"
+	FWatch = "watch"
+)
+
+// maxNamed bounds how many instances of each kind a reason names.
+const maxNamed = 5
+
+// PutResult is an ok put's value.
+type PutResult struct {
+	Value    int64 `json:"value"`
+	Revision int64 `json:"revision"`
+}
+
+// Entry is one thing a stream delivered: an event (Key, Value at
+// Revision) or, with Progress set, a progress notification at Revision.
+type Entry struct {
+	Revision int64  `json:"revision"`
+	Progress bool   `json:"progress,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Value    int64  `json:"value,omitempty"`
+}
+
+// Result is an ok watch op's value.
+type Result struct {
+	// Stream names the stream, unique in the history.
+	Stream string `json:"stream"`
+	// From is the revision the stream was opened at.
+	From int64 `json:"from"`
+	// Events are what the stream delivered during the op, in order.
+	Events []Entry `json:"events"`
+	// Closed, if set, says why the stream ended during the op; the next
+	// watch op opens a new one.
+	Closed string `json:"closed,omitempty"`
+}
+
+// Checker is the watch checker.
+type Checker struct{}
+
+// New returns a watch checker.
+func New() *Checker { return &Checker{} }
+
+// Name returns "watch".
+func (*Checker) Name() string { return "watch" }
+
+type put struct {
+	key       string
+	value     int64
+	inv, comp int64 // history indexes; comp -1 when it never completed
+	outcome   history.Type
+	rev       int64 // ok puts only
+}
+
+// write is what happened at one revision, and the op that says so.
+type write struct {
+	key   string
+	value int64
+	op    int64
+}
+
+// delivered is one entry of a stream with the op that returned it.
+type delivered struct {
+	Entry
+	inv, comp int64
+}
+
+type stream struct {
+	name    string
+	from    int64
+	entries []delivered
+}
+
+type report struct {
+	res    *checker.Result
+	named  map[string][]string
+	counts map[string]int
+}
+
+func (r *report) add(kind, key, text string, ops ...int64) {
+	r.res.AddAnomaly(kind, key, text, ops...)
+	r.counts[kind]++
+	if len(r.named[kind]) < maxNamed {
+		r.named[kind] = append(r.named[kind], text)
+	}
+}
+
+// Check judges in.
+func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
+	res := checker.Result{Checker: c.Name()}
+	unknown := func(format string, args ...any) checker.Result {
+		res.Valid = checker.Unknown
+		res.Reasons = append(res.Reasons, fmt.Sprintf(format, args...))
+		return res
+	}
+	puts := map[int64]*put{}
+	streams := map[string]*stream{}
+	var order []string
+	okWatches, okPuts := 0, 0
+	for _, p := range in.Pairs() {
+		if !p.Invoke.IsClient() {
+			continue
+		}
+		switch p.Invoke.F {
+		case FPut:
+			var v int64
+			if err := json.Unmarshal(p.Invoke.Value, &v); err != nil {
+				return unknown("cannot check: put op %d: value %s is not an integer", p.Invoke.Index, checker.Quote(string(p.Invoke.Value)))
+			}
+			if old, dup := puts[v]; dup {
+				return unknown("cannot check: value %d was put twice (ops %d and %d): events cannot name their put", v, old.inv, p.Invoke.Index)
+			}
+			pt := &put{key: p.Invoke.Key, value: v, inv: p.Invoke.Index, comp: -1, outcome: p.Outcome()}
+			if p.Complete != nil {
+				pt.comp = p.Complete.Index
+			}
+			if pt.outcome == history.OK {
+				var r PutResult
+				if err := json.Unmarshal(p.Complete.Value, &r); err != nil || r.Revision <= 0 || r.Value != v {
+					return unknown("cannot check: put op %d: ok value %s is not {\"value\": %d, \"revision\": r > 0}", p.Complete.Index, checker.Quote(string(p.Complete.Value)), v)
+				}
+				pt.rev = r.Revision
+				okPuts++
+			}
+			puts[v] = pt
+		case FWatch:
+			if p.Outcome() != history.OK {
+				continue
+			}
+			var r Result
+			if err := json.Unmarshal(p.Complete.Value, &r); err != nil || r.Stream == "" {
+				return unknown("cannot check: watch op %d: ok value %s is not a watch result with a stream", p.Complete.Index, checker.Quote(string(p.Complete.Value)))
+			}
+			okWatches++
+			s := streams[r.Stream]
+			if s == nil {
+				s = &stream{name: r.Stream, from: r.From}
+				streams[r.Stream] = s
+				order = append(order, r.Stream)
+			} else if s.from != r.From {
+				return unknown("cannot check: watch op %d says stream %q started at revision %d, an earlier op said %d", p.Complete.Index, r.Stream, r.From, s.from)
+			}
+			for _, e := range r.Events {
+				s.entries = append(s.entries, delivered{Entry: e, inv: p.Invoke.Index, comp: p.Complete.Index})
+			}
+		}
+		if ctx.Err() != nil {
+			return unknown("cannot check: %v", ctx.Err())
+		}
+	}
+	rep := &report{res: &res, named: map[string][]string{}, counts: map[string]int{}}
+
+	// The write at each revision: ok puts first, then events of puts
+	// whose outcome is unknown.
+	writes := map[int64]write{}
+	for _, v := range slices.Sorted(maps.Keys(puts)) {
+		pt := puts[v]
+		if pt.outcome != history.OK {
+			continue
+		}
+		if w, ok := writes[pt.rev]; ok {
+			rep.add(KindMismatch, pt.key, fmt.Sprintf("puts #%d and #%d both got revision %d", w.op, pt.comp, pt.rev), w.op, pt.comp)
+			continue
+		}
+		writes[pt.rev] = write{key: pt.key, value: v, op: pt.comp}
+	}
+	events := 0
+	for _, name := range order {
+		for _, e := range streams[name].entries {
+			if e.Progress {
+				continue
+			}
+			events++
+			pt := puts[e.Value]
+			ev := fmt.Sprintf("stream %s delivered %s = %d at revision %d (watch #%d–#%d)", name, e.Key, e.Value, e.Revision, e.inv, e.comp)
+			switch {
+			case pt == nil:
+				rep.add(KindMismatch, e.Key, ev+", a value no put wrote", e.inv, e.comp)
+				continue
+			case pt.outcome == history.Fail:
+				rep.add(KindMismatch, e.Key, fmt.Sprintf("%s, but its put #%d failed", ev, pt.comp), pt.comp, e.comp)
+				continue
+			case pt.key != e.Key:
+				rep.add(KindMismatch, e.Key, fmt.Sprintf("%s, but put #%d wrote it to %s", ev, pt.inv, pt.key), pt.inv, e.comp)
+				continue
+			case pt.inv > e.comp:
+				rep.add(KindMismatch, e.Key, fmt.Sprintf("%s, before its put #%d was invoked", ev, pt.inv), e.comp, pt.inv)
+				continue
+			case pt.outcome == history.OK && pt.rev != e.Revision:
+				rep.add(KindMismatch, e.Key, fmt.Sprintf("%s, but put #%d got revision %d", ev, pt.comp, pt.rev), pt.comp, e.comp)
+				continue
+			}
+			if w, ok := writes[e.Revision]; !ok {
+				writes[e.Revision] = write{key: e.Key, value: e.Value, op: e.comp}
+			} else if w.value != e.Value {
+				rep.add(KindMismatch, e.Key, fmt.Sprintf("%s, but #%d says revision %d wrote %s = %d", ev, w.op, e.Revision, w.key, w.value), w.op, e.comp)
+			}
+		}
+	}
+	revs := slices.Sorted(maps.Keys(writes))
+
+	// Each stream in delivery order.
+	reached := 0
+	progress := 0
+	for _, name := range order {
+		s := streams[name]
+		var last, lastProgress int64 // revisions: last event's, last progress's
+		var lastOp, progressOp int64
+		var high int64 // the highest revision the stream reached
+		seen := map[int64]bool{}
+		for _, e := range s.entries {
+			if ctx.Err() != nil {
+				return unknown("cannot check: %v", ctx.Err())
+			}
+			if e.Progress {
+				progress++
+				if e.Revision > lastProgress {
+					lastProgress, progressOp = e.Revision, e.comp
+				}
+				high = max(high, e.Revision)
+				continue
+			}
+			at := fmt.Sprintf("stream %s delivered revision %d (%s = %d, watch #%d–#%d)", name, e.Revision, e.Key, e.Value, e.inv, e.comp)
+			switch {
+			case last > 0 && e.Revision < last:
+				rep.add(KindBackInTime, e.Key, fmt.Sprintf("%s after revision %d (watch #%d)", at, last, lastOp), lastOp, e.comp)
+			case last > 0 && e.Revision == last:
+				rep.add(KindDuplicate, e.Key, fmt.Sprintf("%s twice in a row (watch #%d)", at, lastOp), lastOp, e.comp)
+			case e.Revision < s.from:
+				rep.add(KindBackInTime, e.Key, fmt.Sprintf("%s, but the stream started at revision %d", at, s.from), e.inv, e.comp)
+			}
+			if lastProgress > 0 && e.Revision <= lastProgress {
+				rep.add(KindProgressAhead, e.Key, fmt.Sprintf("%s after a progress notification at revision %d (watch #%d)", at, lastProgress, progressOp), progressOp, e.comp)
+			}
+			last, lastOp = e.Revision, e.comp
+			high = max(high, e.Revision)
+			seen[e.Revision] = true
+		}
+		if high > 0 {
+			reached++
+		}
+		// Skipped: writes in [from, high] the stream never delivered.
+		lo, _ := slices.BinarySearch(revs, s.from)
+		for _, r := range revs[lo:] {
+			if r > high {
+				break
+			}
+			if seen[r] {
+				continue
+			}
+			w := writes[r]
+			passed := s.passedAt(r)
+			rep.add(KindSkipped, w.key, fmt.Sprintf("stream %s (from revision %d) never delivered revision %d (%s = %d, #%d) but reached revision %d by watch #%d",
+				name, s.from, r, w.key, w.value, w.op, high, passed), w.op, passed)
+		}
+	}
+
+	if res.Details == nil {
+		res.Details = map[string]any{}
+	}
+	maps.Copy(res.Details, map[string]any{
+		"streams": len(order), "watch_ops": okWatches, "events": events, "progress_notifications": progress,
+		"puts": len(puts), "acknowledged_puts": okPuts, "revisions": len(writes),
+	})
+	if len(rep.counts) > 0 {
+		res.Valid = checker.Invalid
+		kinds := slices.SortedFunc(maps.Keys(rep.counts), func(a, b string) int { return cmp.Compare(a, b) })
+		for _, k := range kinds {
+			s := fmt.Sprintf("%s (%d): %s", k, rep.counts[k], strings.Join(rep.named[k], "; "))
+			if n := rep.counts[k] - len(rep.named[k]); n > 0 {
+				s += fmt.Sprintf("; and %d more", n)
+			}
+			res.Reasons = append(res.Reasons, s)
+		}
+		return res
+	}
+	switch {
+	case okWatches == 0:
+		return unknown("no watch op succeeded, so no stream was observed")
+	case reached == 0:
+		return unknown("no watch stream delivered an event or a progress notification (%d ok watch ops, %d acknowledged puts)", okWatches, okPuts)
+	}
+	return res
+}
+
+// passedAt returns the index of the op in which s first reached a revision
+// at or above r.
+func (s *stream) passedAt(r int64) int64 {
+	for _, e := range s.entries {
+		if e.Revision >= r {
+			return e.comp
+		}
+	}
+	return -1
+}
