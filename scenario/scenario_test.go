@@ -171,6 +171,26 @@ func TestParseErrors(t *testing.T) {
 				`6:15: client.nodes[1]: node n4 is not in the cluster: cluster.nodes is 3 (n1 to n3)`,
 				`6:19: client.nodes[2]: node n1 is listed twice (also item 0)`,
 			}},
+		{"zones: a node twice, outside the cluster, not a node, an empty zone, a bad name", head +
+			"cluster:\n  nodes: 3\n  zones:\n    a: [n1, n2]\n    b: [n2, n4, x]\n    c: []\n    Zone: [n3]\n", Known{},
+			[]string{
+				`8:9: cluster.zones.b[0]: node n2 is already in zone a: a node is in at most one zone`,
+				`8:13: cluster.zones.b[1]: node n4 is not in the cluster: cluster.nodes is 3 (n1 to n3)`,
+				`8:17: cluster.zones.b[2]: want a node name n1, n2, ..., got "x"`,
+				`9:8: cluster.zones.c: zone c has no node`,
+				`10:11: cluster.zones.Zone: zone name "Zone": want lowercase letters, digits and '-' (not first), at most 32 long`,
+			}},
+		{"zones that are fine", head + "cluster:\n  nodes: 5\n  zones: {a: [n1, n2], b: [n3, n4], c: [n5]}\n", Known{}, nil},
+		{"promises: none, two and a negative threshold, a percentage over 100", head +
+			"promises:\n  - {fault: kill}\n  - {recovery_within: 5s, max_gap: 2s}\n  - {max_gap: -1s}\n  - {availability_at_least: 150}\n", Known{},
+			[]string{
+				`5:5: promises[0]: a promise states one of recovery_within, availability_at_least and max_gap; this one states none`,
+				`6:36: promises[1].max_gap: a promise states exactly one of recovery_within, availability_at_least and max_gap; this one also states recovery_within (make two promises)`,
+				`7:15: promises[2].max_gap: want a non-negative duration, got -1s`,
+				`8:29: promises[3].availability_at_least: want at most 100, got 150`,
+			}},
+		{"promises: unknown field", head + "promises:\n  - {recovery_within: 5s, fualt: kill}\n", Known{},
+			[]string{`5:27: promises[0].fualt: unknown field (did you mean "fault"?)`}},
 		{"bad name", "name: Etcd Test\ndb: {name: etcd}\nworkload: {name: set}\n", Known{},
 			[]string{`1:7: name: want a name of lowercase letters, digits and "-" (not first), at most 64 long, got "Etcd Test"`}},
 		{"number for a string", head + "cluster:\n  image: 3.10\n", Known{},

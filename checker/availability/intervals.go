@@ -12,14 +12,14 @@ import (
 // history names it by, from the completion of its start to the completion
 // of the op that ended it.
 type interval struct {
-	kind     string
-	f        string
-	nodes    []string
-	start    int64 // completion of the start op
-	end      int64 // completion of the op that ended it, or the main phase's end
-	startOp  int64
-	endOp    int64  // -1: still active when the main phase ended
-	endedBy  string // f of the op that ended it; "" if none did
+	kind      string
+	f         string
+	nodes     []string
+	start     int64 // completion of the start op
+	end       int64 // completion of the op that ended it, or the main phase's end
+	startOp   int64
+	endOp     int64  // -1: still active when the main phase ended
+	endedBy   string // f of the op that ended it; "" if none did
 	uncertain bool
 	// grudge marks a partition: any stop of its kind ends all of it.
 	grudge bool
