@@ -216,7 +216,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if err != nil {
 				return nil, err
 			}
-			env := fault.Env{Nodes: nodes, Net: execs.Net, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
+			env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: execs.Net, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
 			if p, ok := tgt.db.(db.Primaries); ok {
 				env.Primaries = p
 			}
