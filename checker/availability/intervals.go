@@ -12,15 +12,18 @@ import (
 // history names it by, from the completion of its start to the completion
 // of the op that ended it.
 type interval struct {
-	kind      string
-	f         string
-	nodes     []string
-	start     int64 // completion of the start op
-	end       int64 // completion of the op that ended it, or the main phase's end
-	startOp   int64
-	endOp     int64  // -1: still active when the main phase ended
-	endedBy   string // f of the op that ended it; "" if none did
-	uncertain bool
+	kind  string
+	f     string
+	nodes []string
+	start int64 // completion of the start op
+	end   int64 // completion of the op that ended it, or the main phase's end
+	// began and healing are the invocations of the start op and of the
+	// op that ended it (start and end when not known).
+	began, healing int64
+	startOp        int64
+	endOp          int64  // -1: still active when the main phase ended
+	endedBy        string // f of the op that ended it; "" if none did
+	uncertain      bool
 	// grudge marks a partition: any stop of its kind ends all of it.
 	grudge bool
 	// remaining are the nodes not yet stopped, for stops that name some of
@@ -41,7 +44,8 @@ const (
 // this mirrors without the display: a fault is active from the completion
 // of its start (start-X, kill, pause) to the completion of the stop that
 // ends it (stop-X, start, resume; a stop naming nodes ends only those),
-// a heal, or mainEnd. A start that failed yields nothing; one that
+// a heal, or mainEnd. The invocations of both are kept too: the fault may
+// take effect, and be undone, at any time while its op is in flight. A start that failed yields nothing; one that
 // completed as info, or never completed, counts as a fault that may have
 // been applied (uncertain). Jepsen's generic start (no kill active) and
 // stop begin and end a fault of kind "fault".
@@ -49,8 +53,12 @@ func intervals(ops []history.Op, mainEnd int64) []interval {
 	var out []interval
 	var open []int
 	var inflight *history.Op
+	var inv *history.Op // the invocation of the op completing now
 	closeAt := func(j int, op *history.Op) {
-		out[j].end, out[j].endOp, out[j].endedBy = op.Time, op.Index, op.F
+		out[j].end, out[j].endOp, out[j].endedBy, out[j].healing = op.Time, op.Index, op.F, op.Time
+		if inv != nil && inv.F == op.F {
+			out[j].healing = inv.Time
+		}
 	}
 	openKind := func(kind string) bool {
 		for _, j := range open {
@@ -62,8 +70,12 @@ func intervals(ops []history.Op, mainEnd int64) []interval {
 	}
 	begin := func(op *history.Op, kind string, uncertain bool) {
 		nodes, grudge := targets(op.Value)
-		out = append(out, interval{kind: kind, f: op.F, nodes: nodes, remaining: slices.Clone(nodes), grudge: grudge,
-			start: op.Time, startOp: op.Index, endOp: -1, uncertain: uncertain})
+		iv := interval{kind: kind, f: op.F, nodes: nodes, remaining: slices.Clone(nodes), grudge: grudge,
+			start: op.Time, began: op.Time, startOp: op.Index, endOp: -1, uncertain: uncertain}
+		if inv != nil && inv.F == op.F {
+			iv.began = inv.Time
+		}
+		out = append(out, iv)
 		open = append(open, len(out)-1)
 	}
 	for i := range ops {
@@ -75,7 +87,7 @@ func intervals(ops []history.Op, mainEnd int64) []interval {
 			inflight = op
 			continue
 		}
-		inflight = nil
+		inv, inflight = inflight, nil
 		if op.Type == history.Fail {
 			continue
 		}
@@ -126,10 +138,12 @@ func intervals(ops []history.Op, mainEnd int64) []interval {
 		}
 	}
 	if inflight != nil && inflight.Time < mainEnd && vocab.Starts(inflight.F) {
+		inv = nil
 		begin(inflight, vocab.Kind(inflight.F), true)
 	}
 	for _, j := range open {
 		out[j].end, out[j].endOp, out[j].endedBy = max(mainEnd, out[j].start), -1, ""
+		out[j].healing = out[j].end
 	}
 	slices.SortStableFunc(out, func(a, b interval) int {
 		switch {

@@ -62,11 +62,12 @@ type Figures struct {
 	// after the previous fault ended and service recovered from it, and
 	// after the first client op.
 	Before Span `json:"before"`
-	// During is the fault, from its start to its end.
+	// During is the fault, from its start's completion to the invocation
+	// of the op that ended it.
 	During Span `json:"during"`
-	// After runs from the fault's end to the next fault's start or the end
-	// of the main phase; nil when the fault did not end within the main
-	// phase.
+	// After runs from the invocation of the op that ended the fault to the
+	// next fault's start op's invocation or the end of the main phase; nil
+	// when the fault did not end within the main phase.
 	After *Span `json:"after,omitempty"`
 	// BaselineOK says the baseline can be compared against: at least
 	// Window long, with at least one ok op.
@@ -74,9 +75,9 @@ type Figures struct {
 	// Availability is During's ok rate as a percentage of Before's; nil
 	// without a usable baseline or when the fault lasted less than Window.
 	Availability *float64 `json:"availability_pct,omitempty"`
-	// Recovery is the time to recover after the fault ended, in seconds
-	// (see Measure); nil when it could not be measured, with the reason in
-	// RecoveryNote.
+	// Recovery is the time to recover after the op that ended the fault
+	// was invoked, in seconds (see recover); nil when it could not be
+	// measured, with the reason in RecoveryNote.
 	Recovery *float64 `json:"recovery_s,omitempty"`
 	// NotRecoveredFor, when Recovery is nil and the after span was long
 	// enough to look, is how long after the fault's end service had not
@@ -84,9 +85,9 @@ type Figures struct {
 	NotRecoveredFor *float64 `json:"not_recovered_for_s,omitempty"`
 	// RecoveryNote says why Recovery is nil.
 	RecoveryNote string `json:"recovery_note,omitempty"`
-	// LongestGap is the longest time with no ok op from the fault's start
-	// to the end of its after span (or of the fault, if it has none), in
-	// seconds.
+	// LongestGap is the longest time with no ok op from the invocation of
+	// the fault's start op to the end of its after span (or of the fault,
+	// if it has none), in seconds.
 	LongestGap float64 `json:"longest_gap_s"`
 }
 
@@ -101,9 +102,18 @@ type Fault struct {
 	// Nodes are the nodes its start op named, sorted.
 	Nodes []string `json:"nodes,omitempty"`
 	// Start and End are the fault's interval, in seconds since the run
-	// started.
+	// started: from the completion of the op that started it to the
+	// completion of the op that ended it.
 	Start float64 `json:"start_s"`
 	End   float64 `json:"end_s"`
+	// Began and Healing are when those ops were invoked: the fault may
+	// have taken effect from Began, and been undone from Healing on (a
+	// stop that restarts nodes takes seconds, and service may come back
+	// before it completes). The baseline ends at Began, the fault's span
+	// runs from Start to Healing, and the after span and the recovery time
+	// start at Healing.
+	Began   float64 `json:"began_s"`
+	Healing float64 `json:"healing_s"`
 	// StartOp and EndOp are the indexes of the ops that started and ended
 	// it; EndOp is -1 when it was still active at the end of the main
 	// phase.
@@ -195,21 +205,22 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 	recovered := map[string]int64{}
 	for i, iv := range ivs {
 		fl := Fault{Kind: iv.kind, F: iv.f, Nodes: iv.nodes, Start: secs64(iv.start), End: secs64(iv.end),
+			Began: secs64(iv.began), Healing: secs64(iv.healing),
 			StartOp: iv.startOp, EndOp: iv.endOp, EndedBy: iv.endedBy, Uncertain: iv.uncertain, ByF: map[string]*Figures{}}
 		afterEnd := mainEnd
 		if i+1 < len(ivs) {
-			afterEnd = min(afterEnd, ivs[i+1].start)
+			afterEnd = min(afterEnd, ivs[i+1].began)
 		}
 		for f, s := range byF {
-			from := max(iv.start-int64(BaselineSpan), mainStart)
+			from := max(iv.began-int64(BaselineSpan), mainStart)
 			if r, ok := recovered[f]; ok {
 				from = max(from, r)
 			}
 			if i > 0 {
 				from = max(from, ivs[i-1].end)
 			}
-			from = min(from, iv.start)
-			fig := &Figures{Before: s.span(from, iv.start), During: s.span(iv.start, iv.end)}
+			from = min(from, iv.began)
+			fig := &Figures{Before: s.span(from, iv.began), During: s.span(iv.start, max(iv.healing, iv.start))}
 			fig.BaselineOK = fig.Before.Seconds() >= Window.Seconds() && fig.Before.OK > 0
 			if fig.BaselineOK && fig.During.Seconds() >= Window.Seconds() {
 				a := 100 * fig.During.OKRate / fig.Before.OKRate
@@ -218,18 +229,18 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 			gapEnd := iv.end
 			rec := iv.end
 			if iv.endOp >= 0 && iv.end < mainEnd {
-				after := s.span(iv.end, max(afterEnd, iv.end))
+				after := s.span(iv.healing, max(afterEnd, iv.healing))
 				fig.After = &after
 				gapEnd = after.to()
-				s.recover(iv, after, fig)
+				s.recover(iv.healing, after, fig)
 				if fig.Recovery != nil {
-					rec = iv.end + int64(*fig.Recovery*float64(time.Second))
+					rec = max(iv.end, iv.healing+int64(*fig.Recovery*float64(time.Second)))
 				}
 			} else {
 				fig.RecoveryNote = "the fault lasted until the end of the main phase: no recovery was observed"
 			}
 			recovered[f] = rec
-			fig.LongestGap = secs64(s.longestGap(iv.start, gapEnd))
+			fig.LongestGap = secs64(s.longestGap(iv.began, gapEnd))
 			fl.ByF[f] = fig
 		}
 		m.Faults = append(m.Faults, fl)
@@ -305,25 +316,26 @@ func (s *series) okIn(from, to int64) int {
 	return hi - lo
 }
 
-// recover finds the recovery point after iv ended: the first grid point
-// t = end + k·Step such that every Window-wide window starting at
+// recover finds the recovery point after healing began (the invocation of
+// the op that ended the fault, at healed): the first grid point
+// t = healed + k·Step such that every Window-wide window starting at
 // t, t+Step, ..., t+Hold−Window holds at least max(1, Fraction × baseline
-// ok rate × Window) ok ops; the recovery time is from iv's end to the
-// first ok op completed at or after t. The whole Hold must fit in the
-// after span.
-func (s *series) recover(iv interval, after Span, fig *Figures) {
+// ok rate × Window) ok ops; the recovery time is from healed to the first
+// ok op completed at or after t. The whole Hold must fit in the after
+// span.
+func (s *series) recover(healed int64, after Span, fig *Figures) {
 	if !fig.BaselineOK {
 		fig.RecoveryNote = "no usable baseline before the fault (under 1 s, or no ok op)"
 		return
 	}
 	need := max(1, Fraction*fig.Before.OKRate*Window.Seconds())
 	end := after.to()
-	if iv.end+int64(Hold) > end {
+	if healed+int64(Hold) > end {
 		fig.RecoveryNote = "the time after the fault (" + secs(after.Seconds()) + ") is shorter than the " + Hold.String() + " a recovery must hold"
 		return
 	}
 	checks := int((Hold - Window) / Step)
-	for t := iv.end; t+int64(Hold) <= end; t += int64(Step) {
+	for t := healed; t+int64(Hold) <= end; t += int64(Step) {
 		good := true
 		for j := 0; j <= checks; j++ {
 			w := t + int64(j)*int64(Step)
@@ -334,13 +346,13 @@ func (s *series) recover(iv interval, after Span, fig *Figures) {
 		}
 		if good {
 			k, _ := slices.BinarySearch(s.ok, t)
-			r := secs64(s.ok[k] - iv.end)
+			r := secs64(s.ok[k] - healed)
 			fig.Recovery = &r
 			return
 		}
 	}
 	// Not recovered at any point that leaves Hold before the span ends.
-	lb := secs64(end - int64(Hold) - iv.end)
+	lb := secs64(end - int64(Hold) - healed)
 	fig.NotRecoveredFor = &lb
 	fig.RecoveryNote = "the ok rate never held at " + pct(Fraction*100) + " of the baseline for " + Hold.String() + " before the after span ended"
 }
