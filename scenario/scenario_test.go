@@ -19,7 +19,7 @@ var builtin = Known{
 	Faults: []string{"partition-halves", "partition-random-halves", "partition-one",
 		"partition-majorities-ring", "partition-minority-third", "partition-bridge",
 		"partition-primaries", "kill", "pause", "packet-delay", "packet-loss",
-		"packet-duplicate", "packet-rate"},
+		"packet-duplicate", "packet-rate", "zone-loss", "zone-partition"},
 	Checkers:          []string{"linearizable", "set", "bank", "counter", "stats", "log-patterns", "history"},
 	UnsupportedFaults: map[string]string{"clock-bump": "a container cannot set its own clock without moving the host's"},
 }
