@@ -178,6 +178,17 @@ func AppendJSON(b []byte, op *Op) []byte {
 		b = append(b, `,"error":`...)
 		b = appendString(b, op.Error)
 	}
+	if a := op.Attempt; a != nil {
+		b = append(b, `,"attempt":{"n":`...)
+		b = strconv.AppendInt(b, int64(a.N), 10)
+		b = append(b, `,"first":`...)
+		b = strconv.AppendInt(b, a.First, 10)
+		if a.Key != "" {
+			b = append(b, `,"key":`...)
+			b = appendString(b, a.Key)
+		}
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 
