@@ -84,7 +84,8 @@ type Attempt struct {
 	// N numbers the attempts of the logical op from 1.
 	N int `json:"n"`
 	// First is the history index of the first attempt's invocation: the
-	// logical op's identity.
+	// logical op's identity. A Writer given -1 fills in the index the op
+	// gets (the first attempt's invocation names itself).
 	First int64 `json:"first"`
 	// Key is the idempotency key every attempt of the logical op sent, if
 	// the policy sends one; "" for naive retries.

@@ -94,6 +94,11 @@ func (hw *Writer) appendLocked(op *Op) (int64, error) {
 	}
 	op.Index = hw.next
 	hw.next++
+	if op.Attempt != nil && op.Attempt.First < 0 {
+		// The first attempt's invocation: the logical op is named by
+		// the index it gets now.
+		op.Attempt.First = op.Index
+	}
 	hw.buf = AppendJSON(hw.buf[:0], op)
 	hw.buf = append(hw.buf, '\n')
 	if _, err := hw.w.Write(hw.buf); err != nil {

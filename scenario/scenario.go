@@ -135,6 +135,27 @@ type Client struct {
 	// Nodes lists the nodes clients talk to: worker i talks to
 	// Nodes[i % len(Nodes)]. Default: every node.
 	Nodes []string `yaml:"nodes" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Nodes clients talk to, by name (n1 ... nN); worker i talks to nodes[i mod len(nodes)] only. Default: every node."`
+	// Retry is the clients' retry policy.
+	Retry Retry `yaml:"retry" doc:"The clients' retry policy: a logical op that fails or times out is sent again, each attempt recorded as an op of its own (docs/HISTORY.md, Attempts). Default: no retries."`
+}
+
+// Retry is a client retry policy: a logical op whose attempt completed as
+// fail or info is sent again, after an exponential backoff with jitter,
+// up to Attempts attempts in all.
+type Retry struct {
+	// Attempts is how many attempts a logical op gets in all; 1 is no
+	// retry.
+	Attempts int `yaml:"attempts" default:"1" min:"1" max:"20" doc:"Attempts per logical op in all, the first included: 1 means no retry. An attempt that completed as fail or info (timed out: it may still take effect) is retried; the info attempt stays recorded as info."`
+	// Backoff is the wait before the second attempt; it doubles for each
+	// next one, up to MaxBackoff.
+	Backoff time.Duration `yaml:"backoff" default:"100ms" doc:"Wait before the second attempt; each next wait doubles, up to max_backoff. A Go duration."`
+	// MaxBackoff caps the wait between attempts.
+	MaxBackoff time.Duration `yaml:"max_backoff" default:"1s" doc:"Longest wait between two attempts. A Go duration."`
+	// Jitter is the share of each wait drawn at random (from the seed).
+	Jitter float64 `yaml:"jitter" default:"0.5" min:"0" max:"1" doc:"Share of each wait drawn at random with the seed: a wait w becomes w x (1 - jitter x u), u uniform in [0, 1)."`
+	// IdempotencyKey sends every attempt of a logical op with one key, so
+	// that a client that supports keys applies it at most once.
+	IdempotencyKey bool `yaml:"idempotency_key" doc:"Send every attempt of a logical op with the same idempotency key (recorded with each attempt), for clients that apply a key at most once (etcd's counter: a transaction that checks a per-request key). Off: naive retries, which may apply an op twice."`
 }
 
 // Nemesis sets fault injection.
@@ -502,6 +523,13 @@ func (s *Scenario) crossCheck(d *decoder) {
 	}
 	s.checkZones(d)
 	s.checkPromises(d)
+	if r := s.Client.Retry; !d.failed("client.retry") && r.MaxBackoff < r.Backoff {
+		n, p := at("client.retry.max_backoff"), "client.retry.max_backoff"
+		if n == nil {
+			n, p = d.locate("client.retry.backoff"), "client.retry.backoff"
+		}
+		d.fail(n, p, "max_backoff %s is shorter than backoff %s", FormatDuration(r.MaxBackoff), FormatDuration(r.Backoff))
+	}
 	for i, p := range s.Checker.LogPatterns {
 		n, ip := item("checker.log_patterns", i)
 		if !d.failed(ip) {
