@@ -58,7 +58,7 @@ const (
 // Options are the kind's keys of nemesis.options.
 type Options struct {
 	// Targets are the target specs kill and pause draw from.
-	Targets []string `yaml:"targets" doc:"Which nodes kill and pause act on; one spec is drawn at random for each fault: one, minority, majority, minority-third, all, primaries (the db's leaders), nodes (the list in nodes). Default: one, minority, majority, all (those the cluster size allows)."`
+	Targets []string `yaml:"targets" doc:"Which nodes kill and pause act on; one spec is drawn at random for each fault: one, minority, majority, minority-third, all, primaries (the db's leaders), nodes (the list in nodes), zone:<name> (every node of a zone of cluster.zones). Default: one, minority, majority, all (those the cluster size allows)."`
 	// Nodes is the node list the "nodes" target spec names.
 	Nodes []string `yaml:"nodes" doc:"Node names for the target spec nodes. Giving nodes without targets targets exactly these nodes."`
 	// ZoneTargets are the zones zone faults draw from.
@@ -77,7 +77,7 @@ func Kind() fault.Kind {
 		Restarts: true,
 		New: func(env fault.Env, o any) (fault.Injector, error) {
 			opts := o.(*Options)
-			return &injector{env: env, targets: fault.ResolveSpecs(opts.Targets, opts.Nodes, len(env.Nodes)), zones: opts.ZoneTargets,
+			return &injector{env: env, targets: fault.ResolveSpecs(opts.Targets, opts.Nodes, len(env.Nodes)).WithZones(env.Zones), zones: opts.ZoneTargets,
 				killed: map[string]bool{}, paused: map[string]bool{}, incarnation: map[string]string{}}, nil
 		},
 	}

@@ -93,3 +93,22 @@ func TestZoneLossIsCheckedAgainstTheZones(t *testing.T) {
 		}
 	}
 }
+
+// TestKillTargetsCanNameAZone: targets: [zone:b] kills every node of zone
+// b; a zone that does not exist is refused with the file.
+func TestKillTargetsCanNameAZone(t *testing.T) {
+	c := faulttest.New(t, 5) // zones z1 n1,n2; z2 n3,n4; z3 n5
+	inj, err := Kind().New(c.Env(), &Options{Targets: []string{"zone:z2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := inj.Plan(FaultKill, rand.New(rand.NewPCG(5, 6)))
+	if got := start.Value.(fault.Targets).Nodes; !slices.Equal(got, []string{"n3", "n4"}) {
+		t.Fatalf("kill targets %v, want n3 n4", got)
+	}
+	s := fault.Setting{Nodes: []string{"n1", "n2"}, Zones: fault.Zones{"a": {"n1"}}, Faults: []fault.Chosen{{Index: 0, Name: FaultKill}}}
+	ps := check(s, &Options{Targets: []string{"zone:a", "zone:q"}})
+	if len(ps) != 1 || ps[0].Path != "options.targets[1]" || !strings.Contains(ps[0].Msg, `no zone named "q"`) {
+		t.Errorf("problems %v", ps)
+	}
+}
