@@ -48,12 +48,27 @@ func (c *Counts) add(t history.Type) {
 // is a warning ("cas never succeeded"), not Unknown: the rest of the
 // history was tested, and whether it checked anything is for the
 // workload's checker to say (a linearizability check with no ok read or
-// cas is unknown by its own rule). Nemesis ops are not counted.
-// Details: "by_f" (map f → Counts) and "total" (Counts).
+// cas is unknown by its own rule). So are runs that tested little: an f
+// that almost never succeeded (under RareOKShare of at least
+// RareOKMinOps completed), and a history in which most completed ops
+// told nothing (fewer than half ok: the rest failed or are unknown; with
+// at least RareOKMinOps completed).
+// Nemesis ops are not counted. Details: "by_f" (map f → Counts) and
+// "total" (Counts).
 type Stats struct {
 	// Optional lists fs that may never succeed without a warning.
 	Optional []string
 }
+
+// RareOKShare and RareOKMinOps: an f with at least RareOKMinOps completed
+// ops of which under RareOKShare were ok almost never succeeded; fewer
+// ops than RareOKMinOps are too few for either share warning (a cas
+// whose compare fails as often as values differ succeeds far more often
+// than that: with 5 values, about 1 in 5).
+const (
+	RareOKShare  = 0.05
+	RareOKMinOps = 100
+)
 
 // Name returns "stats".
 func (Stats) Name() string { return "stats" }
@@ -97,9 +112,20 @@ func (s Stats) Check(_ context.Context, in *Input) Result {
 		res.Valid = Unknown
 		res.Reasons = []string{fmt.Sprintf("no client op ever succeeded: %v", total)}
 	default:
+		if done := total.OK + total.Fail + total.Info; done >= RareOKMinOps && 2*total.OK < done {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("most ops told nothing: %d of %d completed client ops (%s) were ok, the rest failed or are unknown",
+				total.OK, done, percent(total.OK, done)))
+		}
 		for _, f := range fs {
-			if c := byF[f]; c.OK == 0 && !slices.Contains(s.Optional, f) {
+			c := byF[f]
+			if slices.Contains(s.Optional, f) {
+				continue
+			}
+			switch done := c.OK + c.Fail + c.Info; {
+			case c.OK == 0:
 				res.Warnings = append(res.Warnings, fmt.Sprintf("%s never succeeded (%v)", f, c))
+			case done >= RareOKMinOps && float64(c.OK) < RareOKShare*float64(done):
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s almost never succeeded: %d of %d completed (%s) were ok (%v)", f, c.OK, done, percent(c.OK, done), c))
 			}
 		}
 	}
@@ -134,4 +160,12 @@ func (OpsSucceeded) Check(_ context.Context, in *Input) Result {
 		res.Reasons = []string{fmt.Sprintf("no client op succeeded (%d completed, none ok), so nothing could be checked", total)}
 	}
 	return res
+}
+
+// percent renders n/of as "2.9 %".
+func percent(n, of int) string {
+	if of == 0 {
+		return "0 %"
+	}
+	return fmt.Sprintf("%.1f %%", 100*float64(n)/float64(of))
 }

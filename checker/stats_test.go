@@ -23,6 +23,20 @@ func ops(spec ...any) []history.Op {
 	return out
 }
 
+// many builds a history from (n, f, outcome) triples: n ops of f, each
+// invoked and completed so by a process of its own.
+func many(spec ...any) []history.Op {
+	var triples []any
+	p := 0
+	for i := 0; i+2 < len(spec); i += 3 {
+		for range spec[i].(int) {
+			triples = append(triples, p, history.Invoke, spec[i+1], p, spec[i+2], spec[i+1])
+			p++
+		}
+	}
+	return ops(triples...)
+}
+
 const (
 	inv  = history.Invoke
 	ok   = history.OK
@@ -55,6 +69,23 @@ func TestStats(t *testing.T) {
 			want:     Valid,
 			warnings: []string{"read never succeeded (0 ok, 1 fail, 2 info, 1 never completed)"},
 			byF:      map[string]Counts{"write": {OK: 1}, "read": {Fail: 1, Info: 2, Incomplete: 1}},
+		},
+		{
+			name:     "most ops told nothing",
+			ops:      many(30, "read", ok, 10, "read", fail, 10, "write", ok, 50, "write", info),
+			want:     Valid,
+			warnings: []string{"most ops told nothing: 40 of 100 completed client ops (40.0 %) were ok, the rest failed or are unknown"},
+		},
+		{
+			name:     "an f almost never succeeded",
+			ops:      many(200, "read", ok, 2, "cas", ok, 98, "cas", fail),
+			want:     Valid,
+			warnings: []string{"cas almost never succeeded: 2 of 100 completed (2.0 %) were ok (2 ok, 98 fail, 0 info)"},
+		},
+		{
+			name: "too few ops for a share to warn",
+			ops:  many(10, "read", ok, 1, "cas", ok, 48, "cas", fail),
+			want: Valid,
 		},
 		{
 			name:     "an optional f may never succeed",

@@ -100,6 +100,9 @@ type Test struct {
 	// Retry is the clients' retry policy in the main phase; the zero
 	// value retries nothing.
 	Retry Retry
+	// Backoff is how long a worker waits before its next op after its
+	// client said the node cannot serve now (workload.Unavailable).
+	Backoff Backoff
 	// TimeLimit bounds the main phase (default 60s).
 	TimeLimit time.Duration
 	// Quiet is the pause between healing and the final reads (default 2s).
@@ -125,6 +128,27 @@ type Test struct {
 	// cluster's nodes, so a crash guard can be armed (see package runner).
 	OnFaults func(nodes []node.Node) error
 }
+
+// Backoff is a worker's wait after errors that say its node cannot serve
+// now (no leader, connection refused, ...; the client's
+// workload.Unavailable hook says which): Base after the first such error
+// in a row, doubling after each next one, at most Max. The wait is drawn
+// between half and all of that, from a rng of the run's seed. Any other
+// completion resets it. Max < 0 turns backoff off.
+type Backoff struct {
+	// Base is the first wait (default DefaultBackoffBase).
+	Base time.Duration
+	// Max caps the wait (default DefaultBackoffMax); negative: no backoff.
+	Max time.Duration
+}
+
+// The backoff's defaults. Max bounds how long a worker on a node that
+// recovered goes on waiting, and how many fails per second a node that
+// cannot serve gets from each worker: about one.
+const (
+	DefaultBackoffBase = 20 * time.Millisecond
+	DefaultBackoffMax  = time.Second
+)
 
 // Snapshot is the progress of a run.
 type Snapshot struct {
@@ -153,6 +177,12 @@ func (t *Test) defaults() {
 	}
 	if t.TimeLimit <= 0 {
 		t.TimeLimit = 60 * time.Second
+	}
+	if t.Backoff.Base <= 0 {
+		t.Backoff.Base = DefaultBackoffBase
+	}
+	if t.Backoff.Max == 0 {
+		t.Backoff.Max = DefaultBackoffMax
 	}
 	if t.Quiet < 0 {
 		t.Quiet = 0
@@ -212,7 +242,11 @@ type runner struct {
 	ok     atomic.Int64
 	fail   atomic.Int64
 	info   atomic.Int64
-	faults sync.Map // f -> string, for progress
+	// backoffs and backedOff count the workers' waits after unavailable
+	// errors, and their total length (ns).
+	backoffs  atomic.Int64
+	backedOff atomic.Int64
+	faults    sync.Map // f -> string, for progress
 
 	// unknown collects reasons the run cannot be trusted (setup failed,
 	// history could not be written, ...).
@@ -337,7 +371,7 @@ func (r *runner) main(ctx context.Context, workers []*worker) {
 				if lim != nil && lim.Wait(mctx) != nil {
 					return
 				}
-				if !w.logical(mctx, w.gen.Next()) {
+				if !w.logical(mctx, w.gen.Next()) || !w.backOff(mctx) {
 					return
 				}
 			}
@@ -347,6 +381,10 @@ func (r *runner) main(ctx context.Context, workers []*worker) {
 		wg.Go(func() { r.nemesisLoop(mctx) })
 	}
 	wg.Wait()
+	if n := r.backoffs.Load(); n > 0 {
+		r.notef("workers backed off %s after errors saying their node could not serve, %v in all",
+			checker.Plural(int(n), "time", "times"), time.Duration(r.backedOff.Load()).Round(time.Millisecond))
+	}
 }
 
 func (r *runner) nemesisLoop(ctx context.Context) {
@@ -430,6 +468,7 @@ const (
 	nemesisStream = 0x6e656d6573697300
 	workerStream  = 0x776f726b65720000
 	retryStream   = 0x7265747279000000
+	backoffStream = 0x6261636b6f666600
 )
 
 // Retry is a client retry policy: a logical op whose attempt completed as
@@ -679,13 +718,18 @@ type worker struct {
 	gen     workload.Generator
 	client  workload.Client
 	lastOK  bool
-	openErr string // the last open error logged
+	// wait is the backoff due before the next op (0: none); delay is the
+	// current backoff step, grown by unavailable errors in a row.
+	wait, delay time.Duration
+	backoff     *rand.Rand
+	openErr     string // the last open error logged
 }
 
 func (r *runner) newWorker(i int) *worker {
 	rng := rand.New(rand.NewPCG(r.t.Seed, workerStream+uint64(i)))
 	w := &worker{r: r, id: i, process: i, gen: r.t.Workload.Generator(i, rng),
-		retries: rand.New(rand.NewPCG(r.t.Seed, retryStream+uint64(i)))}
+		retries: rand.New(rand.NewPCG(r.t.Seed, retryStream+uint64(i))),
+		backoff: rand.New(rand.NewPCG(r.t.Seed, backoffStream+uint64(i)))}
 	names := r.t.ClientNodes
 	if len(names) == 0 {
 		w.node = r.order[i%len(r.order)]
@@ -730,6 +774,11 @@ func (w *worker) logical(ctx context.Context, op workload.Op) bool {
 		}
 		att.First = a.First
 		if w.lastOK || n >= p.Attempts || ctx.Err() != nil {
+			return true
+		}
+		// A node that said it cannot serve is waited for first
+		// (Backoff), then the retry's own backoff.
+		if !w.backOff(ctx) {
 			return true
 		}
 		d := time.Duration(float64(wait) * (1 - p.Jitter*w.retries.Float64()))
@@ -779,6 +828,10 @@ func (w *worker) step(ctx context.Context, op workload.Op, att *history.Attempt)
 		done.Error = fmt.Sprintf("client returned completion type %q (want ok, fail or info); recorded as info", res.Type)
 	}
 	r.record(done)
+	w.noteOutcome(res)
+	if o, ok := w.gen.(workload.Observer); ok {
+		o.Observe(op, done.Type)
+	}
 	switch done.Type {
 	case history.OK:
 		r.ok.Add(1)
@@ -794,6 +847,46 @@ func (w *worker) step(ctx context.Context, op workload.Op, att *history.Attempt)
 		w.close()
 	}
 	return true
+}
+
+// noteOutcome sets the backoff due before the worker's next op: grown
+// when the client says res's error means the node cannot serve now, reset
+// otherwise.
+func (w *worker) noteOutcome(res workload.Result) {
+	b := w.r.t.Backoff
+	c, ok := w.client.(workload.Unavailable)
+	if b.Max < 0 || res.Type == history.OK || res.Err == nil || !ok || !c.Unavailable(res.Err) {
+		w.delay, w.wait = 0, 0
+		return
+	}
+	if w.delay == 0 {
+		w.delay = min(b.Base, b.Max)
+	} else {
+		w.delay = min(2*w.delay, b.Max)
+	}
+	// Between half and all of the step, so that workers spread out.
+	half := w.delay / 2
+	w.wait = half + time.Duration(w.backoff.Int64N(int64(w.delay-half)+1))
+}
+
+// backOff waits the backoff due, if any. It returns false if ctx ended
+// first.
+func (w *worker) backOff(ctx context.Context) bool {
+	if w.wait <= 0 {
+		return true
+	}
+	d := w.wait
+	w.wait = 0
+	w.r.backoffs.Add(1)
+	w.r.backedOff.Add(int64(d))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 func (w *worker) invoke(ctx context.Context, op workload.Op) (res workload.Result) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -439,5 +440,122 @@ func TestFinalReadsThatNeverFinishMakeTheRunUnknown(t *testing.T) {
 	}
 	if res.Valid != checker.Unknown || !strings.Contains(strings.Join(res.Reasons, " "), "no worker finished its final reads") {
 		t.Fatalf("verdict %v, reasons %q", res.Valid, res.Reasons)
+	}
+}
+
+// unavailableClient fails every op with an error its Unavailable hook
+// classifies as unavail says.
+type unavailableClient struct {
+	scripted
+	unavail bool
+}
+
+func (c unavailableClient) Open(context.Context, node.Node) (workload.Client, error) { return c, nil }
+func (c unavailableClient) Unavailable(error) bool                                   { return c.unavail }
+
+func TestWorkersBackOffFromANodeThatCannotServe(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		unavail bool
+	}{{"no leader: backs off", true}, {"compare failed: no backoff", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tt := newTest(t, testtarget.New(1, testtarget.Bugs{}, 1))
+			tt.Concurrency = 1
+			tt.TimeLimit = 400 * time.Millisecond
+			tt.Backoff = Backoff{Base: 10 * time.Millisecond, Max: 40 * time.Millisecond}
+			c := unavailableClient{unavail: tc.unavail, scripted: scripted{count: new(atomic.Int64), outcome: func(_ int64, op workload.Op) workload.Result {
+				if op.F == "read" {
+					return workload.Result{Type: history.OK}
+				}
+				return workload.Result{Type: history.Fail, Err: errors.New("etcdserver: no leader")}
+			}}}
+			tt.Opener = c
+			res, err := Run(context.Background(), tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fails []history.Op
+			var invokes []history.Op
+			for _, op := range readHistory(t, tt) {
+				if op.F != "write" {
+					continue
+				}
+				switch op.Type {
+				case history.Invoke:
+					invokes = append(invokes, op)
+				case history.Fail:
+					fails = append(fails, op)
+				}
+			}
+			if !tc.unavail {
+				// 400 ms of in-process fails with no wait: far more than
+				// the backoff would allow.
+				if len(fails) < 50 {
+					t.Fatalf("%d fails in 400 ms without backoff", len(fails))
+				}
+				if slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "backed off") }) {
+					t.Fatalf("notes %q mention a backoff that never happened", res.Notes)
+				}
+				return
+			}
+			// Waits of at least half of 10, 20, 40, 40, ... ms: at most
+			// about 20 ops in 400 ms.
+			if len(fails) > 20 || len(fails) < 3 {
+				t.Fatalf("%d fails in 400 ms with a 10-40 ms backoff", len(fails))
+			}
+			for i := 0; i+1 < len(fails) && i+1 < len(invokes); i++ {
+				step := min(tt.Backoff.Base<<i, tt.Backoff.Max)
+				if gap := time.Duration(invokes[i+1].Time - fails[i].Time); gap < step/2 {
+					t.Errorf("wait %d was %v, want at least %v", i, gap, step/2)
+				}
+			}
+			if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "backed off") }) {
+				t.Fatalf("notes %q do not say the workers backed off", res.Notes)
+			}
+		})
+	}
+}
+
+// observingGen is a writeGen that records the outcomes it is told.
+type observingGen struct {
+	writeGen
+	mu       *sync.Mutex
+	outcomes map[history.Type]int
+}
+
+func (g *observingGen) Observe(_ workload.Op, t history.Type) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.outcomes[t]++
+}
+
+type observed struct {
+	writes
+	mu       sync.Mutex
+	outcomes map[history.Type]int
+}
+
+func (o *observed) Generator(_ int, rng *rand.Rand) workload.Generator {
+	return &observingGen{writeGen: writeGen{rng: rng}, mu: &o.mu, outcomes: o.outcomes}
+}
+
+func TestGeneratorsAreToldEveryOutcome(t *testing.T) {
+	tt := newTest(t, testtarget.New(1, testtarget.Bugs{}, 1))
+	wl := &observed{outcomes: map[history.Type]int{}}
+	tt.Workload = wl
+	tt.Opener = scripted{count: new(atomic.Int64), outcome: func(n int64, op workload.Op) workload.Result {
+		return workload.Result{Type: []history.Type{history.OK, history.Fail, history.Info}[n%3], Err: errors.New("x")}
+	}}
+	if _, err := Run(context.Background(), tt); err != nil {
+		t.Fatal(err)
+	}
+	want := map[history.Type]int{}
+	for _, op := range readHistory(t, tt) {
+		if op.Type != history.Invoke {
+			want[op.Type]++
+		}
+	}
+	if !maps.Equal(wl.outcomes, want) {
+		t.Fatalf("generators were told %v, the history has %v", wl.outcomes, want)
 	}
 }

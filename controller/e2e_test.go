@@ -2,7 +2,11 @@ package controller_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +21,9 @@ import (
 	"github.com/chaos-testing/chaos/internal/testtarget"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/reports"
 	"github.com/chaos-testing/chaos/runstore"
+	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/register"
 )
 
@@ -157,5 +163,82 @@ func TestProgressCountsTimeLeftFromTheMainPhaseAndSaysWhenInterrupted(t *testing
 	}
 	if !sawMain || !sawInterrupted {
 		t.Fatalf("snapshots %+v: want main-phase ones and interrupted ones", snaps)
+	}
+}
+
+// unservedReads wraps the in-process target: until until, it fails every
+// read and cas on a key past a group's first (r-g-0) as a member without
+// a leader would, while writes succeed. Those keys tell nothing.
+type unservedReads struct {
+	tgt   *testtarget.Target
+	until time.Time
+}
+
+func (u unservedReads) Open(ctx context.Context, n node.Node) (workload.Client, error) {
+	c, err := u.tgt.Open(ctx, n)
+	return unservedClient{Client: c, until: u.until}, err
+}
+
+type unservedClient struct {
+	workload.Client
+	until time.Time
+}
+
+func (c unservedClient) Invoke(ctx context.Context, op workload.Op) workload.Result {
+	if op.F != "write" && !strings.HasSuffix(op.Key, "-0") && time.Now().Before(c.until) {
+		return workload.Result{Type: history.Fail, Err: errors.New("etcdserver: no leader")}
+	}
+	return c.Client.Invoke(ctx, op)
+}
+
+func TestARunWhereMostKeysToldNothingCarriesTheWarning(t *testing.T) {
+	run, err := runstore.Create(t.TempDir(), "told-nothing", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := testtarget.New(3, testtarget.Bugs{}, 1)
+	w, err := register.New(register.Options{WorkersPerKey: 3, OpsPerKey: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 1500 * time.Millisecond
+	res, err := controller.Run(context.Background(), controller.Test{
+		Name: "told-nothing", Seed: 3, Run: run,
+		Up:       func(context.Context) (controller.Cluster, error) { return tgt, nil },
+		Workload: w, Opener: unservedReads{tgt: tgt, until: time.Now().Add(limit)},
+		Concurrency: 6, Rate: 2000, TimeLimit: limit,
+		OpTimeout: 50 * time.Millisecond, Quiet: 10 * time.Millisecond, FinalTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is wrong with the history: the verdict stays valid, and
+	// says how little it rests on.
+	if res.Valid != checker.Valid {
+		t.Fatalf("verdict %v, reasons %q", res.Valid, res.Reasons)
+	}
+	has := func(list []string, s string) bool {
+		return slices.ContainsFunc(list, func(w string) bool { return strings.Contains(w, s) })
+	}
+	for _, want := range []string{"linearizable: most keys told nothing", "stats: most ops told nothing"} {
+		if !has(res.Warnings, want) {
+			t.Errorf("warnings %q lack %q", res.Warnings, want)
+		}
+	}
+	back, err := runstore.ReadResults(run.Dir)
+	if err != nil || !has(back.Warnings, "most keys told nothing") {
+		t.Fatalf("results.json warnings %q (%v)", back.Warnings, err)
+	}
+	if err := reports.Write(run.Dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{reports.HTMLFile, reports.SummaryFile} {
+		b, err := os.ReadFile(filepath.Join(run.Dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "most keys told nothing") {
+			t.Errorf("%s does not show the warning", f)
+		}
 	}
 }

@@ -25,6 +25,10 @@ type Config struct {
 	Faults []string
 	// Interval is the wait before each start and each stop (default 10s).
 	Interval time.Duration
+	// Cover starts every fault of Faults once, in an order drawn from the
+	// seed, before any is drawn at random, so that a run long enough
+	// exercises each (2×len(Faults)-1 intervals reach the last start).
+	Cover bool
 	// Options are the kinds' options, decoded from a scenario's
 	// nemesis.options; nil means every kind's defaults.
 	Options *Options
@@ -49,13 +53,18 @@ type Combined struct {
 	log      *slog.Logger
 	interval time.Duration
 	faults   []string
+	cover    bool
 	byFault  map[string]*member
 	byOp     map[string]*member
 	members  []*member // in heal order
 
-	// sched is Next's state: the stop due next, if a fault is started.
-	sched   sync.Mutex
-	pending *Action
+	// sched is Next's state: the stop due next, if a fault is started,
+	// and with Cover, the faults still to start once (drawn on the first
+	// Next).
+	sched    sync.Mutex
+	pending  *Action
+	toCover  []string
+	coverSet bool
 
 	mu sync.Mutex // one Invoke or Heal at a time
 }
@@ -85,7 +94,7 @@ func New(ks Kinds, env fault.Env, cfg Config) (*Combined, error) {
 			return nil, fmt.Errorf("nemesis: two nodes named %q", env.Nodes[i].Name())
 		}
 	}
-	c := &Combined{log: env.Log, interval: cfg.Interval, faults: slices.Clone(cfg.Faults),
+	c := &Combined{log: env.Log, interval: cfg.Interval, faults: slices.Clone(cfg.Faults), cover: cfg.Cover,
 		byFault: map[string]*member{}, byOp: map[string]*member{}}
 	var errs []error
 	bad := func(path, format string, args ...any) {
@@ -148,8 +157,11 @@ func New(ks Kinds, env fault.Env, cfg Config) (*Combined, error) {
 
 // Next returns the wait and the next action: a start of a fault drawn from
 // rng, planned by its kind (its targets drawn from rng too), then its
-// stop, and so on. Only rng, the config and the node names decide them,
-// so a seed replays the schedule.
+// stop, and so on. With Cover, the first starts are every fault once, in
+// an order drawn from rng (round-robin over a permutation), and only then
+// random draws. Only rng, the config and the node names decide them, so a
+// seed replays the schedule; without Cover the draws are those of before
+// Cover existed.
 func (c *Combined) Next(rng *rand.Rand) (time.Duration, Action) {
 	c.sched.Lock()
 	defer c.sched.Unlock()
@@ -158,7 +170,19 @@ func (c *Combined) Next(rng *rand.Rand) (time.Duration, Action) {
 		c.pending = nil
 		return c.interval, a
 	}
-	f := c.faults[rng.IntN(len(c.faults))]
+	var f string
+	if c.cover && !c.coverSet {
+		c.coverSet = true
+		uniq := slices.Compact(slices.Sorted(slices.Values(c.faults)))
+		for _, i := range rng.Perm(len(uniq)) {
+			c.toCover = append(c.toCover, uniq[i])
+		}
+	}
+	if len(c.toCover) > 0 {
+		f, c.toCover = c.toCover[0], c.toCover[1:]
+	} else {
+		f = c.faults[rng.IntN(len(c.faults))]
+	}
 	start, stop := c.byFault[f].inj.Plan(f, rng)
 	c.pending = &stop
 	return c.interval, start

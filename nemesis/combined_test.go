@@ -642,3 +642,42 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestCoverStartsEveryFaultOnceBeforeRandomDraws(t *testing.T) {
+	// One fault of each kind, so that each start op names its fault.
+	faults := []string{partition.FaultHalves, oneway.Fault, packet.FaultDelay, process.FaultKill}
+	firstStarts := func(cover bool, seed uint64) []string {
+		n := newCombined(t, faulttest.New(t, 5), Config{Faults: faults, Interval: time.Second, Cover: cover})
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var starts []string
+		for len(starts) < len(faults) {
+			_, start := n.Next(rng)
+			n.Next(rng) // its stop
+			starts = append(starts, start.F)
+		}
+		return starts
+	}
+	missed := 0
+	orders := map[string]bool{}
+	for seed := range uint64(40) {
+		got := firstStarts(true, seed)
+		if !slices.Equal(got, firstStarts(true, seed)) {
+			t.Fatalf("seed %d: two schedules", seed)
+		}
+		if len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(faults) {
+			t.Fatalf("seed %d: first starts %v do not cover %v", seed, got, faults)
+		}
+		orders[strings.Join(got, " ")] = true
+		plain := firstStarts(false, seed)
+		if len(slices.Compact(slices.Sorted(slices.Values(plain)))) != len(faults) {
+			missed++
+		}
+	}
+	if len(orders) < 2 {
+		t.Errorf("every seed covered the faults in one order: %v", orders)
+	}
+	// Without cover, random draws often miss one: the option matters.
+	if missed == 0 {
+		t.Error("random draws covered every fault in the first starts for every seed")
+	}
+}

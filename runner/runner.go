@@ -181,6 +181,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		Concurrency: s.Client.Concurrency,
 		Rate:        s.Client.Rate,
 		OpTimeout:   s.Client.OpTimeout,
+		Backoff:     backoff(s.Client),
 		Retry: controller.Retry{Attempts: s.Client.Retry.Attempts, Backoff: s.Client.Retry.Backoff, MaxBackoff: s.Client.Retry.MaxBackoff,
 			Jitter: s.Client.Retry.Jitter, IdempotencyKey: s.Client.Retry.IdempotencyKey},
 		TimeLimit:    s.TimeLimit,
@@ -222,7 +223,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if p, ok := tgt.db.(db.Primaries); ok {
 				env.Primaries = p
 			}
-			return nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts})
+			return nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
 		}
 	}
 	res, runErr := controller.Run(ctx, t)
@@ -317,4 +318,13 @@ func nonZeroQuiet(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// backoff is the controller's backoff for a scenario's client section,
+// where backoff_max 0 turns it off.
+func backoff(c scenario.Client) controller.Backoff {
+	if c.BackoffMax == 0 {
+		return controller.Backoff{Base: c.BackoffBase, Max: -1}
+	}
+	return controller.Backoff{Base: c.BackoffBase, Max: c.BackoffMax}
 }

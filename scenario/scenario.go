@@ -132,6 +132,12 @@ type Client struct {
 	// OpTimeout bounds each operation; one cut off is recorded as info
 	// (outcome unknown).
 	OpTimeout time.Duration `yaml:"op_timeout" default:"1s" chaos:"nonzero" doc:"Deadline of each operation; an operation cut off by it is recorded as info (outcome unknown), never as fail."`
+	// BackoffBase and BackoffMax bound a worker's wait after an error
+	// that says its node cannot serve now (no leader, connection
+	// refused): BackoffBase after the first in a row, doubling, at most
+	// BackoffMax. BackoffMax 0 turns backoff off.
+	BackoffBase time.Duration `yaml:"backoff_base" default:"20ms" chaos:"nonzero" doc:"A worker's first wait after an error that says its node cannot serve now (no leader, connection refused, not the primary: the db's client says which errors); it doubles with each such error in a row, up to backoff_max."`
+	BackoffMax  time.Duration `yaml:"backoff_max" default:"1s" doc:"Cap on a worker's wait after errors that say its node cannot serve now. 0 turns backoff off: workers retry at once."`
 	// Nodes lists the nodes clients talk to: worker i talks to
 	// Nodes[i % len(Nodes)]. Default: every node.
 	Nodes []string `yaml:"nodes" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Nodes clients talk to, by name (n1 ... nN); worker i talks to nodes[i mod len(nodes)] only. Default: every node."`
@@ -165,6 +171,9 @@ type Nemesis struct {
 	// Faults lists the faults to choose from (at random, with the seed),
 	// each offered by a fault kind of the catalog; empty means no faults.
 	Faults []string `yaml:"faults" chaos:"nonzero" known:"fault" doc:"Faults the nemesis chooses from, at random with the seed, each offered by a fault kind of the catalog (the schema lists them: partition-halves, kill, packet-delay, partition-one-way, ...). Empty or absent: no faults."`
+	// Cover starts every listed fault once, in an order drawn from the
+	// seed, before drawing at random; time_limit must leave room for it.
+	Cover bool `yaml:"cover" default:"false" doc:"Start every listed fault once (in an order drawn from the seed) before drawing faults at random, so the run exercises each; time_limit must be longer than (2 x faults - 1) x interval, when the last one starts."`
 	// Options are the fault kinds' options (targets, packet parameters),
 	// one mapping shared by every kind, each key checked by its kind.
 	Options Options `yaml:"options" doc:"The fault kinds' options, in one mapping: targets of kill and pause, packet-fault parameters (packet_targets, delay, jitter, loss, duplicate, rate), and any other kind's; each key is checked by its kind, with the cluster's size."`
@@ -529,6 +538,19 @@ func (s *Scenario) crossCheck(d *decoder) {
 			n, p = d.locate("client.retry.backoff"), "client.retry.backoff"
 		}
 		d.fail(n, p, "max_backoff %s is shorter than backoff %s", FormatDuration(r.MaxBackoff), FormatDuration(r.Backoff))
+	}
+	if s.Client.BackoffMax > 0 && s.Client.BackoffBase > s.Client.BackoffMax && !d.failed("client.backoff_base") && !d.failed("client.backoff_max") {
+		n, p := at("client.backoff_base"), "client.backoff_base"
+		if n == nil {
+			n, p = at("client.backoff_max"), "client.backoff_max"
+		}
+		d.fail(n, p, "client.backoff_base %s is longer than client.backoff_max %s", s.Client.BackoffBase, s.Client.BackoffMax)
+	}
+	if n := len(s.Nemesis.Faults); s.Nemesis.Cover && n > 0 && !d.failed("nemesis.cover") && !d.failed("nemesis.faults") && !d.failed("nemesis.interval") && !d.failed("time_limit") {
+		if last := time.Duration(2*n-1) * s.Nemesis.Interval; last >= s.TimeLimit {
+			d.fail(at("nemesis.cover"), "nemesis.cover", "covering %d faults starts the last one at %s ((2 x %d - 1) x nemesis.interval %s), not before time_limit %s: lengthen time_limit or shorten nemesis.interval",
+				n, last, n, s.Nemesis.Interval, s.TimeLimit)
+		}
 	}
 	for i, p := range s.Checker.LogPatterns {
 		n, ip := item("checker.log_patterns", i)

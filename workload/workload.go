@@ -68,6 +68,27 @@ type Client interface {
 	Close() error
 }
 
+// Unavailable is a hook a Client may implement: it classifies the
+// client's errors for the worker's backoff. Unavailable reports whether
+// err says the node cannot serve now (it has no leader, it refused the
+// connection, it is not the primary, ...): the worker then waits before
+// its next op on that node, longer after each such error in a row
+// (exponential, capped, its jitter drawn from the run's seed), instead of
+// spinning on errors that tell nothing. An op's outcome (fail or info) is
+// not changed by it. A client without the hook never backs off.
+type Unavailable interface {
+	Unavailable(err error) bool
+}
+
+// Observer is a hook a Generator may implement: the worker tells it how
+// each op it returned completed, before asking for the next one, so the
+// generator can go by what was observed (move to a fresh key after a
+// number of ok ops rather than attempts). Final ops are observed too.
+type Observer interface {
+	// Observe reports the completion of op: history.OK, Fail or Info.
+	Observe(op Op, outcome history.Type)
+}
+
 // Opener opens clients to nodes. A db provides one per workload it
 // supports.
 type Opener interface {

@@ -197,6 +197,10 @@ type SplitStats struct {
 	KeysWithoutOKCount int      `json:"keys_without_ok_count,omitempty"`
 	// Keys is the number of distinct keys.
 	Keys int `json:"keys"`
+	// KeysTested is the number of keys with an ok op that observed the
+	// state (a read or cas; not a blind write or add): the others told
+	// nothing.
+	KeysTested int `json:"keys_tested"`
 	// Observed is the number of ok ops that observed the state (every
 	// kept ok op but blind writes and adds): without one, nothing was
 	// checked.
@@ -215,6 +219,7 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 	byKey := make(map[string]*unit)
 	var units []*unit
 	okByKey := make(map[string]int)
+	tested := make(map[string]bool)
 	// One metadata block for all ops: fewer allocations.
 	metas := make([]opMeta, 0, len(pairs))
 	for _, p := range pairs {
@@ -266,6 +271,7 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 			st.OK++
 			if inv.F != "write" && inv.F != "add" {
 				st.Observed++
+				tested[inv.Key] = true
 			}
 			u.okOps++
 			okByKey[inv.Key]++
@@ -282,6 +288,7 @@ func split(m Model, pairs []history.Pair) ([]*unit, SplitStats, error) {
 		})
 	}
 	st.Keys = len(okByKey)
+	st.KeysTested = len(tested)
 	for k, n := range okByKey {
 		if n == 0 {
 			st.KeysWithoutOK = append(st.KeysWithoutOK, k)
@@ -338,6 +345,12 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) (res checker.Res
 			"nothing observed the state: no read or cas completed ok (%s alone cannot contradict anything)",
 			checker.Plural(st.OK, "ok write", "ok writes"))}
 		return res
+	}
+	// Most keys telling nothing is a warning: the run tested less than
+	// its key count says (workers spent keys on failures, or only wrote).
+	if m := c.o.Model; m.Keyed && 2*st.KeysTested < st.Keys {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("most keys told nothing: %d of %s (%s) had an ok read or cas; the others had only failed, unknown or blind-write ops",
+			st.KeysTested, checker.Plural(st.Keys, "key", "keys"), fmt.Sprintf("%.0f %%", 100*float64(st.KeysTested)/float64(st.Keys))))
 	}
 	// Keys without an ok op are a note, said after the anomalies.
 	defer func() {

@@ -504,3 +504,39 @@ func TestSplitCounts(t *testing.T) {
 		t.Fatalf("ok write: call %d return %d", x.Call, x.Return)
 	}
 }
+
+func TestMostKeysThatToldNothingAreAWarning(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  []string
+		warn string
+	}{
+		{
+			// x has an ok read; y only an ok blind write, z only a failed
+			// cas: two of three keys told nothing.
+			name: "one of three keys tested",
+			ops: []string{"0 invoke write k=x 1 @0", "0 ok write k=x 1 @1", "0 invoke read k=x @2", "0 ok read k=x 1 @3",
+				"1 invoke write k=y 2 @4", "1 ok write k=y 2 @5",
+				"2 invoke cas k=z [1,2] @6", "2 fail cas k=z [1,2] @7"},
+			warn: "most keys told nothing: 1 of 3 keys (33 %) had an ok read or cas",
+		},
+		{
+			name: "two of three keys tested",
+			ops: []string{"0 invoke read k=x @0", "0 ok read k=x null @1",
+				"1 invoke write k=y 2 @2", "1 ok write k=y 2 @3",
+				"2 invoke write k=z 1 @4", "2 ok write k=z 1 @5", "2 invoke cas k=z [1,2] @6", "2 ok cas k=z [1,2] @7"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := New(Options{}).Check(context.Background(), checker.NewInput(hist(t, tc.ops...), ""))
+			if res.Valid != checker.Valid {
+				t.Fatalf("verdict %v: %q", res.Valid, res.Reasons)
+			}
+			got := strings.Join(res.Warnings, "\n")
+			if (tc.warn == "") != (got == "") || !strings.Contains(got, tc.warn) {
+				t.Fatalf("warnings %q, want %q", res.Warnings, tc.warn)
+			}
+		})
+	}
+}

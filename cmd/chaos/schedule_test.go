@@ -73,7 +73,7 @@ func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 		t.Fatal(err)
 	}
 	env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: scheduleExec{}, Processes: scheduleExec{}, Primaries: scheduleExec{}}
-	nem, err := nemesis.New(kinds, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Options: opts})
+	nem, err := nemesis.New(kinds, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -94,15 +94,30 @@ func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 	return out
 }
 
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // TestFixedSeedsKeepTheirRecordedFaultSchedules compares the fault
 // schedules the example scenarios draw, for fixed seeds, with the ones
 // recorded before the run wiring was restructured and the fault kinds
 // became packages of a registry: a seed must replay the same schedule
 // across versions of chaos (fault names, values and waits, byte for byte).
+// The recorded file is never regenerated: a scenario of scenarios/ whose
+// schedule changes on purpose (the demo, with nemesis.cover) keeps its
+// recorded text in testdata/schedules/<same name>, drawn in its place.
 func TestFixedSeedsKeepTheirRecordedFaultSchedules(t *testing.T) {
 	files, err := filepath.Glob("../../scenarios/*.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Scenarios whose schedule changed on purpose after it was recorded
+	// are drawn from a copy of the text that was recorded, in their place.
+	for i, f := range files {
+		if old := filepath.Join("testdata/schedules", filepath.Base(f)); fileExists(old) {
+			files[i] = old
+		}
 	}
 	files = append(files, "testdata/schedules/every-fault.yaml")
 	var got bytes.Buffer

@@ -74,3 +74,38 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestUnavailableErrorsMakeWorkersBackOff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no error", nil, false},
+		{"no connection before sending", fmt.Errorf("%w: no connection to n1 within 1s", errNotSent), true},
+		{"wrapped no connection", fmt.Errorf("register write: %w", fmt.Errorf("%w: client closed", errNotSent)), true},
+		{"connection refused", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.0.0.2:2379: connect: connection refused\""), true},
+		{"connection lost", status.Error(codes.Unavailable, "error reading from server: EOF"), true},
+		{"no leader", rpctypes.ErrNoLeader, true},
+		{"no leader as gRPC status", rpctypes.ErrGRPCNoLeader, true},
+		{"wrapped no leader", fmt.Errorf("cas: %w", rpctypes.ErrGRPCNoLeader), true},
+		{"leader changed", rpctypes.ErrLeaderChanged, true},
+		{"server stopped", rpctypes.ErrStopped, true},
+		{"request timed out", rpctypes.ErrGRPCTimeout, true},
+		{"unhealthy", rpctypes.ErrUnhealthy, true},
+		{"proposal dropped", status.Error(codes.Unknown, "raft proposal dropped"), true},
+		{"cas compare failed", definite("cas: value is not 3"), false},
+		{"deadline", context.DeadlineExceeded, false},
+		{"grpc deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false},
+		{"too many requests", rpctypes.ErrTooManyRequests, false},
+		{"permission denied", rpctypes.ErrPermissionDenied, false},
+		{"no space", rpctypes.ErrGRPCNoSpace, false},
+		{"something odd", errors.New("something odd"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := unavailable(tc.err); got != tc.want {
+				t.Fatalf("unavailable(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}

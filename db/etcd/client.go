@@ -73,6 +73,10 @@ func (o ClientOptions) validate() error {
 	return nil
 }
 
+// Every client of this package embeds *conn, and so classifies its errors
+// for the workers' backoff.
+var _ workload.Unavailable = (*conn)(nil)
+
 // errNotSent marks errors the client proves arose before a request left it.
 var errNotSent = errors.New("request not sent")
 
@@ -317,6 +321,35 @@ func rejected(err error) bool {
 		rpctypes.ErrorDesc(rpctypes.ErrGRPCNotSupportedForLearner),
 		"raft proposal dropped": // raft refused to append it (no leader, leader transfer)
 		return true
+	}
+	return false
+}
+
+// Unavailable reports whether err, an op's error, says the member cannot
+// serve now (workload.Unavailable): the worker then backs off before its
+// next op. So are: no connection to the member (refused, not listening,
+// not ready within ConnectTimeout), any gRPC or etcd error with code
+// Unavailable (etcd's "no leader", "leader changed", "server stopped",
+// "request timed out", "unhealthy cluster"; a connection lost or
+// refused) and "raft proposal dropped". A cas whose compare failed, a
+// deadline, a rejected request are not: the member served, or may have.
+func (c *conn) Unavailable(err error) bool { return unavailable(err) }
+
+func unavailable(err error) bool {
+	var de definiteError
+	switch {
+	case err == nil, errors.As(err, &de):
+		return false
+	case errors.Is(err, errNotSent):
+		return true
+	}
+	err = rpctypes.Error(err)
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		return ee.Code() == codes.Unavailable || ee.Error() == "raft proposal dropped"
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Code() == codes.Unavailable || s.Message() == "raft proposal dropped"
 	}
 	return false
 }

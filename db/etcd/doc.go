@@ -73,4 +73,15 @@
 //	  other error
 //
 // Reads change nothing, so a read that errors is always fail.
+//
+// # Backoff
+//
+// Every client says which errors mean the member cannot serve now
+// (workload.Unavailable), so that its worker waits before the next op
+// instead of spinning: no connection (refused, not ready within
+// ConnectTimeout), any error with code Unavailable ("no leader", "leader
+// changed", "server stopped", "request timed out", "unhealthy cluster",
+// a connection lost or refused) and "raft proposal dropped". A failed
+// compare, a deadline or a rejected request are not: the member served
+// it, or may have.
 package etcd

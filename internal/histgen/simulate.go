@@ -31,7 +31,8 @@ type Apply func(op workload.Op) workload.Result
 // values are the op's, completion values the result's, a worker whose op
 // ends as info continues under a new process id, and each worker's final
 // ops run after every worker's main ops, retried until ok (at most 10
-// tries each).
+// tries each). A generator that is a workload.Observer is told each
+// outcome, as the controller tells it.
 func Simulate(w workload.Workload, o SimOptions, apply Apply) ([]history.Op, error) {
 	if o.Workers == 0 {
 		o.Workers = 5
@@ -81,6 +82,9 @@ func Simulate(w workload.Workload, o SimOptions, apply Apply) ([]history.Op, err
 			c.Error = res.Err.Error()
 		}
 		record(c)
+		if o, ok := wk.gen.(workload.Observer); ok {
+			o.Observe(op, res.Type)
+		}
 		if res.Type == history.Info {
 			wk.process = nextProcess
 			nextProcess++

@@ -12,16 +12,22 @@ import (
 	"testing"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/histgen"
 	"github.com/chaos-testing/chaos/scenario"
 	"github.com/chaos-testing/chaos/workload"
 )
 
-// Ops returns g's next n ops.
+// Ops returns g's next n ops. A generator that is a workload.Observer is
+// told that each completed ok, as against a store that never fails.
 func Ops(g workload.Generator, n int) []workload.Op {
 	out := make([]workload.Op, n)
+	obs, _ := g.(workload.Observer)
 	for i := range out {
 		out[i] = g.Next()
+		if obs != nil {
+			obs.Observe(out[i], history.OK)
+		}
 	}
 	return out
 }

@@ -1,8 +1,18 @@
 // Package register is the register workload: Jepsen's independent
 // cas-registers. Workers are grouped WorkersPerKey to a key; each worker
-// issues OpsPerKey reads, writes and compare-and-sets on its group's key,
-// then moves to a fresh one, so every key's history stays small enough for
-// the linearizability checker while the run goes on as long as it likes.
+// issues reads, writes and compare-and-sets on its group's key until
+// OpsPerKey of them completed ok, one of them a read or a cas, then moves
+// to a fresh one, so every key's history stays small enough for the
+// linearizability checker while the run goes on as long as it likes.
+//
+// Keys rotate by what was observed (the generator is a
+// workload.Observer), not by attempts: a worker whose node cannot serve
+// stays on its key instead of using up keys with failures that tell
+// nothing, so the keys a run leaves behind are tested (an ok read or ok
+// cas: ok blind writes alone cannot contradict anything). A worker also
+// moves on after MaxAttemptsFactor×OpsPerKey attempts on one key, which
+// bounds a key's history for the checker. A generator that is never told
+// outcomes (as in a replay of ops alone) rotates by attempts, as before.
 //
 // Keys are named "r-<group>-<round>": group g's round r. Values are small
 // integers, 0 to Values-1. Ops and their values follow package workload:
@@ -16,6 +26,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/checker/linear"
+	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/workload"
 )
 
@@ -32,10 +43,11 @@ type Mix struct {
 type Options struct {
 	// WorkersPerKey is how many workers share a key. Default 3.
 	WorkersPerKey int `yaml:"workers_per_key" default:"3" min:"1" doc:"Workers sharing one key (the key's concurrency)."`
-	// OpsPerKey is how many ops each worker issues on a key before it
-	// moves to the next; a key sees about WorkersPerKey×OpsPerKey ops.
-	// Default 100.
-	OpsPerKey int `yaml:"ops_per_key" default:"100" min:"1" doc:"Ops each worker issues on a key before moving to a fresh key."`
+	// OpsPerKey is how many ok ops (one of them a read or a cas) each
+	// worker needs on a key before it moves to the next; a key sees at
+	// least about WorkersPerKey×OpsPerKey ops, and each worker issues at
+	// most MaxAttemptsFactor×OpsPerKey on it. Default 100.
+	OpsPerKey int `yaml:"ops_per_key" default:"100" min:"1" doc:"Ok ops (one of them a read or cas) each worker needs on a key before moving to a fresh key; failed and unknown ops do not count. A worker also moves on after 10 x ops_per_key attempts."`
 	// Values: written values are drawn from 0 to Values-1. Default 5.
 	Values int `yaml:"values" default:"5" min:"1" doc:"Values are drawn from 0 to values-1."`
 	// Mix weighs reads, writes and cas. Default 1:1:1.
@@ -118,6 +130,10 @@ func (w *Workload) Checkers() []checker.Checker {
 // Key names group's key of round.
 func Key(group, round int) string { return fmt.Sprintf("r-%d-%d", group, round) }
 
+// MaxAttemptsFactor bounds the ops a worker issues on one key:
+// MaxAttemptsFactor×OpsPerKey, however few of them completed ok.
+const MaxAttemptsFactor = 10
+
 type generator struct {
 	o       Options
 	group   int
@@ -125,13 +141,43 @@ type generator struct {
 	round   int
 	n       int // ops issued on the current key
 	touched []string
+	// observed says Observe was called: keys rotate by ok ops from then
+	// on. ok counts the current key's ok ops, tested says one of them was
+	// a read or a cas.
+	observed bool
+	ok       int
+	tested   bool
+}
+
+// done says whether the worker is done with its current key.
+func (g *generator) done() bool {
+	if !g.observed {
+		return g.n >= g.o.OpsPerKey
+	}
+	if g.n >= MaxAttemptsFactor*g.o.OpsPerKey {
+		return true
+	}
+	observing := g.o.Mix.Read+g.o.Mix.CAS > 0
+	return g.ok >= g.o.OpsPerKey && (g.tested || !observing)
+}
+
+// Observe counts op's outcome towards the current key's rotation.
+func (g *generator) Observe(op workload.Op, outcome history.Type) {
+	g.observed = true
+	if outcome != history.OK || op.Key != Key(g.group, g.round) {
+		return
+	}
+	g.ok++
+	if op.F == "read" || op.F == "cas" {
+		g.tested = true
+	}
 }
 
 // Next returns the worker's next op.
 func (g *generator) Next() workload.Op {
-	if g.n == g.o.OpsPerKey {
+	if g.n > 0 && g.done() {
 		g.round++
-		g.n = 0
+		g.n, g.ok, g.tested = 0, 0, false
 	}
 	key := Key(g.group, g.round)
 	if g.n == 0 {

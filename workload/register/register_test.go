@@ -182,3 +182,71 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 func TestScenarioDefaultsAreDefaultOptions(t *testing.T) {
 	workloadtest.ScenarioDefaults(t, DefaultOptions())
 }
+
+func TestKeysRotateByOkOpsNotAttempts(t *testing.T) {
+	w, err := New(Options{WorkersPerKey: 1, OpsPerKey: 3, Values: 2, Mix: Mix{Read: 1, Write: 1, CAS: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := w.Generator(0, rand.New(rand.NewPCG(3, 4)))
+	obs := g.(workload.Observer)
+	// Failures tell nothing: the worker stays on its key.
+	for range 20 {
+		op := g.Next()
+		if op.Key != "r-0-0" {
+			t.Fatalf("moved to %s after failures only", op.Key)
+		}
+		obs.Observe(op, history.Fail)
+	}
+	// Unknown outcomes neither.
+	op := g.Next()
+	obs.Observe(op, history.Info)
+	// Ok ops count; the key is left once 3 are ok, one a read or cas.
+	oks, tested := 0, false
+	for {
+		op = g.Next()
+		if op.Key != "r-0-0" {
+			break
+		}
+		obs.Observe(op, history.OK)
+		oks++
+		tested = tested || op.F != "write"
+	}
+	if op.Key != "r-0-1" || oks < 3 || !tested {
+		t.Fatalf("moved to %s after %d ok ops (tested %v), want r-0-1 after 3 or more, one of them a read or cas", op.Key, oks, tested)
+	}
+
+	// Ok blind writes alone do not make a key tested.
+	w, err = New(Options{WorkersPerKey: 1, OpsPerKey: 2, Values: 2, Mix: Mix{Read: 1, Write: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = w.Generator(0, rand.New(rand.NewPCG(5, 6)))
+	obs = g.(workload.Observer)
+	writes, attempts := 0, 0
+	for op = g.Next(); op.Key == "r-0-0"; op = g.Next() {
+		attempts++
+		if op.F == "write" {
+			writes++
+			obs.Observe(op, history.OK)
+		} else {
+			obs.Observe(op, history.Fail) // reads fail
+		}
+	}
+	// Only writes were ok: it moved on only when its attempts ran out.
+	if writes < 2 || attempts != MaxAttemptsFactor*2 {
+		t.Fatalf("left after %d attempts, %d of them ok writes; want %d attempts", attempts, writes, MaxAttemptsFactor*2)
+	}
+
+	// A key's attempts are bounded even when nothing is ever ok.
+	g = w.Generator(1, rand.New(rand.NewPCG(5, 6)))
+	obs = g.(workload.Observer)
+	n := 0
+	for op = g.Next(); op.Key == "r-1-0"; op = g.Next() {
+		obs.Observe(op, history.Fail)
+		n++
+	}
+	if n != MaxAttemptsFactor*2 {
+		t.Fatalf("left a key that never succeeded after %d attempts, want %d", n, MaxAttemptsFactor*2)
+	}
+}
