@@ -131,7 +131,7 @@ func check(t *testing.T, h []history.Op, ps ...Promise) checker.Result {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 0.02 }
 
-func TestRecoveryTimeIsFromTheFaultsEndToTheFirstOkOfASustainedRecovery(t *testing.T) {
+func TestRecoveryTimeRunsToTheFirstOkOfARecoveryThatHolds(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		sim     sim
