@@ -97,6 +97,9 @@ type Test struct {
 	// OpTimeout is each op's deadline (default 1s). An op cut off by it
 	// completes as info.
 	OpTimeout time.Duration
+	// Retry is the clients' retry policy in the main phase; the zero
+	// value retries nothing.
+	Retry Retry
 	// Backoff is how long a worker waits before its next op after its
 	// client said the node cannot serve now (workload.Unavailable).
 	Backoff Backoff
@@ -368,7 +371,7 @@ func (r *runner) main(ctx context.Context, workers []*worker) {
 				if lim != nil && lim.Wait(mctx) != nil {
 					return
 				}
-				if !w.step(mctx, w.gen.Next()) || !w.backOff(mctx) {
+				if !w.logical(mctx, w.gen.Next()) || !w.backOff(mctx) {
 					return
 				}
 			}
@@ -459,13 +462,32 @@ func (r *runner) heal(ctx context.Context) {
 // fault journal lists.
 const healTimeout = 2 * time.Minute
 
-// nemesisStream and workerStream separate the rng streams drawn from one
-// seed.
+// nemesisStream, workerStream and retryStream separate the rng streams
+// drawn from one seed.
 const (
 	nemesisStream = 0x6e656d6573697300
 	workerStream  = 0x776f726b65720000
+	retryStream   = 0x7265747279000000
 	backoffStream = 0x6261636b6f666600
 )
+
+// Retry is a client retry policy: a logical op whose attempt completed as
+// fail or info is sent again after a backoff, up to Attempts attempts in
+// all. Every attempt is recorded as an op of its own with its
+// history.Attempt; one whose outcome is unknown stays info, and the next
+// goes out under the worker's new process id.
+type Retry struct {
+	// Attempts per logical op in all; 1 or less: no retry.
+	Attempts int
+	// Backoff is the wait before the second attempt, doubled for each
+	// next one up to MaxBackoff; Jitter (0 to 1) is the share of each
+	// wait drawn at random from the seed.
+	Backoff, MaxBackoff time.Duration
+	Jitter              float64
+	// IdempotencyKey sends every attempt of a logical op with one key
+	// (workload.Op.IdempotencyKey), recorded in history.Attempt.Key.
+	IdempotencyKey bool
+}
 
 // final runs every worker's final ops, each retried until ok, all within
 // FinalTimeout.
@@ -488,7 +510,7 @@ func (r *runner) final(ctx context.Context, workers []*worker) {
 						unfinished.Add(1)
 						return
 					}
-					if w.step(fctx, op) && w.lastOK {
+					if w.step(fctx, op, nil) && w.lastOK {
 						break
 					}
 					select {
@@ -697,6 +719,8 @@ type worker struct {
 	r       *runner
 	id      int
 	process int
+	retries *rand.Rand // the backoff jitter's draws
+	seq     int        // logical ops under a retry policy
 	node    node.Node
 	gen     workload.Generator
 	client  workload.Client
@@ -711,6 +735,7 @@ type worker struct {
 func (r *runner) newWorker(i int) *worker {
 	rng := rand.New(rand.NewPCG(r.t.Seed, workerStream+uint64(i)))
 	w := &worker{r: r, id: i, process: i, gen: r.t.Workload.Generator(i, rng),
+		retries: rand.New(rand.NewPCG(r.t.Seed, retryStream+uint64(i))),
 		backoff: rand.New(rand.NewPCG(r.t.Seed, backoffStream+uint64(i)))}
 	names := r.t.ClientNodes
 	if len(names) == 0 {
@@ -732,9 +757,51 @@ func (w *worker) close() {
 	}
 }
 
-// step performs one op and records it. It returns false if the worker
-// should stop (ctx done before the op could start).
-func (w *worker) step(ctx context.Context, op workload.Op) bool {
+// logical performs one logical op: one attempt, and under the retry
+// policy more after an attempt that completed as fail or info, each
+// recorded as an op of its own, while ctx (the main phase) lasts. It
+// returns false if the worker should stop.
+func (w *worker) logical(ctx context.Context, op workload.Op) bool {
+	p := w.r.t.Retry
+	if p.Attempts <= 1 {
+		return w.step(ctx, op, nil)
+	}
+	w.seq++
+	att := history.Attempt{First: -1}
+	if p.IdempotencyKey {
+		att.Key = fmt.Sprintf("w%d-%d", w.id, w.seq)
+		op.IdempotencyKey = att.Key
+	}
+	wait := p.Backoff
+	for n := 1; ; n++ {
+		att.N = n
+		a := att
+		if !w.step(ctx, op, &a) {
+			return false
+		}
+		att.First = a.First
+		if w.lastOK || n >= p.Attempts || ctx.Err() != nil {
+			return true
+		}
+		// A node that said it cannot serve is waited for first
+		// (Backoff), then the retry's own backoff.
+		if !w.backOff(ctx) {
+			return true
+		}
+		d := time.Duration(float64(wait) * (1 - p.Jitter*w.retries.Float64()))
+		select {
+		case <-ctx.Done():
+			return true
+		case <-time.After(d):
+		}
+		wait = min(2*wait, p.MaxBackoff)
+	}
+}
+
+// step performs one op (an attempt att of a logical op, if att is not
+// nil) and records it. It returns false if the worker should stop (ctx
+// done before the op could start).
+func (w *worker) step(ctx context.Context, op workload.Op, att *history.Attempt) bool {
 	r := w.r
 	w.lastOK = false
 	if w.client == nil {
@@ -742,7 +809,7 @@ func (w *worker) step(ctx context.Context, op workload.Op) bool {
 			return false
 		}
 	}
-	inv := &history.Op{Process: w.process, Type: history.Invoke, F: op.F, Key: op.Key, Value: r.encode(op.Value), Node: w.node.Name()}
+	inv := &history.Op{Process: w.process, Type: history.Invoke, F: op.F, Key: op.Key, Value: r.encode(op.Value), Node: w.node.Name(), Attempt: att}
 	r.record(inv)
 	// The op's deadline is its own: ending the main phase stops new ops,
 	// it does not cut off the one in flight.
@@ -750,7 +817,7 @@ func (w *worker) step(ctx context.Context, op workload.Op) bool {
 	res := w.invoke(octx, op)
 	timedOut := octx.Err() != nil
 	cancel()
-	done := &history.Op{Process: w.process, Type: res.Type, F: op.F, Key: op.Key, Value: r.encode(res.Value), Node: w.node.Name()}
+	done := &history.Op{Process: w.process, Type: res.Type, F: op.F, Key: op.Key, Value: r.encode(res.Value), Node: w.node.Name(), Attempt: att}
 	if res.Err != nil {
 		done.Error = res.Err.Error()
 	}

@@ -30,7 +30,10 @@ type Kind struct {
 	Faults []string
 	// Actions are the history F names of the kind's ops, each start with
 	// the stop that ends it. New kinds name them start-X and stop-X, which
-	// the controller and the reports understand with no table.
+	// the controller and the reports understand with no table. A fault
+	// named like one of them (X, zone-loss for start-zone-loss) is
+	// recorded under it, any other under the first (partition-one under
+	// start-partition): a scenario's promises name faults so.
 	Actions []Actions
 	// Options, if set, returns a new value (a pointer to a struct) of the
 	// kind's options, holding their defaults. Its fields are keys of
@@ -66,6 +69,8 @@ type Actions struct {
 type Setting struct {
 	// Nodes are the cluster's node names, sorted.
 	Nodes []string
+	// Zones are the cluster's zones (cluster.zones); nil without.
+	Zones Zones
 	// Faults are the scenario's faults that belong to the kind, with their
 	// position in nemesis.faults (for a problem's path, faults[i]).
 	Faults []Chosen
@@ -172,6 +177,8 @@ func (h *Healed) Fail(node string, err error) {
 type Env struct {
 	// Nodes are the cluster's nodes, sorted by name.
 	Nodes Nodes
+	// Zones are the cluster's zones (cluster.zones); nil without.
+	Zones Zones
 	// Net carries out network faults; nil if the runtime has no network
 	// executor.
 	Net Net

@@ -31,10 +31,13 @@ const (
 	TargetPrimaries = "primaries"
 	// TargetNodes is the nodes a kind's options list (the nodes option).
 	TargetNodes = "nodes"
+	// TargetZonePrefix begins a spec naming a zone of cluster.zones,
+	// "zone:a": every node of it.
+	TargetZonePrefix = "zone:"
 )
 
 // TargetSpecs lists every target spec, in the order of the docs.
-var TargetSpecs = []string{TargetOne, TargetMinority, TargetMajority, TargetMinorityThird, TargetAll, TargetPrimaries, TargetNodes}
+var TargetSpecs = []string{TargetOne, TargetMinority, TargetMajority, TargetMinorityThird, TargetAll, TargetPrimaries, TargetNodes, TargetZonePrefix + "<zone>"}
 
 // TargetCount is how many nodes a counted spec names in a cluster of n,
 // or -1 for specs that are not counted.
@@ -61,6 +64,14 @@ type Specs struct {
 	Specs []string
 	// Nodes are the nodes the nodes spec names, sorted.
 	Nodes []string
+	// Zones are the zones zone:<name> specs name.
+	Zones Zones
+}
+
+// WithZones returns s with the zones its zone:<name> specs name.
+func (s Specs) WithZones(z Zones) Specs {
+	s.Zones = z
+	return s
 }
 
 // ResolveSpecs returns the specs for given (the option's value) and
@@ -104,6 +115,12 @@ func CheckSpecs(s Setting, field string, given, listed []string) []Problem {
 				ps = append(ps, Problemf(path, "nodes: options.nodes is empty"))
 			}
 		default:
+			if z, ok := strings.CutPrefix(spec, TargetZonePrefix); ok {
+				if _, known := s.Zones[z]; !known {
+					ps = append(ps, Problemf(path, "%s: no zone named %q in cluster.zones (zones: %s)", spec, z, strings.Join(s.Zones.Names(), ", ")))
+				}
+				continue
+			}
 			ps = append(ps, Problemf(path, "unknown target %q (want one of %s)", spec, strings.Join(TargetSpecs, ", ")))
 		}
 	}
@@ -135,6 +152,9 @@ func (s Specs) Draw(names []string, rng *rand.Rand) Targets {
 		return Targets{Nodes: slices.Clone(names)}
 	case TargetOne:
 		return Targets{Nodes: []string{names[rng.IntN(len(names))]}}
+	}
+	if z, ok := strings.CutPrefix(spec, TargetZonePrefix); ok {
+		return Targets{Nodes: s.Zones.Of(z)}
 	}
 	k := TargetCount(spec, len(names))
 	return Targets{Nodes: sorted(Shuffled(names, rng)[:k])}

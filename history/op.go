@@ -70,6 +70,26 @@ type Op struct {
 	Node string `json:"node,omitempty"`
 	// Error says why an op failed or is unknown.
 	Error string `json:"error,omitempty"`
+	// Attempt ties an attempt of a retried op to its logical op; nil when
+	// the run retries nothing (every op is then its own, only, attempt).
+	Attempt *Attempt `json:"attempt,omitempty"`
+}
+
+// Attempt is one attempt of a logical client op that a retry policy may
+// send several times (scenario client.retry). Every attempt is an op of
+// its own, recorded honestly: one whose outcome is unknown completes as
+// info (it may still take effect), and the worker retries under a new
+// process id. Invocation and completion carry the same Attempt.
+type Attempt struct {
+	// N numbers the attempts of the logical op from 1.
+	N int `json:"n"`
+	// First is the history index of the first attempt's invocation: the
+	// logical op's identity. A Writer given -1 fills in the index the op
+	// gets (the first attempt's invocation names itself).
+	First int64 `json:"first"`
+	// Key is the idempotency key every attempt of the logical op sent, if
+	// the policy sends one; "" for naive retries.
+	Key string `json:"key,omitempty"`
 }
 
 // IsClient reports whether the op was issued by a client worker.
@@ -101,5 +121,35 @@ func (o *Op) DecodeValue(v any) error {
 	if err := json.Unmarshal(o.Value, v); err != nil {
 		return fmt.Errorf("op %d value %s: %w", o.Index, o.Value, err)
 	}
+	return nil
+}
+
+// UnmarshalJSON reads an attempt strictly: exactly the names n, first and
+// key (encoding/json would take "N" for n, and ignore a misspelt name).
+func (a *Attempt) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("attempt: %w", err)
+	}
+	for k := range m {
+		if k != "n" && k != "first" && k != "key" {
+			return fmt.Errorf("attempt: unknown field %q (its fields are n, first, key)", k)
+		}
+	}
+	if m["n"] == nil || m["first"] == nil {
+		return fmt.Errorf("attempt: n and first are required, got %s", b)
+	}
+	var out struct {
+		N     int    `json:"n"`
+		First int64  `json:"first"`
+		Key   string `json:"key"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("attempt: %w", err)
+	}
+	if out.N < 1 || out.First < 0 {
+		return fmt.Errorf("attempt: n counts from 1 and first is an index, got n %d, first %d", out.N, out.First)
+	}
+	*a = Attempt(out)
 	return nil
 }

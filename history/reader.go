@@ -66,6 +66,7 @@ type rawOp struct {
 	Time    *int64          `json:"time"`
 	Node    string          `json:"node"`
 	Error   string          `json:"error"`
+	Attempt *Attempt        `json:"attempt"`
 }
 
 // ReadFile reads a JSON Lines history from path. See Read.
@@ -268,7 +269,7 @@ func cutShort(b []byte) bool {
 
 // fieldNames are the names of a line's fields, in the Writer's order (a
 // test holds them equal to Op's JSON tags).
-var fieldNames = []string{"index", "process", "type", "f", "key", "value", "time", "node", "error"}
+var fieldNames = []string{"index", "process", "type", "f", "key", "value", "time", "node", "error", "attempt"}
 
 func parseLine(b []byte, want int64) (Op, *ParseError) {
 	var r rawOp
@@ -321,7 +322,7 @@ func parseLine(b []byte, want int64) (Op, *ParseError) {
 	}
 	return Op{
 		Index: idx, Process: *r.Process, Type: *r.Type, F: *r.F, Key: r.Key,
-		Value: r.Value, Time: *r.Time, Node: r.Node, Error: r.Error,
+		Value: r.Value, Time: *r.Time, Node: r.Node, Error: r.Error, Attempt: r.Attempt,
 	}, nil
 }
 

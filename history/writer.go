@@ -94,6 +94,11 @@ func (hw *Writer) appendLocked(op *Op) (int64, error) {
 	}
 	op.Index = hw.next
 	hw.next++
+	if op.Attempt != nil && op.Attempt.First < 0 {
+		// The first attempt's invocation: the logical op is named by
+		// the index it gets now.
+		op.Attempt.First = op.Index
+	}
 	hw.buf = AppendJSON(hw.buf[:0], op)
 	hw.buf = append(hw.buf, '\n')
 	if _, err := hw.w.Write(hw.buf); err != nil {
@@ -177,6 +182,17 @@ func AppendJSON(b []byte, op *Op) []byte {
 	if op.Error != "" {
 		b = append(b, `,"error":`...)
 		b = appendString(b, op.Error)
+	}
+	if a := op.Attempt; a != nil {
+		b = append(b, `,"attempt":{"n":`...)
+		b = strconv.AppendInt(b, int64(a.N), 10)
+		b = append(b, `,"first":`...)
+		b = strconv.AppendInt(b, a.First, 10)
+		if a.Key != "" {
+			b = append(b, `,"key":`...)
+			b = appendString(b, a.Key)
+		}
+		b = append(b, '}')
 	}
 	return append(b, '}')
 }

@@ -115,7 +115,7 @@ func New(ks Kinds, env fault.Env, cfg Config) (*Combined, error) {
 			return nil, err
 		}
 	}
-	for _, p := range Check(ks, env.Nodes.Names(), cfg.Faults, opts, &env) {
+	for _, p := range Check(ks, env.Nodes.Names(), env.Zones, cfg.Faults, opts, &env) {
 		bad(p.Path, "%s", p.Msg)
 	}
 	if err := errors.Join(errs...); err != nil {

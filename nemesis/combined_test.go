@@ -105,7 +105,7 @@ func TestSameSeedSameSchedule(t *testing.T) {
 		}
 		kinds[start[1]] = true
 	}
-	if len(kinds) != 4 { // pause is not in this schedule
+	if len(kinds) != 6 { // pause is not in this schedule
 		t.Errorf("kinds drawn: %v", kinds)
 	}
 }
@@ -189,7 +189,7 @@ func scheduleRunsCleanly(t *testing.T, parallel bool) {
 			t.Errorf("step %d %s %v acted on no node", i, a.F, a.Value)
 		}
 	}
-	if len(seen) != 10 {
+	if len(seen) != 14 {
 		t.Errorf("actions seen: %v", seen)
 	}
 }

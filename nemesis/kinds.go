@@ -120,12 +120,12 @@ func (ks Kinds) CheckFault(name string) error {
 
 // Check returns every problem with a nemesis's faults and options for
 // the kinds: unknown fault names, and each kind's own Check, for a
-// cluster of the nodes named, with env when the run's nemesis is made and
+// cluster of the nodes named, in the zones given, with env when the run's nemesis is made and
 // nil in `scenario validate`. Every kind's options are checked, whether or
 // not a fault of it was chosen (a wrong value is wrong anyway). Paths are
 // below "nemesis." (faults[2], options.loss), sorted as the file gives
 // them.
-func Check(ks Kinds, nodes, faults []string, opts *Options, env *fault.Env) []fault.Problem {
+func Check(ks Kinds, nodes []string, zones fault.Zones, faults []string, opts *Options, env *fault.Env) []fault.Problem {
 	var ps []fault.Problem
 	chosen := map[string][]fault.Chosen{}
 	for i, f := range faults {
@@ -141,7 +141,7 @@ func Check(ks Kinds, nodes, faults []string, opts *Options, env *fault.Env) []fa
 		if k.Check == nil {
 			continue
 		}
-		ps = append(ps, k.Check(fault.Setting{Nodes: names, Faults: chosen[k.Name], Env: env}, opts.Of(k.Name))...)
+		ps = append(ps, k.Check(fault.Setting{Nodes: names, Zones: zones, Faults: chosen[k.Name], Env: env}, opts.Of(k.Name))...)
 	}
 	// Two kinds reading one key (nodes) report its problems once each.
 	slices.SortStableFunc(ps, func(a, b fault.Problem) int { return strings.Compare(a.Path, b.Path) })

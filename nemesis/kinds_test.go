@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/packet"
+	"github.com/chaos-testing/chaos/fault/partition"
 	"github.com/chaos-testing/chaos/fault/process"
 	"github.com/chaos-testing/chaos/internal/faulttest"
 	. "github.com/chaos-testing/chaos/nemesis"
@@ -166,7 +167,7 @@ func TestOptionsComposeEveryKindsKeys(t *testing.T) {
 			t.Errorf("field %s lost its doc tag", typ.Field(i).Name)
 		}
 	}
-	if got := strings.Join(keys, " "); got != "packet_targets nodes delay jitter loss duplicate rate targets" {
+	if got := strings.Join(keys, " "); got != "packet_targets nodes delay jitter loss duplicate rate zone_targets targets" {
 		t.Errorf("keys %s", got)
 	}
 	if err := opts.Set("nodes", []string{"n2"}); err != nil {
@@ -182,8 +183,14 @@ func TestOptionsComposeEveryKindsKeys(t *testing.T) {
 	if pr := opts.Of(process.Name).(*process.Options); !reflect.DeepEqual(pr.Nodes, []string{"n2"}) {
 		t.Errorf("process options %+v: nodes is shared", pr)
 	}
-	if opts.Of("partition") != nil {
+	if opts.Of("partition-one-way") != nil {
 		t.Error("a kind without options got some")
+	}
+	if err := opts.Set("zone_targets", []string{"z1"}); err != nil {
+		t.Fatal(err)
+	}
+	if pa, pr := opts.Of("partition").(*partition.Options), opts.Of(process.Name).(*process.Options); !reflect.DeepEqual(pa.ZoneTargets, []string{"z1"}) || !reflect.DeepEqual(pr.ZoneTargets, []string{"z1"}) {
+		t.Errorf("zone_targets is shared: partition %+v process %+v", pa, pr)
 	}
 	if err := opts.Set("loss", "35"); err == nil {
 		t.Error("a string set into a float option")

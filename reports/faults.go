@@ -111,7 +111,7 @@ func (f Fault) Side(node string) string {
 	switch {
 	case f.Params != "":
 		return f.Params + " on its traffic"
-	case f.Kind == "kill":
+	case f.Kind == "kill" || f.Kind == "zone-loss":
 		return "killed"
 	case f.Kind == "pause":
 		return "paused"
@@ -148,7 +148,7 @@ func (f Fault) Short(node string) (string, bool) {
 	switch {
 	case f.Params != "":
 		return f.Params, true
-	case f.Kind == "kill":
+	case f.Kind == "kill" || f.Kind == "zone-loss":
 		return "killed", true
 	case f.Kind == "pause":
 		return "paused", true

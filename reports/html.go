@@ -76,6 +76,8 @@ type htmlData struct {
 	Plots          []plotView
 	Faults         []faultRow
 	FaultsMore     int
+	Avail          []availRow
+	AvailMore      int
 	PerF           []FStats
 	Total          FStats
 	Problems       []string
@@ -143,6 +145,7 @@ func (r *Report) htmlData() (*htmlData, error) {
 			Uncertain: f.Uncertain, Instant: f.Instant,
 		})
 	}
+	d.Avail, d.AvailMore = r.availabilityRows(maxFaultRows)
 	d.Plots, d.PlotError = r.plots(colours)
 	for _, f := range r.files {
 		d.Files = append(d.Files, fileLink{Path: f, Size: humanBytes(fileSize(r.Dir, f))})
@@ -532,6 +535,13 @@ figcaption{color:#656d76;font-size:.85em}
 {{range .Faults}}<tr><td class="num">{{.N}}</td><td><span class="swatch" style="{{colour .Colour}}"></span>{{.Label}}{{if .Uncertain}} <span class="warn">(may not have applied)</span>{{end}}</td><td class="num">{{.Start}}</td><td class="num">{{.End}}</td><td class="num">{{.Length}}</td><td>{{.Ended}}</td><td class="ops"><code>{{.Value}}</code></td></tr>
 {{end}}{{if .FaultsMore}}<tr><td colspan="7">… and {{.FaultsMore}} more</td></tr>{{end}}
 </table>{{else}}<p>No faults were injected.</p>{{end}}
+{{if .Avail}}<h3 id="availability">Availability around each fault</h3>
+<table>
+<tr><th>#</th><th>fault</th><th>from (s)</th><th>to (s)</th><th>ok/s before</th><th>ok/s during</th><th>ok/s after</th><th>availability</th><th>recovery after it ended</th><th>longest gap with no ok op</th><th>p99 during (ms)</th></tr>
+{{range .Avail}}<tr><td class="num">{{.N}}</td><td>{{.Fault}}</td><td class="num">{{.From}}</td><td class="num">{{.To}}</td><td class="num">{{.Before}}</td><td class="num">{{.During}}</td><td class="num">{{.After}}</td><td class="num">{{.Availability}}</td><td>{{.Recovery}}</td><td class="num">{{.Gap}}</td><td class="num">{{.P99}}</td></tr>
+{{end}}{{if .AvailMore}}<tr><td colspan="11">… and {{.AvailMore}} more</td></tr>{{end}}
+</table>
+<p class="muted">Every client op together, main phase only (the final reads are left out). Availability is the ok rate during the fault as a share of the baseline before it; recovery is the time from the fault's end until the ok rate held at half the baseline or more for 3 s ("&gt; x s": not recovered x s after it ended); the longest gap runs from the fault's start to the next fault's. Per f, and the definitions: the availability checker's details and docs/AVAILABILITY.md.</p>{{end}}
 {{if .TimelinePage}}<p>Every process's ops around the first anomaly (or the first fault): <a href="{{.TimelinePage}}">{{.TimelinePage}}</a>.</p>{{end}}
 
 <h2>Checkers</h2>

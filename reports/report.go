@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/checker/availability"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/runstore"
 )
@@ -64,6 +65,9 @@ type Report struct {
 	Results *runstore.Results
 	// Faults are the fault intervals derived from the history.
 	Faults []Fault
+	// Availability are the availability figures around each fault,
+	// computed from the history as the availability checker does.
+	Availability availability.Measurement
 	// PerF counts client ops by f and outcome, with latency quantiles;
 	// Total sums them.
 	PerF  []FStats
@@ -104,6 +108,8 @@ func Build(dir string, ops []history.Op, res *runstore.Results, opts Options) *R
 	r.st = computeStats(ops, witnesses)
 	r.PerF, r.Total = r.st.perF, r.st.total
 	r.Faults = Faults(ops)
+	pairs, _ := history.Pairs(ops)
+	r.Availability = availability.Measure(ops, pairs)
 	for i := range ops {
 		if ops[i].Index != int64(i) {
 			r.byIndex = make(map[int64]int, len(ops))

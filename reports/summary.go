@@ -163,6 +163,18 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if rows, more := r.availabilityRows(maxSummaryFaults); len(rows) > 0 {
+		b.WriteString("### Availability around each fault\n\n")
+		b.WriteString("| # | fault | ok/s before | ok/s during | ok/s after | availability | recovery | longest gap | p99 during (ms) |\n|---:|---|---:|---:|---:|---:|---|---:|---:|\n")
+		for _, a := range rows {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", a.N, mdText(a.Fault), a.Before, a.During, a.After,
+				a.Availability, mdText(a.Recovery), a.Gap, a.P99)
+		}
+		if more > 0 {
+			fmt.Fprintf(&b, "| | … and %d more | | | | | | | |\n", more)
+		}
+		b.WriteString("\nEvery client op together, main phase only. Recovery: from the fault's end until the ok rate held at half the baseline or more for 3 s (docs/AVAILABILITY.md).\n\n")
+	}
 	dir := r.Dir
 	if dir == "" {
 		dir = "RUN_DIR"

@@ -5,11 +5,15 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/checker/availability"
 	"github.com/chaos-testing/chaos/checker/logscan"
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
+	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/nemesis"
 	"github.com/chaos-testing/chaos/runstore"
 	"github.com/chaos-testing/chaos/scenario"
@@ -54,7 +58,7 @@ func (c Catalog) Known() scenario.Known {
 		WorkloadOptions: map[string]any{},
 		DBWorkloads:     map[string][]string{},
 		DBVersions:      map[string][]scenario.Version{},
-		Checks:          []scenario.Check{c.checkNemesis},
+		Checks:          []scenario.Check{c.checkNemesis, c.checkPromises},
 	}
 	for _, f := range []string{"clock-bump", "clock-strobe", "clock-skew"} {
 		if _, ok := c.Faults.Of(f); !ok {
@@ -101,7 +105,7 @@ func (c Catalog) checkNemesis(s *scenario.Scenario) []*scenario.FieldError {
 		return nil // the file's own checks reported it
 	}
 	var out []*scenario.FieldError
-	for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), s.Nemesis.Faults, opts, nil) {
+	for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), fault.Zones(s.Cluster.Zones), s.Nemesis.Faults, opts, nil) {
 		out = append(out, &scenario.FieldError{Path: "nemesis." + p.Path, Msg: p.Msg})
 	}
 	return out
@@ -238,7 +242,85 @@ func (c Catalog) Checkers(s *scenario.Scenario) ([]checker.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return checker.WithBaseline(append(w.Checkers(), extra...)), nil
+	cs := append(w.Checkers(), extra...)
+	cs = append(cs, availability.Report{})
+	if len(s.Promises) > 0 {
+		p, err := availability.New(Promises(s))
+		if err != nil {
+			return nil, inputf("%s: promises: %w", s.File, err)
+		}
+		cs = append(cs, p)
+	}
+	return checker.WithBaseline(cs), nil
+}
+
+// Promises are the scenario's promises, for the promises checker.
+func Promises(s *scenario.Scenario) []availability.Promise {
+	out := make([]availability.Promise, len(s.Promises))
+	for i, p := range s.Promises {
+		out[i] = availability.Promise{Name: p.Name, Fault: p.Fault, F: p.F, RecoveryWithin: p.RecoveryWithin,
+			AvailabilityAtLeast: p.AvailabilityAtLeast, MaxGap: p.MaxGap}
+	}
+	return out
+}
+
+// recordedAs is the fault kind, as the history names it, under which the
+// ops of fault (a name of nemesis.faults) are recorded: the kind of the
+// start op named like it (kill, zone-loss), or else of its kind's first
+// action (partition-one is recorded as partition). "" for a name no kind
+// offers.
+func (c Catalog) recordedAs(fault string) string {
+	k, ok := c.Faults.Of(fault)
+	if !ok || len(k.Actions) == 0 {
+		return ""
+	}
+	for _, a := range k.Actions {
+		if kind := vocab.Kind(a.Start); kind == fault {
+			return kind
+		}
+	}
+	return vocab.Kind(k.Actions[0].Start)
+}
+
+// checkPromises checks the scenario's promises against its faults: a
+// promise needs faults to speak of, names a fault as the history records
+// it, and gives a recovery room to be seen before the next fault starts.
+func (c Catalog) checkPromises(s *scenario.Scenario) []*scenario.FieldError {
+	if len(s.Promises) == 0 {
+		return nil
+	}
+	if len(s.Nemesis.Faults) == 0 {
+		return []*scenario.FieldError{{Path: "promises", Msg: "the scenario injects no faults (nemesis.faults is empty): a promise about faults could never be measured"}}
+	}
+	var recorded []string
+	for _, f := range s.Nemesis.Faults {
+		if k := c.recordedAs(f); k != "" && !slices.Contains(recorded, k) {
+			recorded = append(recorded, k)
+		}
+	}
+	slices.Sort(recorded)
+	var out []*scenario.FieldError
+	for i, p := range s.Promises {
+		at := func(field string) string { return fmt.Sprintf("promises[%d].%s", i, field) }
+		if p.Fault != "" && !slices.Contains(recorded, p.Fault) {
+			msg := fmt.Sprintf("no fault of this scenario is recorded as %q; its faults are recorded as: %s", p.Fault, strings.Join(recorded, ", "))
+			if as := c.recordedAs(p.Fault); as != "" {
+				msg = fmt.Sprintf("promises name a fault as the history records it: %s is recorded as %s", p.Fault, as)
+				if !slices.Contains(s.Nemesis.Faults, p.Fault) {
+					msg += ", and it is not in nemesis.faults"
+				}
+			}
+			out = append(out, &scenario.FieldError{Path: at("fault"), Msg: msg})
+		}
+		if p.RecoveryWithin > 0 && p.RecoveryWithin+availability.Hold > s.Nemesis.Interval {
+			out = append(out, &scenario.FieldError{Path: at("recovery_within"), Msg: fmt.Sprintf(
+				"recovery_within %s plus the %s a recovery must hold is longer than nemesis.interval %s (from a fault's end to the next fault's start): "+
+					"a slower recovery could never be seen, so the promise could never be broken; make nemesis.interval at least %s",
+				scenario.FormatDuration(p.RecoveryWithin), availability.Hold, scenario.FormatDuration(s.Nemesis.Interval),
+				scenario.FormatDuration(p.RecoveryWithin+availability.Hold))})
+		}
+	}
+	return out
 }
 
 // extraCheckerNames are the checkers a scenario may add to its workload's.

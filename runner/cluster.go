@@ -81,7 +81,7 @@ func (c Catalog) runtimeCheck(name string) scenario.Check {
 			// network's: what they refuse needs one.
 			if opts, err := c.nemesisOptions(s); err == nil {
 				env := &fault.Env{Processes: db.NodeProcesses{}, Primaries: somePrimaries{}}
-				for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), s.Nemesis.Faults, opts, env) {
+				for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), fault.Zones(s.Cluster.Zones), s.Nemesis.Faults, opts, env) {
 					out = append(out, &scenario.FieldError{Path: "nemesis." + p.Path,
 						Msg: fmt.Sprintf("%s (runtime %s has no network fault executor yet)", p.Msg, name)})
 				}

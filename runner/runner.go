@@ -175,19 +175,21 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		return nil
 	}
 	t := controller.Test{
-		Name:         s.Name,
-		Seed:         s.Seed,
-		DBName:       s.DB.Name,
-		DBVersion:    s.DB.Version,
-		Namespace:    namespace,
-		Keep:         keptCluster(s, o),
-		DB:           tgt.db,
-		Workload:     tgt.workload,
-		Opener:       tgt.opener,
-		Concurrency:  s.Client.Concurrency,
-		Rate:         s.Client.Rate,
-		OpTimeout:    s.Client.OpTimeout,
-		Backoff:      backoff(s.Client),
+		Name:        s.Name,
+		Seed:        s.Seed,
+		DBName:      s.DB.Name,
+		DBVersion:   s.DB.Version,
+		Namespace:   namespace,
+		Keep:        keptCluster(s, o),
+		DB:          tgt.db,
+		Workload:    tgt.workload,
+		Opener:      tgt.opener,
+		Concurrency: s.Client.Concurrency,
+		Rate:        s.Client.Rate,
+		OpTimeout:   s.Client.OpTimeout,
+		Backoff:     backoff(s.Client),
+		Retry: controller.Retry{Attempts: s.Client.Retry.Attempts, Backoff: s.Client.Retry.Backoff, MaxBackoff: s.Client.Retry.MaxBackoff,
+			Jitter: s.Client.Retry.Jitter, IdempotencyKey: s.Client.Retry.IdempotencyKey},
 		TimeLimit:    s.TimeLimit,
 		Quiet:        nonZeroQuiet(s.Final.Quiet),
 		FinalTimeout: s.Final.Timeout,
@@ -223,7 +225,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if err != nil {
 				return nil, err
 			}
-			env := fault.Env{Nodes: nodes, Net: execs.Net, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
+			env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: execs.Net, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
 			if p, ok := tgt.db.(db.Primaries); ok {
 				env.Primaries = p
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -50,6 +51,9 @@ type Scenario struct {
 	Final Final `yaml:"final" doc:"The phase after every fault is healed: a quiet period, then final reads by every worker."`
 	// Checker sets how the history is judged.
 	Checker Checker `yaml:"checker" doc:"How the history is judged."`
+	// Promises are service-level promises about the faults, judged by the
+	// promises checker (docs/AVAILABILITY.md). Opt-in: none by default.
+	Promises []Promise `yaml:"promises" doc:"Service-level promises about the faults, each judged from the history and the fault record by the promises checker (see docs/AVAILABILITY.md): a broken promise makes the run invalid, one that could not be measured unknown. Absent: no promise is judged, and the verdict is as without."`
 
 	// File is the file the scenario was read from ("" if none).
 	File string `yaml:"-"`
@@ -72,6 +76,31 @@ type Cluster struct {
 	// Options are the runtime's own settings (for ssh: the hosts, the
 	// user, keys, sudo), decoded by the runtime.
 	Options Options `yaml:"options" doc:"The runtime's own settings, as the runtime defines them (for ssh: hosts, user, key_files, agent, sudo, known_hosts; see docs/SSH.md); checked by the runtime. Docker takes none."`
+	// Zones group nodes into failure zones (zone name → its nodes), for
+	// the faults that act on a zone (zone-loss, zone-partition). A node is
+	// in at most one zone; nodes in none are never part of a zone fault.
+	Zones map[string][]string `yaml:"zones" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Failure zones: a mapping of zone name (lowercase letters, digits and '-') to the nodes in it (n1 ... nN), for the zone faults (zone-loss kills every node of a zone, zone-partition cuts one zone off from the rest). A node is in at most one zone. Absent: no zones."`
+}
+
+// Promise is one service-level promise (docs/AVAILABILITY.md): for every
+// fault of a kind, a threshold on one figure of the client ops of one f.
+type Promise struct {
+	// Name names the promise in the verdict; empty: its description.
+	Name string `yaml:"name" doc:"A name for the promise in the verdict and the reports. Absent: a description made from its fields."`
+	// Fault is the kind of fault the promise speaks of, as the history
+	// records it; empty: every fault.
+	Fault string `yaml:"fault" doc:"The kind of fault the promise speaks of, as the history records it: kill, pause, partition (every partition-* fault), partition-one-way, packet (every packet-* fault), zone-loss, zone-partition. Absent: every fault."`
+	// F is the client op f the promise speaks of; empty: every op.
+	F string `yaml:"f" doc:"The client operations the promise speaks of, by f (read, write, cas, add, transfer, ...). Absent: every client operation together."`
+	// RecoveryWithin: after every such fault ends, the ok rate is back
+	// within this time.
+	RecoveryWithin time.Duration `yaml:"recovery_within" doc:"After every such fault ends, service recovers within this time: the ok rate is back at half the pre-fault baseline or more and holds there for 3 s (docs/AVAILABILITY.md). A Go duration."`
+	// AvailabilityAtLeast: during every such fault, the ok rate stays at
+	// or above this percentage of the pre-fault baseline.
+	AvailabilityAtLeast float64 `yaml:"availability_at_least" min:"0" max:"100" doc:"During every such fault, the ok rate is at least this percentage of the pre-fault baseline (0 to 100)."`
+	// MaxGap: no time without an ok op longer than this, from every such
+	// fault's start until the next fault starts (or the main phase ends).
+	MaxGap time.Duration `yaml:"max_gap" doc:"From every such fault's start until the next fault starts (or the main phase ends), no time without an ok operation is longer than this. A Go duration."`
 }
 
 // DB names the system under test, its version and its options.
@@ -115,6 +144,27 @@ type Client struct {
 	// Nodes lists the nodes clients talk to: worker i talks to
 	// Nodes[i % len(Nodes)]. Default: every node.
 	Nodes []string `yaml:"nodes" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Nodes clients talk to, by name (n1 ... nN); worker i talks to nodes[i mod len(nodes)] only. Default: every node."`
+	// Retry is the clients' retry policy.
+	Retry Retry `yaml:"retry" doc:"The clients' retry policy: a logical op that fails or times out is sent again, each attempt recorded as an op of its own (docs/HISTORY.md, Attempts). Default: no retries."`
+}
+
+// Retry is a client retry policy: a logical op whose attempt completed as
+// fail or info is sent again, after an exponential backoff with jitter,
+// up to Attempts attempts in all.
+type Retry struct {
+	// Attempts is how many attempts a logical op gets in all; 1 is no
+	// retry.
+	Attempts int `yaml:"attempts" default:"1" min:"1" max:"20" doc:"Attempts per logical op in all, the first included: 1 means no retry. An attempt that completed as fail or info (timed out: it may still take effect) is retried; the info attempt stays recorded as info."`
+	// Backoff is the wait before the second attempt; it doubles for each
+	// next one, up to MaxBackoff.
+	Backoff time.Duration `yaml:"backoff" default:"100ms" doc:"Wait before the second attempt; each next wait doubles, up to max_backoff. A Go duration."`
+	// MaxBackoff caps the wait between attempts.
+	MaxBackoff time.Duration `yaml:"max_backoff" default:"1s" doc:"Longest wait between two attempts. A Go duration."`
+	// Jitter is the share of each wait drawn at random (from the seed).
+	Jitter float64 `yaml:"jitter" default:"0.5" min:"0" max:"1" doc:"Share of each wait drawn at random with the seed: a wait w becomes w x (1 - jitter x u), u uniform in [0, 1)."`
+	// IdempotencyKey sends every attempt of a logical op with one key, so
+	// that a client that supports keys applies it at most once.
+	IdempotencyKey bool `yaml:"idempotency_key" doc:"Send every attempt of a logical op with the same idempotency key (recorded with each attempt), for clients that apply a key at most once (etcd's counter: a transaction that checks a per-request key). Off: naive retries, which may apply an op twice."`
 }
 
 // Nemesis sets fault injection.
@@ -488,6 +538,15 @@ func (s *Scenario) crossCheck(d *decoder) {
 		}
 		d.fail(n, p, "nemesis.interval %s is not shorter than time_limit %s: no fault would ever start", s.Nemesis.Interval, s.TimeLimit)
 	}
+	s.checkZones(d)
+	s.checkPromises(d)
+	if r := s.Client.Retry; !d.failed("client.retry") && r.MaxBackoff < r.Backoff {
+		n, p := at("client.retry.max_backoff"), "client.retry.max_backoff"
+		if n == nil {
+			n, p = d.locate("client.retry.backoff"), "client.retry.backoff"
+		}
+		d.fail(n, p, "max_backoff %s is shorter than backoff %s", FormatDuration(r.MaxBackoff), FormatDuration(r.Backoff))
+	}
 	if s.Client.BackoffMax > 0 && s.Client.BackoffBase > s.Client.BackoffMax && !d.failed("client.backoff_base") && !d.failed("client.backoff_max") {
 		n, p := at("client.backoff_base"), "client.backoff_base"
 		if n == nil {
@@ -658,4 +717,71 @@ func fieldAt(v reflect.Value, path string) (reflect.Value, *field, error) {
 		v = v.Field(f.index)
 	}
 	return v, f, nil
+}
+
+// zoneName is the form of a zone's name.
+var zoneName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// checkZones checks cluster.zones: names, nodes that are the cluster's,
+// non-empty zones, and no node in two zones.
+func (s *Scenario) checkZones(d *decoder) {
+	in := map[string]string{}
+	for _, z := range slices.Sorted(maps.Keys(s.Cluster.Zones)) {
+		zp := "cluster.zones." + z
+		n := d.locate(zp)
+		if !zoneName.MatchString(z) {
+			d.fail(n, zp, "zone name %q: want lowercase letters, digits and '-' (not first), at most 32 long", z)
+		}
+		nodes := s.Cluster.Zones[z]
+		if len(nodes) == 0 {
+			d.fail(n, zp, "zone %s has no node", z)
+		}
+		for i, name := range nodes {
+			ip := fmt.Sprintf("%s[%d]", zp, i)
+			item := n
+			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				item = n.Content[i]
+			}
+			if d.failed(ip) {
+				continue
+			}
+			if k, err := strconv.Atoi(strings.TrimPrefix(name, "n")); !d.failed("cluster.nodes") && (err != nil || k > s.Cluster.Nodes) {
+				d.fail(item, ip, "node %s is not in the cluster: cluster.nodes is %d (n1 to n%d)", name, s.Cluster.Nodes, s.Cluster.Nodes)
+				continue
+			}
+			if other, dup := in[name]; dup {
+				d.fail(item, ip, "node %s is already in zone %s: a node is in at most one zone", name, other)
+				continue
+			}
+			in[name] = z
+		}
+	}
+}
+
+// checkPromises checks what a promise says by itself: exactly one
+// threshold (the walker refuses negative ones). What it says of faults is
+// checked by the catalog (runner), which knows the fault kinds.
+func (s *Scenario) checkPromises(d *decoder) {
+	for i, p := range s.Promises {
+		ip := fmt.Sprintf("promises[%d]", i)
+		if d.failed(ip) {
+			continue
+		}
+		n := d.locate(ip)
+		var set []string
+		for _, th := range []struct {
+			key string
+			on  bool
+		}{{"recovery_within", p.RecoveryWithin != 0}, {"availability_at_least", p.AvailabilityAtLeast != 0}, {"max_gap", p.MaxGap != 0}} {
+			if th.on {
+				set = append(set, th.key)
+			}
+		}
+		switch {
+		case len(set) == 0:
+			d.fail(n, ip, "a promise states one of recovery_within, availability_at_least and max_gap; this one states none")
+		case len(set) > 1:
+			d.fail(d.locate(ip+"."+set[1]), ip+"."+set[1], "a promise states exactly one of recovery_within, availability_at_least and max_gap; this one also states %s (make two promises)", set[0])
+		}
+	}
 }

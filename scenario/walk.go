@@ -406,8 +406,13 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, f *field) 
 		}
 		return
 	}
+	ps := d.pairs(n, path)
+	if len(ps) == 0 {
+		v.SetZero() // {} and absent are both nil, as lists are
+		return
+	}
 	m := reflect.MakeMap(t)
-	for _, p := range d.pairs(n, path) {
+	for _, p := range ps {
 		fp := join(path, p.key.Value)
 		e := reflect.New(t.Elem()).Elem()
 		if !isNull(p.val) {

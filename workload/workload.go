@@ -43,6 +43,11 @@ type Op struct {
 	F     string
 	Key   string
 	Value any // encoded as JSON into the history
+	// IdempotencyKey, if set, is the same for every attempt of one
+	// logical op (scenario client.retry.idempotency_key): a client that
+	// supports keys applies the op at most once per key; one that does
+	// not ignores it.
+	IdempotencyKey string
 }
 
 // Result is a client's completion of an Op.

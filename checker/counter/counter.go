@@ -11,6 +11,14 @@
 // a negative increment lowers the lower bound if it is merely possible.
 // Ops with different keys (history.Op.Key) are independent counters.
 //
+// Retried adds (ops with a history.Attempt) are judged exactly once: the
+// counter workload means each logical add to apply once, whatever its
+// attempts. A logical add is certain from the completion of its first ok
+// attempt, and possible from the invocation of its first ok or info
+// attempt, counted once. A read above that bound, but within what its
+// attempts could make if each applied (every attempt counted), is a
+// duplicate effect (KindDuplicate): a retried add applied more than once.
+//
 // Order is the history's order: "before" compares history indexes, never
 // times, so an add that completed just before a read was invoked counts as
 // certain even if both were stamped with the same time. Values are
@@ -43,6 +51,10 @@ const (
 	// could make (with positive increments: an add counted that never
 	// happened, or twice).
 	KindAbove = "read above the upper bound"
+	// KindDuplicate: a read saw more than the logical adds invoked before
+	// it ended could make applied once each, but no more than their
+	// attempts could: a retried add applied more than once.
+	KindDuplicate = "duplicate effect of a retried add"
 )
 
 // Checker is the counter checker.
@@ -68,8 +80,20 @@ type read struct {
 type counterOps struct {
 	certain  []add // ok adds, by completion
 	possible []add // ok/info/incomplete adds, by invocation
+	// attempts are the possible adds counting every attempt of a retried
+	// add (as if each applied), by invocation; nil without retries.
+	attempts []add
 	reads    []read
 	badReads []read
+}
+
+// logicalAdd is one logical add of a retry policy, over its attempts.
+type logicalAdd struct {
+	n                   *big.Int
+	key                 string
+	first               int64 // the first attempt's invocation
+	possible, certain   int64 // -1: none
+	possibleN, attempts int
 }
 
 // Check judges in.
@@ -87,6 +111,9 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		}
 		return co
 	}
+	logical := map[int64]*logicalAdd{}
+	var order []int64
+	retried := false
 	for _, p := range pairs {
 		inv := p.Invoke
 		if !inv.IsClient() {
@@ -99,12 +126,40 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 				return unknown(res, fmt.Sprintf("cannot check: add op %d field \"value\" %s: want an integer: %v", inv.Index, checker.Quote(string(inv.Value)), err))
 			}
 			co := get(inv.Key)
+			if a := inv.Attempt; a != nil {
+				l := logical[a.First]
+				if l == nil {
+					l = &logicalAdd{n: n, key: inv.Key, first: a.First, possible: -1, certain: -1}
+					logical[a.First] = l
+					order = append(order, a.First)
+				}
+				if l.n.Cmp(n) != 0 || l.key != inv.Key {
+					return unknown(res, fmt.Sprintf("cannot check: add op %d is attempt %d of op %d but adds %s to key %s, not %s to %s", inv.Index, a.N, a.First,
+						checker.Clip(n.String()), checker.Quote(inv.Key), checker.Clip(l.n.String()), checker.Quote(l.key)))
+				}
+				l.attempts++
+				retried = retried || a.N > 1
+				if o := p.Outcome(); o == history.OK || o == history.Info {
+					if l.possible < 0 {
+						l.possible = inv.Index
+					}
+					l.possibleN++
+					co.attempts = append(co.attempts, add{n: n, invoke: inv.Index})
+					if o == history.OK && l.certain < 0 {
+						l.certain = p.Complete.Index
+					}
+				}
+				continue
+			}
 			switch p.Outcome() {
 			case history.OK:
 				co.certain = append(co.certain, add{n: n, invoke: inv.Index, complete: p.Complete.Index})
 				co.possible = append(co.possible, add{n: n, invoke: inv.Index})
 			case history.Info:
 				co.possible = append(co.possible, add{n: n, invoke: inv.Index})
+			}
+			if o := p.Outcome(); o == history.OK || o == history.Info {
+				co.attempts = append(co.attempts, add{n: n, invoke: inv.Index})
 			}
 		case "read":
 			co := get(inv.Key)
@@ -118,6 +173,16 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			co.reads = append(co.reads, read{inv: inv, comp: p.Complete, v: v})
 		default:
 			return unknown(res, fmt.Sprintf("cannot check: op %d has f %s: a counter history has only add and read", inv.Index, checker.Quote(inv.F)))
+		}
+	}
+	for _, first := range order {
+		l := logical[first]
+		co := byKey[l.key]
+		if l.certain >= 0 {
+			co.certain = append(co.certain, add{n: l.n, invoke: l.first, complete: l.certain})
+		}
+		if l.possible >= 0 {
+			co.possible = append(co.possible, add{n: l.n, invoke: l.possible})
 		}
 	}
 	slices.Sort(keys)
@@ -147,6 +212,16 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		res.Details = map[string]any{}
 	}
 	res.Details["reads"], res.Details["bad_reads"], res.Details["keys"] = reads, bad, len(keys)
+	if len(order) > 0 {
+		again := 0
+		for _, l := range logical {
+			if l.possibleN > 1 {
+				again++
+			}
+		}
+		res.Details["logical_adds"], res.Details["retried"] = len(order), retried
+		res.Details["logical_adds_with_several_possible_attempts"] = again
+	}
 	if reads == 0 {
 		return unknown(res, "no read succeeded, so the counter was never observed")
 	}
@@ -217,9 +292,10 @@ type badRead struct {
 func (co *counterOps) check() []badRead {
 	slices.SortFunc(co.certain, func(a, b add) int { return cmp.Compare(a.complete, b.complete) })
 	slices.SortFunc(co.possible, func(a, b add) int { return cmp.Compare(a.invoke, b.invoke) })
-	cs, ps := prefix(co.certain), prefix(co.possible)
+	slices.SortFunc(co.attempts, func(a, b add) int { return cmp.Compare(a.invoke, b.invoke) })
+	cs, ps, as := prefix(co.certain), prefix(co.possible), prefix(co.attempts)
 	var out []badRead
-	var lo, hi big.Int
+	var lo, hi, hiAttempts big.Int
 	for _, r := range co.reads {
 		// Certain: ok adds completed before the read began.
 		nc := sort.Search(len(co.certain), func(i int) bool { return co.certain[i].complete > r.inv.Index })
@@ -232,11 +308,21 @@ func (co *counterOps) check() []badRead {
 		hi.Add(&cs.neg[nc], &ps.pos[np])
 		if below := r.v.Cmp(&lo) < 0; below || r.v.Cmp(&hi) > 0 {
 			kind := KindAbove
+			text := fmt.Sprintf("read #%d–#%d (p%d) saw %s, but the counter was between %s (ok adds completed before it began) and %s (adds invoked before it ended)",
+				r.inv.Index, r.comp.Index, r.inv.Process, checker.Clip(r.v.String()), checker.Clip(lo.String()), checker.Clip(hi.String()))
 			if below {
 				kind = KindBelow
+			} else if len(co.attempts) > len(co.possible) {
+				// Every attempt counted as if it applied.
+				na := sort.Search(len(co.attempts), func(i int) bool { return co.attempts[i].invoke > r.comp.Index })
+				hiAttempts.Add(&cs.neg[nc], &as.pos[na])
+				if r.v.Cmp(&hiAttempts) <= 0 {
+					kind = KindDuplicate
+					text = fmt.Sprintf("read #%d–#%d (p%d) saw %s, more than the %s the logical adds invoked before it ended make if each applies once, but no more than the %s their attempts make if each applies: as if a retried add applied more than once",
+						r.inv.Index, r.comp.Index, r.inv.Process, checker.Clip(r.v.String()), checker.Clip(hi.String()), checker.Clip(hiAttempts.String()))
+				}
 			}
-			out = append(out, badRead{r: r, kind: kind, text: fmt.Sprintf("read #%d–#%d (p%d) saw %s, but the counter was between %s (ok adds completed before it began) and %s (adds invoked before it ended)",
-				r.inv.Index, r.comp.Index, r.inv.Process, checker.Clip(r.v.String()), checker.Clip(lo.String()), checker.Clip(hi.String()))})
+			out = append(out, badRead{r: r, kind: kind, text: text})
 			if len(co.badReads) < maxNamed {
 				co.badReads = append(co.badReads, r)
 			}

@@ -72,7 +72,7 @@ func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 	if err := s.Nemesis.Options.Decode(opts.Value()); err != nil {
 		t.Fatal(err)
 	}
-	env := fault.Env{Nodes: nodes, Net: scheduleExec{}, Processes: scheduleExec{}, Primaries: scheduleExec{}}
+	env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: scheduleExec{}, Processes: scheduleExec{}, Primaries: scheduleExec{}}
 	nem, err := nemesis.New(kinds, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -366,3 +366,33 @@ func TestSentProbeTellsWhetherARequestLeftTheClient(t *testing.T) {
 		})
 	}
 }
+
+// TestCounterAddWithAKeyAppliesOncePerKey: an add sent again with the same
+// idempotency key (a retry) is ok and adds nothing; without a key, or with
+// another, it adds again.
+func TestCounterAddWithAKeyAppliesOncePerKey(t *testing.T) {
+	c := shared.get(t)
+	o := &CounterOpener{ClientOptions: testClientOptions(c.db), Prefix: prefix(t, "counter-keyed")}
+	a, b := openClient(t, o, c.nodes[0]), openClient(t, o, c.nodes[1])
+	add := func(cl workload.Client, key string, n int64) workload.Result {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return cl.Invoke(ctx, workload.Op{F: "add", Key: "k", Value: n, IdempotencyKey: key})
+	}
+	for _, s := range []struct {
+		cl   workload.Client
+		key  string
+		n    int64
+		sum  int64
+		what string
+	}{
+		{a, "w0-1", 5, 5, "first attempt of w0-1"},
+		{b, "w0-1", 5, 5, "second attempt of w0-1, on another member"},
+		{a, "w0-2", 5, 10, "another key"},
+		{a, "", 5, 15, "no key"},
+		{b, "", 5, 20, "no key again: adds again"},
+	} {
+		want(t, s.what, add(s.cl, s.key, s.n), history.OK, s.n)
+		want(t, "read after "+s.what, invoke(a, 5*time.Second, "read", "k", nil), history.OK, s.sum)
+	}
+}

@@ -24,7 +24,14 @@ const counterAttempts = 8
 // ModRevision==r Then Put(v+n). A lost race retries (it certainly did not
 // apply) up to 8 times, then fails.
 //
-//	add   ok: n; fail: lost the race 8 times
+// An add sent with an idempotency key (scenario client.retry.
+// idempotency_key: every attempt of a logical op sends the same one)
+// applies at most once per key: its transaction also requires that the
+// key's record (<counter>/idem/<key>) does not exist, and creates it with
+// the new value; an attempt that finds the record already there took
+// effect in an earlier attempt and is ok without adding again.
+//
+//	add   ok: n (with a key: also when an earlier attempt applied it); fail: lost the race 8 times
 //	read  Get; ok: the value (0 if never written)
 type CounterOpener struct {
 	ClientOptions
@@ -82,6 +89,24 @@ func (c *counterClient) Invoke(ctx context.Context, op workload.Op) workload.Res
 					rev = cur.Kvs[0].ModRevision
 				}
 				nextRequest(ctx)
+				if op.IdempotencyKey != "" {
+					idem := key + "/idem/" + op.IdempotencyKey
+					resp, err := c.cli.Txn(ctx).
+						If(clientv3.Compare(clientv3.ModRevision(key), "=", rev), clientv3.Compare(clientv3.CreateRevision(idem), "=", 0)).
+						Then(clientv3.OpPut(key, itoa(v+n)), clientv3.OpPut(idem, itoa(v+n))).
+						Else(clientv3.OpGet(idem)).
+						Commit()
+					if err != nil {
+						return nil, err
+					}
+					if resp.Succeeded {
+						return n, nil
+					}
+					if len(resp.Responses) > 0 && len(resp.Responses[0].GetResponseRange().GetKvs()) > 0 {
+						return n, nil // an earlier attempt applied it
+					}
+					continue
+				}
 				resp, err := c.cli.Txn(ctx).
 					If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
 					Then(clientv3.OpPut(key, itoa(v+n))).

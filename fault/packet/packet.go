@@ -57,7 +57,7 @@ const (
 // defaults (Jepsen's).
 type Options struct {
 	// PacketTargets are the target specs packet faults draw from.
-	PacketTargets []string `yaml:"packet_targets" doc:"Which nodes packet faults act on (their traffic to the other nodes); one spec is drawn at random for each fault: one, minority, majority, minority-third, all, primaries (the db's leaders), nodes (the list in nodes). Default: one, minority, majority, all (those the cluster size allows)."`
+	PacketTargets []string `yaml:"packet_targets" doc:"Which nodes packet faults act on (their traffic to the other nodes); one spec is drawn at random for each fault: one, minority, majority, minority-third, all, primaries (the db's leaders), nodes (the list in nodes), zone:<name> (every node of a zone of cluster.zones). Default: one, minority, majority, all (those the cluster size allows)."`
 	// Nodes is the node list the "nodes" target spec names.
 	Nodes []string `yaml:"nodes" doc:"Node names for the target spec nodes. Giving nodes without targets targets exactly these nodes."`
 	// Delay is packet-delay's added latency.
@@ -89,7 +89,7 @@ func Kind() fault.Kind {
 		Options: func() any { return DefaultOptions() },
 		Check:   func(s fault.Setting, o any) []fault.Problem { _, ps := resolve(s, o.(*Options)); return ps },
 		New: func(env fault.Env, o any) (fault.Injector, error) {
-			r, ps := resolve(fault.Setting{Nodes: env.Nodes.Names(), Env: &env}, o.(*Options))
+			r, ps := resolve(fault.Setting{Nodes: env.Nodes.Names(), Zones: env.Zones, Env: &env}, o.(*Options))
 			if len(ps) > 0 {
 				return nil, fmt.Errorf("packet: options.%s: %s", ps[0].Path, ps[0].Msg)
 			}
@@ -121,7 +121,7 @@ func resolve(s fault.Setting, o *Options) (resolved, []fault.Problem) {
 		}
 	}
 	def := DefaultOptions()
-	r := resolved{targets: fault.ResolveSpecs(o.PacketTargets, o.Nodes, len(s.Nodes)), delay: o.Delay, jitter: o.Jitter}
+	r := resolved{targets: fault.ResolveSpecs(o.PacketTargets, o.Nodes, len(s.Nodes)).WithZones(s.Zones), delay: o.Delay, jitter: o.Jitter}
 	if r.delay == 0 {
 		r.delay = def.Delay
 	}

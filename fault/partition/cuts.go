@@ -19,6 +19,8 @@ type Outcome struct {
 	Nodes []string `json:"nodes"`
 	// Grudge is the grudge applied (a start).
 	Grudge Grudge `json:"grudge,omitempty"`
+	// Zone is the zone a zone-partition cut off.
+	Zone string `json:"zone,omitempty"`
 	// Mechanism is how the network executor applies it, if it says
 	// ("nftables").
 	Mechanism string `json:"mechanism,omitempty"`

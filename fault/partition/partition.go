@@ -6,10 +6,14 @@
 // Faults (nemesis.faults): partition-halves, partition-random-halves,
 // partition-one, partition-majorities-ring, partition-minority-third,
 // partition-bridge, partition-primaries (the db's leaders, asked when the
-// fault starts).
+// fault starts), zone-partition (one zone of cluster.zones cut off from
+// every other node; option zone_targets).
 //
 // History: start-partition with the grudge (or "primaries") as its value,
-// completed with an Outcome; stop-partition removes every partition. A
+// completed with an Outcome; stop-partition removes every partition.
+// zone-partition is recorded as start-zone-partition and
+// stop-zone-partition, with the zone and its grudge as the value
+// ({"zone":"a","grudge":{...}}), so that a promise can name it. A
 // node started again after a kill gets its drops back ("partition" in the
 // start op's restart record).
 package partition
@@ -43,7 +47,28 @@ const (
 	FaultBridge = "partition-bridge"
 	// FaultPrimaries isolates the db's primaries (see db.Primaries).
 	FaultPrimaries = "partition-primaries"
+	// FaultZone cuts one zone off from every other node.
+	FaultZone = "zone-partition"
 )
+
+// The history's F values of zone-partition.
+const (
+	FStartZone = "start-zone-partition"
+	FStopZone  = "stop-zone-partition"
+)
+
+// Options are the kind's keys of nemesis.options.
+type Options struct {
+	// ZoneTargets are the zones zone faults draw from.
+	ZoneTargets []string `yaml:"zone_targets" doc:"Zones (names of cluster.zones) that zone-loss and zone-partition draw from, one at random for each fault. Default: every zone."`
+}
+
+// ZoneGrudge is the value of zone-partition's ops: the zone cut off, and
+// the grudge that cuts it.
+type ZoneGrudge struct {
+	Zone   string `json:"zone"`
+	Grudge Grudge `json:"grudge"`
+}
 
 // The history's F values of the kind's ops.
 const (
@@ -56,11 +81,12 @@ func Kind() fault.Kind {
 	return fault.Kind{
 		Name: Name,
 		Faults: []string{FaultBridge, FaultHalves, FaultMajoritiesRing, FaultMinorityThird, FaultOne,
-			FaultPrimaries, FaultRandomHalves},
-		Actions: []fault.Actions{{Start: FStart, Stop: FStop}},
-		Check:   check,
-		New: func(env fault.Env, _ any) (fault.Injector, error) {
-			return &injector{env: env, cuts: NewCuts(env, Name, env.Net.Partition)}, nil
+			FaultPrimaries, FaultRandomHalves, FaultZone},
+		Actions: []fault.Actions{{Start: FStart, Stop: FStop}, {Start: FStartZone, Stop: FStopZone}},
+		Options: func() any { return &Options{} },
+		Check:   func(s fault.Setting, o any) []fault.Problem { return check(s, o.(*Options)) },
+		New: func(env fault.Env, o any) (fault.Injector, error) {
+			return &injector{env: env, cuts: NewCuts(env, Name, env.Net.Partition), zones: o.(*Options).ZoneTargets}, nil
 		},
 	}
 }
@@ -73,8 +99,8 @@ func MinNodes(name string) int {
 	return 2 // partition-primaries: someone to isolate them from
 }
 
-func check(s fault.Setting, _ any) []fault.Problem {
-	var ps []fault.Problem
+func check(s fault.Setting, o *Options) []fault.Problem {
+	ps := fault.CheckZoneFaults(s, []string{FaultZone}, "zone_targets", o.ZoneTargets)
 	for _, f := range s.Faults {
 		path := fmt.Sprintf("faults[%d]", f.Index)
 		if m := MinNodes(f.Name); len(s.Nodes) < m {
@@ -94,8 +120,9 @@ func check(s fault.Setting, _ any) []fault.Problem {
 }
 
 type injector struct {
-	env  fault.Env
-	cuts *Cuts
+	env   fault.Env
+	cuts  *Cuts
+	zones []string // zone_targets
 }
 
 var (
@@ -106,6 +133,11 @@ var (
 // Plan draws the fault's grudge from rng (partition-primaries draws
 // nothing: its value is "primaries").
 func (p *injector) Plan(name string, rng *rand.Rand) (start, stop fault.Action) {
+	if name == FaultZone {
+		z := p.env.Zones.DrawZone(p.zones, rng)
+		v := ZoneGrudge{Zone: z.Zone, Grudge: Isolate(p.env.Nodes.Names(), z.Nodes)}
+		return fault.Action{F: FStartZone, Value: v}, fault.Action{F: FStopZone, Value: v}
+	}
 	if name == FaultPrimaries {
 		return fault.Action{F: FStart, Value: fault.TargetPrimaries}, fault.Action{F: FStop, Value: fault.TargetPrimaries}
 	}
@@ -124,8 +156,15 @@ func (p *injector) Invoke(ctx context.Context, a fault.Action) (any, error) {
 	switch a.F {
 	case FStart:
 		err = p.start(ctx, a.Value, &out)
-	case FStop:
+	case FStop, FStopZone:
 		err = p.cuts.Stop(ctx, &out)
+	case FStartZone:
+		var z ZoneGrudge
+		if err := fault.Decode(a.Value, &z); err != nil {
+			return nil, fmt.Errorf("bad zone partition %v: %w", a.Value, err)
+		}
+		out.Zone = z.Zone
+		err = p.cuts.Start(ctx, z.Grudge, &out)
 	default:
 		return nil, fmt.Errorf("partition: unknown action %q", a.F)
 	}

@@ -3,11 +3,15 @@
 // (freeze it, then thaw it), carried out by the db (fault.Processes), which
 // the runner journals so the crash guard can undo them.
 //
-// Faults (nemesis.faults): kill, pause. Options: targets (and nodes).
+// Faults (nemesis.faults): kill, pause, zone-loss (kill every node of one
+// zone of cluster.zones). Options: targets (and nodes) for kill and pause;
+// zone_targets for zone-loss.
 //
 // History: kill and pause with the targets as their value (["n2","n4"], or
 // "primaries", asked of the db when the op is carried out), ended by start
-// and resume; each completed with an Outcome. A start that brings a node
+// and resume; start-zone-loss and stop-zone-loss with the zone and its
+// nodes ({"zone":"a","nodes":["n1","n2"]}); each completed with an
+// Outcome (a zone fault's names its zone). A start that brings a node
 // back asks the other kinds to apply their faults to its new incarnation
 // and records what they did ("restarted").
 //
@@ -40,28 +44,40 @@ const (
 	FaultKill = "kill"
 	// FaultPause freezes the db on some nodes, then thaws it.
 	FaultPause = "pause"
+	// FaultZoneLoss kills the db on every node of one zone, then starts
+	// it again.
+	FaultZoneLoss = "zone-loss"
+)
+
+// The history's F values of zone-loss.
+const (
+	FStartZoneLoss = "start-zone-loss"
+	FStopZoneLoss  = "stop-zone-loss"
 )
 
 // Options are the kind's keys of nemesis.options.
 type Options struct {
 	// Targets are the target specs kill and pause draw from.
-	Targets []string `yaml:"targets" doc:"Which nodes kill and pause act on; one spec is drawn at random for each fault: one, minority, majority, minority-third, all, primaries (the db's leaders), nodes (the list in nodes). Default: one, minority, majority, all (those the cluster size allows)."`
+	Targets []string `yaml:"targets" doc:"Which nodes kill and pause act on; one spec is drawn at random for each fault: one, minority, majority, minority-third, all, primaries (the db's leaders), nodes (the list in nodes), zone:<name> (every node of a zone of cluster.zones). Default: one, minority, majority, all (those the cluster size allows)."`
 	// Nodes is the node list the "nodes" target spec names.
 	Nodes []string `yaml:"nodes" doc:"Node names for the target spec nodes. Giving nodes without targets targets exactly these nodes."`
+	// ZoneTargets are the zones zone faults draw from.
+	ZoneTargets []string `yaml:"zone_targets" doc:"Zones (names of cluster.zones) that zone-loss and zone-partition draw from, one at random for each fault. Default: every zone."`
 }
 
 // Kind returns the process kind, for a registry.
 func Kind() fault.Kind {
 	return fault.Kind{
-		Name:     Name,
-		Faults:   []string{FaultKill, FaultPause},
-		Actions:  []fault.Actions{{Start: vocab.Kill, Stop: vocab.Start}, {Start: vocab.Pause, Stop: vocab.Resume}},
+		Name:   Name,
+		Faults: []string{FaultKill, FaultPause, FaultZoneLoss},
+		Actions: []fault.Actions{{Start: vocab.Kill, Stop: vocab.Start}, {Start: vocab.Pause, Stop: vocab.Resume},
+			{Start: FStartZoneLoss, Stop: FStopZoneLoss}},
 		Options:  func() any { return &Options{} },
 		Check:    func(s fault.Setting, o any) []fault.Problem { return check(s, o.(*Options)) },
 		Restarts: true,
 		New: func(env fault.Env, o any) (fault.Injector, error) {
 			opts := o.(*Options)
-			return &injector{env: env, targets: fault.ResolveSpecs(opts.Targets, opts.Nodes, len(env.Nodes)),
+			return &injector{env: env, targets: fault.ResolveSpecs(opts.Targets, opts.Nodes, len(env.Nodes)).WithZones(env.Zones), zones: opts.ZoneTargets,
 				killed: map[string]bool{}, paused: map[string]bool{}, incarnation: map[string]string{}}, nil
 		},
 	}
@@ -70,6 +86,7 @@ func Kind() fault.Kind {
 func check(s fault.Setting, o *Options) []fault.Problem {
 	ps := fault.CheckNodes(s, "nodes", o.Nodes)
 	ps = append(ps, fault.CheckSpecs(s, "targets", o.Targets, o.Nodes)...)
+	ps = append(ps, fault.CheckZoneFaults(s, []string{FaultZoneLoss}, "zone_targets", o.ZoneTargets)...)
 	for _, f := range s.Faults {
 		if s.Env != nil && s.Env.Processes == nil {
 			ps = append(ps, fault.Problemf(fmt.Sprintf("faults[%d]", f.Index), "%s: no process executor (db) was given", f.Name))
@@ -84,6 +101,8 @@ type Outcome struct {
 	Nodes []string `json:"nodes"`
 	// Resumed are paused nodes resumed before a kill.
 	Resumed []string `json:"resumed,omitempty"`
+	// Zone is the zone of a zone fault.
+	Zone string `json:"zone,omitempty"`
 	// Restarted says, for each node started again whose faults the other
 	// kinds applied again, what they applied.
 	Restarted map[string]Restart `json:"restarted,omitempty"`
@@ -121,6 +140,7 @@ func (r Restart) MarshalJSON() ([]byte, error) {
 type injector struct {
 	env     fault.Env
 	targets fault.Specs
+	zones   []string // zone_targets
 
 	killed      map[string]bool
 	paused      map[string]bool
@@ -134,6 +154,10 @@ var (
 
 // Plan draws the fault's targets from rng.
 func (p *injector) Plan(name string, rng *rand.Rand) (start, stop fault.Action) {
+	if name == FaultZoneLoss {
+		z := p.env.Zones.DrawZone(p.zones, rng)
+		return fault.Action{F: FStartZoneLoss, Value: z}, fault.Action{F: FStopZoneLoss, Value: z}
+	}
 	t := p.targets.Draw(p.env.Nodes.Names(), rng)
 	if name == FaultPause {
 		return fault.Action{F: vocab.Pause, Value: t}, fault.Action{F: vocab.Resume, Value: t}
@@ -157,6 +181,21 @@ func (p *injector) Invoke(ctx context.Context, a fault.Action) (any, error) {
 		err = p.pause(ctx, a.Value, &out)
 	case vocab.Resume:
 		err = p.resume(ctx, a.Value, &out)
+	case FStartZoneLoss, FStopZoneLoss:
+		var z fault.ZoneTarget
+		if err := fault.Decode(a.Value, &z); err != nil {
+			return nil, fmt.Errorf("bad zone %v: %w", a.Value, err)
+		}
+		out.Zone = z.Zone
+		t := fault.Targets{Nodes: z.Nodes}
+		if t.Nodes == nil {
+			t.Nodes = []string{}
+		}
+		if a.F == FStartZoneLoss {
+			err = p.kill(ctx, t, &out)
+		} else {
+			err = p.start(ctx, t, &out)
+		}
 	default:
 		return nil, fmt.Errorf("process: unknown action %q", a.F)
 	}

@@ -124,10 +124,22 @@ func New(t *testing.T, n int) *Cluster {
 // Nodes are the cluster's nodes, in order.
 func (c *Cluster) Nodes() fault.Nodes { return slices.Clone(c.nodes) }
 
-// Env is an environment with c as its network and process executors; the
-// kinds act on one node at a time unless c.Parallel.
+// Env is an environment with c as its network and process executors and
+// c.Zones as its zones; the kinds act on one node at a time unless
+// c.Parallel.
 func (c *Cluster) Env() fault.Env {
-	return fault.Env{Nodes: c.Nodes(), Net: c, Processes: c, Log: slog.New(slog.DiscardHandler), Serial: !c.Parallel}
+	return fault.Env{Nodes: c.Nodes(), Zones: c.Zones(), Net: c, Processes: c, Log: slog.New(slog.DiscardHandler), Serial: !c.Parallel}
+}
+
+// Zones groups the nodes two by two into zones z1 (n1, n2), z2 (n3, n4),
+// ...; an odd last node is a zone of its own.
+func (c *Cluster) Zones() fault.Zones {
+	z := fault.Zones{}
+	for i, n := range c.nodes {
+		name := fmt.Sprintf("z%d", i/2+1)
+		z[name] = append(z[name], n.Name())
+	}
+	return z
 }
 
 // Fail makes the next call named call (as Calls lists it) return err;
