@@ -113,7 +113,7 @@ func napCatalog() runner.Catalog {
 
 func TestAThrowawayFaultKindRunsFromAScenario(t *testing.T) {
 	c := napCatalog()
-	res := run(t, c, "nemesis: {interval: 300ms, faults: [nap, kill], options: {naps: 2}}\n")
+	res := run(t, c, "nemesis: {interval: 300ms, cover: true, faults: [nap, kill], options: {naps: 2}}\n")
 	if res.Results.Valid != checker.Valid {
 		t.Fatalf("verdict %v, want valid: %q", res.Results.Valid, res.Results.Reasons)
 	}
