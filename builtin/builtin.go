@@ -10,6 +10,7 @@ import (
 	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/db/etcd"
+	processdb "github.com/chaos-testing/chaos/db/process"
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/oneway"
 	"github.com/chaos-testing/chaos/fault/packet"
@@ -33,6 +34,7 @@ func Catalog() runner.Catalog {
 		},
 		Targets: targets(
 			etcd.Target(),
+			processdb.Target(),
 		),
 		Workloads: workloads(
 			register.Kind(),
