@@ -337,7 +337,7 @@ func (c *Client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	}
 	if err != nil {
 		c.lose()
-		return workload.Result{Type: history.Info, Err: fmt.Errorf("malformed reply %s: %v; process killed", clip(string(line)), err)}
+		return workload.Result{Type: history.Info, Err: fmt.Errorf("malformed reply %q: %v; process killed", clip(string(line)), err)}
 	}
 	c.o.markAnswered(c.node)
 	res := workload.Result{Type: history.Type(r.Type)}

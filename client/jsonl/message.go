@@ -120,39 +120,36 @@ func checkValue(workload string, v json.RawMessage) error {
 	if len(v) == 0 {
 		return errors.New("an ok read needs a value (null for a register never written)")
 	}
-	var err error
-	switch workload {
-	case "register":
-		var x *json.Number
-		if err = strictNumber(v, &x); err == nil && x != nil {
-			err = isInt(*x)
-		}
-	case "counter":
-		var x json.Number
-		if err = strictNumber(v, &x); err == nil {
-			err = isInt(x)
-		}
-	case "set":
-		var xs []json.Number
-		if err = strictNumber(v, &xs); err == nil {
-			if xs == nil {
-				err = errors.New("null, want a list (empty for no elements)")
+	var x any
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	err := dec.Decode(&x)
+	if err == nil {
+		switch workload {
+		case "register":
+			if x != nil {
+				err = isInt(x)
 			}
-			for _, x := range xs {
+		case "counter":
+			err = isInt(x)
+		case "set":
+			xs, ok := x.([]any)
+			if !ok {
+				err = errors.New("want a list of integers (empty for no elements)")
+			}
+			for _, e := range xs {
 				if err == nil {
-					err = isInt(x)
+					err = isInt(e)
 				}
 			}
-		}
-	case "bank":
-		var m map[string]json.Number
-		if err = strictNumber(v, &m); err == nil {
-			if m == nil {
-				err = errors.New("null, want an object of balances")
+		case "bank":
+			m, ok := x.(map[string]any)
+			if !ok {
+				err = errors.New("want an object of integer balances by account")
 			}
-			for _, x := range m {
+			for _, e := range m {
 				if err == nil {
-					err = isInt(x)
+					err = isInt(e)
 				}
 			}
 		}
@@ -163,13 +160,12 @@ func checkValue(workload string, v json.RawMessage) error {
 	return nil
 }
 
-func strictNumber(v json.RawMessage, out any) error {
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	return dec.Decode(out)
-}
-
-func isInt(n json.Number) error {
+// isInt checks that x, decoded with UseNumber, is an integer.
+func isInt(x any) error {
+	n, ok := x.(json.Number)
+	if !ok {
+		return fmt.Errorf("%v is not an integer", x)
+	}
 	if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
 		return fmt.Errorf("%s is not an integer", n)
 	}
