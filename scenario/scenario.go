@@ -517,7 +517,11 @@ func (s *Scenario) checkClient(d *decoder, k Known) {
 		return
 	}
 	if len(ws) == 0 {
-		d.fail(d.locate("client.protocol"), "client.protocol", "db %s has no built-in clients: give your own with client.protocol: jsonl and client.command (docs/CLIENT-PROTOCOL.md)", s.DB.Name)
+		at := d.locate("client.protocol")
+		if at == nil {
+			at = d.present["db.name"]
+		}
+		d.fail(at, "client.protocol", "db %s has no built-in clients: give your own with client.protocol: jsonl and client.command (docs/CLIENT-PROTOCOL.md)", s.DB.Name)
 		return
 	}
 	d.fail(d.present["workload.name"], "workload.name", "db %s has no client for workload %q; it has clients for: %s (or give your own with client.protocol: jsonl)",
