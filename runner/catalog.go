@@ -174,13 +174,9 @@ func (c Catalog) build(s *scenario.Scenario, binDir, namespace string, log *slog
 // run in the scenario file's folder, told the db's named ports if it has
 // any.
 func jsonlOpener(s *scenario.Scenario, inst db.Instance, wopts any, namespace string, log *slog.Logger) (*jsonl.Opener, error) {
-	argv := make([]string, len(s.Client.Command))
-	for i, a := range s.Client.Command {
-		v, err := db.ExpandPath(a, os.LookupEnv)
-		if err != nil {
-			return nil, inputf("%s: client.command[%d]: %v", s.File, i, err)
-		}
-		argv[i] = v
+	argv, err := ClientCommand(s)
+	if err != nil {
+		return nil, err
 	}
 	dir, err := filepath.Abs(filepath.Dir(s.File))
 	if err != nil {
@@ -192,6 +188,20 @@ func jsonlOpener(s *scenario.Scenario, inst db.Instance, wopts any, namespace st
 		cfg.Ports = p.Ports()
 	}
 	return jsonl.New(cfg), nil
+}
+
+// ClientCommand is the scenario's client.command with ${VAR} taken from
+// the environment; an unset variable is an InputError.
+func ClientCommand(s *scenario.Scenario) ([]string, error) {
+	argv := make([]string, len(s.Client.Command))
+	for i, a := range s.Client.Command {
+		v, err := db.ExpandPath(a, os.LookupEnv)
+		if err != nil {
+			return nil, inputf("%s: client.command[%d]: %v", s.File, i, err)
+		}
+		argv[i] = v
+	}
+	return argv, nil
 }
 
 // checkClientCommand checks the syntax of ${VAR} in client.command (the

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,9 @@ func TestMain(m *testing.M) {
 // read reads null), "info" info naming its pid, "echo-init" ok with the
 // init message as a read's value, "hang" never, "crash" exits 3,
 // "wrongid" ok with another id, "garbage" a line that is not JSON,
-// "badvalue" ok with a read value of the wrong shape. Every mode writes
+// "badvalue" ok with a read value of the wrong shape, "conformant" as a
+// client whose node never answers should (fail a read or an unknown f,
+// info anything else), "failwrite" fail for everything. Every mode writes
 // "fake client <pid>" to stderr first.
 func fakeClient(mode string) int {
 	fmt.Fprintf(os.Stderr, "fake client %d\n", os.Getpid())
@@ -68,6 +71,12 @@ func fakeClient(mode string) int {
 			_ = out.Encode(map[string]any{"id": r.ID + 1, "type": "ok"})
 		case "garbage":
 			fmt.Println("this is not JSON")
+		case "conformant", "failwrite":
+			typ := "info"
+			if r.F == "read" || mode == "failwrite" || !slices.Contains([]string{"write", "cas", "add", "transfer"}, r.F) {
+				typ = "fail"
+			}
+			_ = out.Encode(map[string]any{"id": r.ID, "type": typ, "error": "timed out"})
 		case "badvalue":
 			_ = out.Encode(map[string]any{"id": r.ID, "type": "ok", "value": "seven"})
 		}
@@ -308,5 +317,49 @@ func TestReadValuesMustHaveTheWorkloadsShape(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("%s read %s: %v, want ok=%v", tt.workload, tt.value, err, tt.ok)
 		}
+	}
+}
+
+// TestConformanceCatchesFailForATimedOutWriteAndAWrongID runs the
+// conformance checks on clients that get it right and wrong.
+func TestConformanceCatchesFailForATimedOutWriteAndAWrongID(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		mode    string
+		problem string // "" for none
+	}{
+		{"conformant", ""},
+		{"failwrite", "answered fail (\"timed out\") for a write that was sent and timed out"},
+		{"wrongid", "reply for id 2, want 1"},
+		{"hang", "no reply within the request's timeout_ms (200)"},
+		{"crash", "client process ended: exit status 3"},
+		{"noready", "it cannot serve: no server here"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			t.Setenv(fakeEnv, tt.mode)
+			checks, err := Conform(context.Background(), ConformConfig{Command: []string{exe}, Timeout: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var problems []string
+			for _, c := range checks {
+				if c.Problem != "" {
+					problems = append(problems, c.Name+": "+c.Problem)
+				}
+			}
+			if tt.problem == "" {
+				if len(problems) > 0 || len(checks) < 8 {
+					t.Errorf("%d checks, problems %q; want at least 8 and none", len(checks), problems)
+				}
+				return
+			}
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.problem) }) {
+				t.Errorf("problems %q, want one saying %q", problems, tt.problem)
+			}
+		})
 	}
 }
