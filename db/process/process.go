@@ -58,7 +58,7 @@ func New(opts Options, files map[string]string, log *slog.Logger) (*DB, error) {
 		d.files = append(d.files, db.File{Src: src, Dst: f.Dst})
 	}
 	if opts.Image == "" {
-		d.files = append(d.files, db.File{Dst: opts.DataDir, Dir: true})
+		d.files = append(d.files, db.File{Dst: opts.DataDir, Dir: true, Mode: 0o700})
 	}
 	return d, nil
 }

@@ -92,7 +92,7 @@ func TestTemplatesSeeTheNodeAndTheCluster(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("argv\n got %q\nwant %q", got, want)
 	}
-	if f := d.Files(); len(f) != 2 || !f[1].Dir || f[1].Dst != "/data" {
+	if f := d.Files(); len(f) != 2 || !f[1].Dir || f[1].Dst != "/data" || f[1].Mode != 0o700 {
 		t.Errorf("files %+v, want the binary and the data dir, empty", f)
 	}
 }
