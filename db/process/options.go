@@ -30,7 +30,7 @@ type Options struct {
 	Files []File `yaml:"files" doc:"Local files to place on every node: your server's binaries (static, since the Docker runtime's images are FROM scratch) and its config files. src is relative to this file's folder, with ${VAR} from the environment; dst is the absolute path on the node. May be empty when image names a local image that holds everything."`
 	// Image is a local Docker image to start the nodes from instead of
 	// one built from Files.
-	Image string `yaml:"image" doc:"On the Docker runtime: a local image to start the nodes from instead of one built from files (it must hold the command's program). Absent: an image is built from files."`
+	Image string `yaml:"image" doc:"On the Docker runtime: a local image to start the nodes from instead of one built from files (it must hold the command's program, and data_dir unless the server creates it). Absent: an image is built from files."`
 	// Command is the server's argv on a node, each entry a template.
 	Command []string `yaml:"command" chaos:"required,nonzero" doc:"The server's argv on each node, each entry a Go template rendered into exactly that entry, never through a shell: {{.Name}} (n1), {{.Addr}}, {{.ID}} (1 for n1), {{.DataDir}}, {{.Ports.client}}, and {{range .Members}}{{.Name}} {{.Addr}}{{end}} over every node; join (join .Names \",\") helps. ${VAR} is taken from the environment."`
 	// DataDir is the server's data directory on each node, kept across
