@@ -12,6 +12,7 @@ import (
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/db/etcd"
 	"github.com/chaos-testing/chaos/db/nats"
+	processdb "github.com/chaos-testing/chaos/db/process"
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/oneway"
 	"github.com/chaos-testing/chaos/fault/packet"
@@ -41,6 +42,7 @@ func Catalog() runner.Catalog {
 		Targets: targets(
 			etcd.Target(),
 			nats.Target(),
+			processdb.Target(),
 		),
 		Workloads: workloads(
 			register.Kind(),

@@ -37,6 +37,9 @@ type BinaryPath struct {
 	Option string
 	// Path is the path as the scenario gives it ("" for none).
 	Path string
+	// Data marks a file that need not be executable (a config file): it
+	// must be a regular file.
+	Data bool
 }
 
 // BuiltFile is the name of the file make builds for a binary of a
@@ -105,6 +108,19 @@ func ResolvePath(p, dir string) (string, error) {
 		p = filepath.Join(dir, p)
 	}
 	return p, nil
+}
+
+// CheckRegular returns an error unless path is a regular file (a data
+// file to place on the nodes).
+func CheckRegular(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	return nil
 }
 
 // CheckExecutable returns an error unless path is an executable regular

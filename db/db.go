@@ -37,14 +37,19 @@ type Primaries interface {
 	Primaries(ctx context.Context, nodes []node.Node) ([]node.Node, error)
 }
 
-// File is a local file to place on a node.
+// File is a local file to place on a node, or an empty directory.
 type File struct {
-	// Src is the path on the controller's machine.
+	// Src is the path on the controller's machine; empty for a
+	// directory.
 	Src string
 	// Dst is the absolute path on the node.
 	Dst string
 	// Mode is the file's permission bits.
 	Mode int64
+	// Dir makes Dst an empty directory (mode 0755 unless Mode says
+	// otherwise) instead of a copy of Src: a data directory a server
+	// expects to exist.
+	Dir bool
 }
 
 // Member is what a db needs to know of a node before it exists: its name
@@ -63,4 +68,12 @@ type Launcher interface {
 	Files() []File
 	// Command is the argv of self's main process, given all members.
 	Command(self Member, all []Member) []string
+}
+
+// Imager is implemented by a Launcher whose nodes may start from an
+// image the scenario names (a local Docker image) instead of one built
+// from Files. An empty Image means build one; cluster.image, if given,
+// wins.
+type Imager interface {
+	Image() string
 }

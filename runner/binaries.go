@@ -34,7 +34,11 @@ func binaries(t db.Target, s *scenario.Scenario, opts any, binDir string) (map[s
 				continue
 			}
 			p, err := db.ResolvePath(b.Path, filepath.Dir(s.File))
-			if err == nil {
+			switch {
+			case err != nil:
+			case b.Data:
+				err = db.CheckRegular(p)
+			default:
 				err = db.CheckExecutable(p)
 			}
 			if err != nil {

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/checker/availability"
 	"github.com/chaos-testing/chaos/checker/logscan"
+	"github.com/chaos-testing/chaos/client/jsonl"
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/fault"
@@ -58,7 +61,7 @@ func (c Catalog) Known() scenario.Known {
 		WorkloadOptions: map[string]any{},
 		DBWorkloads:     map[string][]string{},
 		DBVersions:      map[string][]scenario.Version{},
-		Checks:          []scenario.Check{c.checkNemesis, c.checkPromises},
+		Checks:          []scenario.Check{c.checkNemesis, c.checkPromises, checkClientCommand},
 	}
 	for _, f := range []string{"clock-bump", "clock-strobe", "clock-skew"} {
 		if _, ok := c.Faults.Of(f); !ok {
@@ -135,6 +138,9 @@ type target struct {
 	workload workload.Workload
 	wopts    any
 	opener   workload.Opener
+	// jsonl is opener when the clients are the user's program
+	// (client.protocol jsonl), else nil.
+	jsonl *jsonl.Opener
 }
 
 // build makes the scenario's db, workload and client opener. namespace
@@ -157,11 +163,70 @@ func (c Catalog) build(s *scenario.Scenario, binDir, namespace string, log *slog
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := inst.(interface{ CheckCommand() error }); ok {
+		if err := c.CheckCommand(); err != nil {
+			return nil, InputError{fmt.Errorf("%s: db.options: %w", s.File, err)}
+		}
+	}
+	if s.Client.Protocol == scenario.ProtocolJSONL {
+		o, err := jsonlOpener(s, inst, wopts, namespace, log)
+		if err != nil {
+			return nil, err
+		}
+		return &target{db: inst, workload: w, wopts: wopts, opener: o, jsonl: o}, nil
+	}
 	o, err := inst.Opener(s.Workload.Name, wopts)
 	if err != nil {
 		return nil, InputError{fmt.Errorf("%s: %w", s.File, err)}
 	}
 	return &target{db: inst, workload: w, wopts: wopts, opener: o}, nil
+}
+
+// jsonlOpener makes the opener of the scenario's own client program
+// (client.protocol jsonl): its command with ${VAR} from the environment,
+// run in the scenario file's folder, told the db's named ports if it has
+// any.
+func jsonlOpener(s *scenario.Scenario, inst db.Instance, wopts any, namespace string, log *slog.Logger) (*jsonl.Opener, error) {
+	argv, err := ClientCommand(s)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(filepath.Dir(s.File))
+	if err != nil {
+		return nil, fmt.Errorf("client.command: %w", err)
+	}
+	cfg := jsonl.Config{Command: argv, Dir: dir, Workload: s.Workload.Name, Options: wopts,
+		Namespace: namespace, DB: s.DB.Name, DBVersion: s.DB.Version, Log: log}
+	if p, ok := inst.(interface{ Ports() map[string]int }); ok {
+		cfg.Ports = p.Ports()
+	}
+	return jsonl.New(cfg), nil
+}
+
+// ClientCommand is the scenario's client.command with ${VAR} taken from
+// the environment; an unset variable is an InputError.
+func ClientCommand(s *scenario.Scenario) ([]string, error) {
+	argv := make([]string, len(s.Client.Command))
+	for i, a := range s.Client.Command {
+		v, err := db.ExpandPath(a, os.LookupEnv)
+		if err != nil {
+			return nil, inputf("%s: client.command[%d]: %v", s.File, i, err)
+		}
+		argv[i] = v
+	}
+	return argv, nil
+}
+
+// checkClientCommand checks the syntax of ${VAR} in client.command (the
+// variables' values belong to the machine that runs).
+func checkClientCommand(s *scenario.Scenario) []*scenario.FieldError {
+	var out []*scenario.FieldError
+	for i, a := range s.Client.Command {
+		if _, err := db.ExpandPath(a, nil); err != nil {
+			out = append(out, &scenario.FieldError{Path: fmt.Sprintf("client.command[%d]", i), Msg: err.Error()})
+		}
+	}
+	return out
 }
 
 // dbOptions returns the scenario's db and its decoded options (nil if it

@@ -74,6 +74,10 @@ func (o *Options) defaults() {
 	}
 }
 
+// ClientsDir is the run folder's folder of the jsonl client processes'
+// stderr files (<node>-<n>.stderr.log).
+const ClientsDir = "clients"
+
 // Result is a finished run.
 type Result struct {
 	// Dir is the run folder.
@@ -134,6 +138,10 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	}
 	if o.Started != nil {
 		o.Started(run.Dir)
+	}
+	if tgt.jsonl != nil {
+		tgt.jsonl.SetStderrDir(run.Path(ClientsDir))
+		defer tgt.jsonl.Close()
 	}
 
 	rtConfig.Log = log
@@ -204,6 +212,9 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			c, err := upCluster(ctx, rt, s, tgt, id, o.Attach, s.Cluster.Keep, cluster.Self())
 			if err != nil {
 				return nil, err
+			}
+			if tgt.jsonl != nil {
+				tgt.jsonl.SetNodes(c.Nodes())
 			}
 			if err := faultSetup(c); err != nil {
 				if o.Attach == "" {
@@ -302,6 +313,9 @@ func upCluster(ctx context.Context, rt cluster.Runtime, s *scenario.Scenario, tg
 		DB: s.DB.Name, DBVersion: s.DB.Version, Owner: owner}
 	if l, ok := tgt.db.(db.Launcher); ok {
 		spec.Files, spec.Command = l.Files(), l.Command
+	}
+	if im, ok := tgt.db.(db.Imager); ok && spec.Image == "" {
+		spec.Image = im.Image()
 	}
 	return rt.Up(ctx, spec)
 }

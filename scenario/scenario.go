@@ -146,6 +146,13 @@ type Client struct {
 	Nodes []string `yaml:"nodes" pattern:"^n[1-9][0-9]*$" hint:"a node name n1, n2, ..." doc:"Nodes clients talk to, by name (n1 ... nN); worker i talks to nodes[i mod len(nodes)] only. Default: every node."`
 	// Retry is the clients' retry policy.
 	Retry Retry `yaml:"retry" doc:"The clients' retry policy: a logical op that fails or times out is sent again, each attempt recorded as an op of its own (docs/HISTORY.md, Attempts). Default: no retries."`
+	// Protocol selects the clients: the db's own (builtin), or the
+	// user's program speaking JSON lines (jsonl, see
+	// docs/CLIENT-PROTOCOL.md).
+	Protocol string `yaml:"protocol" default:"builtin" enum:"builtin|jsonl" doc:"Which clients run the ops: builtin (the db's own, in chaos) or jsonl (your program, one process per worker, speaking JSON lines on stdin and stdout: docs/CLIENT-PROTOCOL.md)."`
+	// Command is the jsonl client's argv, run with the scenario file's
+	// folder as its working directory.
+	Command []string `yaml:"command" chaos:"nonzero" doc:"The jsonl client's argv (no shell), run in this file's folder, so a relative path is relative to it; ${VAR} is taken from the environment. Required with protocol jsonl."`
 }
 
 // Retry is a client retry policy: a logical op whose attempt completed as
@@ -166,6 +173,14 @@ type Retry struct {
 	// that a client that supports keys applies it at most once.
 	IdempotencyKey bool `yaml:"idempotency_key" doc:"Send every attempt of a logical op with the same idempotency key (recorded with each attempt), for clients that apply a key at most once (etcd's counter: a transaction that checks a per-request key). Off: naive retries, which may apply an op twice."`
 }
+
+// Client protocols (Client.Protocol).
+const (
+	// ProtocolBuiltin runs the db's own clients.
+	ProtocolBuiltin = "builtin"
+	// ProtocolJSONL runs the user's client program (docs/CLIENT-PROTOCOL.md).
+	ProtocolJSONL = "jsonl"
+)
 
 // Nemesis sets fault injection.
 type Nemesis struct {
@@ -570,13 +585,35 @@ func (s *Scenario) crossCheck(d *decoder) {
 	}
 }
 
-// checkClient checks that the db has a client for the workload.
+// checkClient checks that the workload's ops have a client: the db's own
+// for the workload, or the user's (protocol jsonl, with a command).
 func (s *Scenario) checkClient(d *decoder, k Known) {
+	if d.failed("client.protocol") || d.failed("client.command") {
+		return
+	}
+	if s.Client.Protocol == ProtocolJSONL {
+		if len(s.Client.Command) == 0 {
+			d.fail(d.locate("client.protocol"), "client.protocol", "protocol jsonl needs client.command: the argv of your client program")
+		}
+		return
+	}
+	if len(s.Client.Command) > 0 {
+		d.fail(d.locate("client.command"), "client.command", "a client command runs only with client.protocol: jsonl (the protocol is %s)", s.Client.Protocol)
+		return
+	}
 	ws, ok := k.DBWorkloads[s.DB.Name]
 	if !ok || d.failed("db.name") || d.failed("workload.name") || slices.Contains(ws, s.Workload.Name) {
 		return
 	}
-	d.fail(d.present["workload.name"], "workload.name", "db %s has no client for workload %q; it has clients for: %s",
+	if len(ws) == 0 {
+		at := d.locate("client.protocol")
+		if at == nil {
+			at = d.present["db.name"]
+		}
+		d.fail(at, "client.protocol", "db %s has no built-in clients: give your own with client.protocol: jsonl and client.command (docs/CLIENT-PROTOCOL.md)", s.DB.Name)
+		return
+	}
+	d.fail(d.present["workload.name"], "workload.name", "db %s has no client for workload %q; it has clients for: %s (or give your own with client.protocol: jsonl)",
 		s.DB.Name, s.Workload.Name, strings.Join(ws, ", "))
 }
 

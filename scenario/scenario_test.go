@@ -56,7 +56,7 @@ func TestParseValidFillsDefaults(t *testing.T) {
 		Cluster:     Cluster{Runtime: "docker", Nodes: 3},
 		DB:          DB{Name: "etcd"},
 		Workload:    Workload{Name: "register"},
-		Client: Client{Concurrency: 6, OpTimeout: time.Second, BackoffBase: 20 * time.Millisecond, BackoffMax: time.Second, Nodes: []string{"n1", "n2", "n3"},
+		Client: Client{Concurrency: 6, OpTimeout: time.Second, BackoffBase: 20 * time.Millisecond, BackoffMax: time.Second, Nodes: []string{"n1", "n2", "n3"}, Protocol: ProtocolBuiltin,
 			Retry: Retry{Attempts: 1, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second, Jitter: 0.5}},
 		Nemesis: Nemesis{Interval: 5 * time.Second, Faults: []string{"partition-one", "kill"}},
 		Final:   Final{Quiet: 0, Timeout: 30 * time.Second},

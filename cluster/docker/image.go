@@ -3,6 +3,7 @@ package docker
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,6 +40,7 @@ type imageFile struct {
 	dst  string // clean absolute path in the image
 	mode int64  // permission bits (and setuid/setgid/sticky)
 	data []byte
+	dir  bool // an empty directory (db.File.Dir)
 }
 
 // BuildImage makes a FROM scratch image holding files (static binaries and
@@ -134,7 +136,11 @@ func readImageFiles(files []db.File) ([]imageFile, error) {
 	seen := make(map[string]bool, len(files))
 	out := make([]imageFile, 0, len(files))
 	for i, f := range files {
-		if f.Src == "" {
+		if f.Dir {
+			if f.Src != "" {
+				return nil, fmt.Errorf("build image: file %d: a directory (Dir) has no Src, got %q", i, f.Src)
+			}
+		} else if f.Src == "" {
 			return nil, fmt.Errorf("build image: file %d: empty Src", i)
 		}
 		if !path.IsAbs(f.Dst) {
@@ -150,6 +156,10 @@ func readImageFiles(files []db.File) ([]imageFile, error) {
 		seen[dst] = true
 		if f.Mode < 0 || f.Mode > 0o7777 {
 			return nil, fmt.Errorf("build image: file %d (%s): Mode %o is not permission bits", i, f.Src, f.Mode)
+		}
+		if f.Dir {
+			out = append(out, imageFile{dst: dst, mode: cmp.Or(f.Mode, 0o755), dir: true})
+			continue
 		}
 		st, err := os.Stat(f.Src)
 		if err != nil {
@@ -170,9 +180,15 @@ func readImageFiles(files []db.File) ([]imageFile, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].dst < out[j].dst })
 	// A file cannot also be another file's directory.
+	dirs := map[string]bool{}
+	for _, f := range out {
+		if f.dir {
+			dirs[f.dst] = true
+		}
+	}
 	for _, f := range out {
 		for d := path.Dir(f.dst); d != "/"; d = path.Dir(d) {
-			if seen[d] {
+			if seen[d] && !dirs[d] {
 				return nil, fmt.Errorf("build image: %s is a file and also the directory of %s", d, f.dst)
 			}
 		}
@@ -186,6 +202,10 @@ func imageTag(files []imageFile) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", imageFormat)
 	for _, f := range files {
+		if f.dir {
+			fmt.Fprintf(h, "%s\x00%o\x00dir\n", f.dst, f.mode)
+			continue
+		}
 		sum := sha256.Sum256(f.data)
 		fmt.Fprintf(h, "%s\x00%o\x00%x\n", f.dst, f.mode, sum)
 	}
@@ -229,6 +249,14 @@ func buildContext(files []imageFile) ([]byte, error) {
 			if err := addDir(parents[i], 0o755); err != nil {
 				return nil, err
 			}
+		}
+		if f.dir {
+			if !dirs[f.dst] {
+				if err := addDir(f.dst, f.mode); err != nil {
+					return nil, err
+				}
+			}
+			continue
 		}
 		h := &tar.Header{Name: "rootfs" + f.dst, Mode: f.mode, Size: int64(len(f.data)), Typeflag: tar.TypeReg}
 		if err := add(h, f.data); err != nil {

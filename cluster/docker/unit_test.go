@@ -294,3 +294,47 @@ func TestClusterLabelsReadBackWhatTheClusterWasBroughtUpWith(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyDirectoriesAreMadeInTheImage: a db.File with Dir is an empty
+// directory of its mode (a server's data dir), part of the image's tag.
+func TestEmptyDirectoriesAreMadeInTheImage(t *testing.T) {
+	a := writeTemp(t, t.TempDir(), "a", "alpha")
+	files, err := readImageFiles([]db.File{{Src: a, Dst: "/usr/bin/server"}, {Dst: "/var/lib/data", Dir: true, Mode: 0o700}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := readImageFiles([]db.File{{Src: a, Dst: "/usr/bin/server"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imageTag(files) == imageTag(without) {
+		t.Errorf("the directory does not change the image's tag")
+	}
+	b, err := buildContext(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(bytes.NewReader(b))
+	found := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == "rootfs/var/lib/data/" {
+			found = true
+			if h.Typeflag != tar.TypeDir || h.Mode != 0o700 {
+				t.Errorf("%s: type %c mode %o, want a directory of mode 700", h.Name, h.Typeflag, h.Mode)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no rootfs/var/lib/data/ in the build context")
+	}
+	if _, err := readImageFiles([]db.File{{Src: a, Dst: "/d", Dir: true}}); err == nil || !strings.Contains(err.Error(), "has no Src") {
+		t.Errorf("a directory with a Src: %v, want an error", err)
+	}
+}

@@ -212,7 +212,7 @@ a run stopped by SIGINT exits 130, by SIGTERM 143 (1 if it found an anomaly).`,
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log debug detail to stderr")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
-	root.AddCommand(a.versionCmd(), a.checkCmd(), a.runCmd(), a.scenarioCmd(), a.reportCmd(), a.serveCmd(), a.clusterCmd(), a.internalCmd())
+	root.AddCommand(a.versionCmd(), a.checkCmd(), a.runCmd(), a.scenarioCmd(), a.reportCmd(), a.serveCmd(), a.clusterCmd(), a.clientCmd(), a.internalCmd())
 	return root
 }
 
