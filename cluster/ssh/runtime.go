@@ -36,6 +36,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -263,6 +264,22 @@ func (r *Runtime) place(ctx context.Context, n *Node, rec record, files []db.Fil
 		return fmt.Errorf("record the cluster: %w", err)
 	}
 	for _, f := range files {
+		if f.Dir {
+			// An empty directory the server expects (a data dir): made,
+			// never uploaded; mode 0755 unless the db says otherwise.
+			mode := f.Mode & 0o7777
+			if mode == 0 {
+				mode = 0o755
+			}
+			dir := n.inRoot(f.Dst)
+			if _, err := n.h.run(ctx, nil, "mkdir", "-p", "--", dir); err != nil {
+				return fmt.Errorf("make directory %s: %w", f.Dst, err)
+			}
+			if _, err := n.h.run(ctx, nil, "chmod", strconv.FormatInt(mode, 8), "--", dir); err != nil {
+				return fmt.Errorf("make directory %s: %w", f.Dst, err)
+			}
+			continue
+		}
 		fh, err := os.Open(f.Src)
 		if err != nil {
 			return fmt.Errorf("upload: %w", err)

@@ -63,7 +63,7 @@ func buildArgvd(t *testing.T) string {
 
 func spec(t *testing.T, id string, n int) cluster.Spec {
 	return cluster.Spec{ID: id, Scenario: "ssh-test", Nodes: n, DB: "argvd", DBVersion: "1",
-		Files: []db.File{{Src: buildArgvd(t), Dst: "/bin/argvd", Mode: 0o755}},
+		Files: []db.File{{Src: buildArgvd(t), Dst: "/bin/argvd", Mode: 0o755}, {Dst: "/var/lib/argvd", Dir: true, Mode: 0o700}},
 		Command: func(self db.Member, all []db.Member) []string {
 			return append([]string{"/bin/argvd", "--name=" + self.Name, "--addr=" + self.Addr}, hostile...)
 		}}
@@ -129,6 +129,13 @@ func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
 	for i, n := range nodes {
 		if n.Name() != fmt.Sprintf("n%d", i+1) || n.Addr() != hs.List[i].Addr {
 			t.Errorf("node %d is %s at %s, want n%d at %s", i, n.Name(), n.Addr(), i+1, hs.List[i].Addr)
+		}
+	}
+	// A db's data directory is made empty with its mode, not uploaded.
+	for i, h := range hs.List {
+		dir := filepath.Join(h.Dir, "sshtest-1", fmt.Sprintf("n%d", i+1), "root", "var", "lib", "argvd")
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: data directory %s: %v, %v; want an empty directory, mode 0700", h.Name, dir, fi, err)
 		}
 	}
 	p := nodes[1].(node.Process)
