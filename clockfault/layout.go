@@ -102,6 +102,7 @@ func pageImage(sites []site, vdso uint64, off Offsets) []byte {
 		o := offSites + i*siteSize
 		binary.LittleEndian.PutUint64(p[o:], s.Addr)
 		p[o+8] = byte(len(s.Orig))
+		binary.LittleEndian.PutUint16(p[o+10:], uint16(entries[s.Name]))
 		copy(p[o+16:o+32], s.Orig)
 	}
 	for at, c := range code {
@@ -141,7 +142,17 @@ func parseHeader(b []byte) (h header, ok bool, err error) {
 		if l > 16 {
 			return h, true, fmt.Errorf("site %d: %d original bytes, at most 16 fit", i, l)
 		}
-		h.sites = append(h.sites, site{Addr: binary.LittleEndian.Uint64(b[o:]), Orig: append([]byte(nil), b[o+16:o+16+l]...)})
+		entry := uint64(binary.LittleEndian.Uint16(b[o+10:]))
+		name := ""
+		for n, e := range entries {
+			if e == entry {
+				name = n
+			}
+		}
+		if name == "" {
+			return h, true, fmt.Errorf("site %d: entry %#x is none of ours", i, entry)
+		}
+		h.sites = append(h.sites, site{Name: name, Addr: binary.LittleEndian.Uint64(b[o:]), Orig: append([]byte(nil), b[o+16:o+16+l]...)})
 	}
 	return h, true, nil
 }

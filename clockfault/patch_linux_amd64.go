@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,25 +39,34 @@ func Patch(ctx context.Context, p Proc, off Offsets) (Patched, error) {
 	defer m.close()
 	if page, h, ok, err := find(p.Pid, m); err != nil {
 		return Patched{}, err
-	} else if ok {
+	} else if ok && jumping(m, page, h) {
 		return Patched{Page: page, Sites: names(h)}, setOffsets(m, page, off)
 	}
 	var out Patched
 	err = traced(ctx, p, func(s *session) error {
-		// Another tracer (a second chaos) may have patched it meanwhile.
-		if page, h, ok, err := find(p.Pid, m); err != nil || ok {
-			out = Patched{Page: page, Sites: names(h)}
-			if err == nil {
-				err = setOffsets(m, page, off)
-			}
+		page, h, ok, err := find(p.Pid, m)
+		if err != nil {
 			return err
+		}
+		if ok {
+			// Another tracer (a second chaos) may have patched it
+			// meanwhile; or a restore left our page mapped: use it again.
+			if err := setOffsets(m, page, off); err != nil {
+				return err
+			}
+			out = Patched{Page: page, Sites: names(h)}
+			if jumping(m, page, h) {
+				return nil
+			}
+			out.New = true
+			return writeJumps(ctx, s, m, page, h.sites)
 		}
 		v, err := findVDSO(p.Pid, m)
 		if err != nil {
 			return err
 		}
 		t := s.threads[0]
-		page, err := s.syscall(ctx, t, v.syscall, unix.SYS_MMAP, 0, mapSize,
+		page, err = s.syscall(ctx, t, v.syscall, unix.SYS_MMAP, 0, mapSize,
 			unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
 		if err == nil && int64(page) < 0 && int64(page) > -4096 {
 			err = fmt.Errorf("mmap in pid %d: %w", p.Pid, unix.Errno(-int64(page)))
@@ -83,24 +93,39 @@ func Patch(ctx context.Context, p Proc, off Offsets) (Patched, error) {
 		} else if r != 0 {
 			return fmt.Errorf("mprotect in pid %d: %w", p.Pid, unix.Errno(-int64(r)))
 		}
-		// No thread may be in the middle of the bytes we replace.
-		var ranges [][2]uint64
-		for _, st := range sites {
-			ranges = append(ranges, [2]uint64{st.Addr + 1, st.Addr + jumpSize})
-		}
-		if err := s.leave(ctx, ranges, 20); err != nil {
-			return err
-		}
-		out = Patched{Page: page, New: true}
-		for _, st := range sites {
-			if err := m.write(st.Addr, jump(page+entries[st.Name])); err != nil {
-				return fmt.Errorf("patch %s: %w", st.Name, err)
-			}
-			out.Sites = append(out.Sites, st.Name)
-		}
-		return nil
+		out = Patched{Page: page, New: true, Sites: names(header{sites: sites})}
+		return writeJumps(ctx, s, m, page, sites)
 	})
 	return out, err
+}
+
+// writeJumps makes each site jump to its entry in our page at page, once
+// no thread is in the middle of the bytes it replaces.
+func writeJumps(ctx context.Context, s *session, m *mem, page uint64, sites []site) error {
+	var ranges [][2]uint64
+	for _, st := range sites {
+		ranges = append(ranges, [2]uint64{st.Addr + 1, st.Addr + jumpSize})
+	}
+	if err := s.leave(ctx, ranges, 20); err != nil {
+		return err
+	}
+	for _, st := range sites {
+		if err := m.write(st.Addr, jump(page+entries[st.Name])); err != nil {
+			return fmt.Errorf("patch %s: %w", st.Name, err)
+		}
+	}
+	return nil
+}
+
+// jumping reports whether every site of h jumps to our page.
+func jumping(m *mem, page uint64, h header) bool {
+	for _, st := range h.sites {
+		cur, err := m.read(st.Addr, jumpSize)
+		if err != nil || string(cur[:2]) != string(jump(0)[:2]) || binary.LittleEndian.Uint64(cur[2:10])&^(pageSize-1) != page {
+			return false
+		}
+	}
+	return len(h.sites) > 0
 }
 
 // Set changes the offsets of a patched process, with no stop: one 8-byte
@@ -384,7 +409,7 @@ func find(pid int, m *mem) (uint64, header, bool, error) {
 func names(h header) []string {
 	var out []string
 	for _, s := range h.sites {
-		out = append(out, fmt.Sprintf("%#x", s.Addr))
+		out = append(out, strings.TrimPrefix(s.Name, "__vdso_"))
 	}
 	return out
 }

@@ -21,9 +21,10 @@ const stopTimeout = 2 * time.Second
 type session struct {
 	pid     int
 	threads []int
-	// signals holds a signal a thread stopped with instead of our
-	// interrupt: it is delivered when the thread is let go.
-	signals map[int]int
+	// signals holds the signals a thread stopped with instead of our
+	// interrupt or trap (Go's runtime sends SIGURG often): they are
+	// delivered when the thread is let go.
+	signals map[int][]int
 }
 
 // traced runs f with every thread of p stopped, then lets them go.
@@ -39,7 +40,7 @@ func traced(ctx context.Context, p Proc, f func(*session) error) error {
 		// Never unlocked: the thread exits with this goroutine, and with it
 		// any ptrace attachment that an error left behind.
 		runtime.LockOSThread()
-		s := &session{pid: p.Pid, signals: map[int]int{}}
+		s := &session{pid: p.Pid, signals: map[int][]int{}}
 		err := s.stopAll(ctx)
 		if err == nil {
 			err = f(s)
@@ -147,8 +148,8 @@ func (s *session) note(t int, ws unix.WaitStatus) {
 	if int(ws)>>16 == unix.PTRACE_EVENT_STOP || sig == unix.SIGTRAP {
 		return
 	}
-	if s.signals[t] == 0 {
-		s.signals[t] = int(sig)
+	if !slices.Contains(s.signals[t], int(sig)) {
+		s.signals[t] = append(s.signals[t], int(sig))
 	}
 }
 
@@ -156,12 +157,21 @@ func (s *session) drop(t int) {
 	s.threads = slices.DeleteFunc(s.threads, func(x int) bool { return x == t })
 }
 
-// release lets every thread go, with any signal it stopped with.
+// release lets every thread go, with the signals it stopped with: the
+// first through the detach, any other sent to it again.
 func (s *session) release() error {
 	var errs []error
 	for _, t := range s.threads {
-		if err := ptrace(unix.PTRACE_DETACH, t, 0, uintptr(s.signals[t])); err != nil && !errors.Is(err, unix.ESRCH) {
+		sigs := s.signals[t]
+		first := 0
+		if len(sigs) > 0 {
+			first = sigs[0]
+		}
+		if err := ptrace(unix.PTRACE_DETACH, t, 0, uintptr(first)); err != nil && !errors.Is(err, unix.ESRCH) {
 			errs = append(errs, fmt.Errorf("detach thread %d: %w", t, err))
+		}
+		for _, sig := range sigs[min(1, len(sigs)):] {
+			_ = unix.Tgkill(s.pid, t, unix.Signal(sig))
 		}
 	}
 	s.threads = nil
@@ -186,16 +196,18 @@ func (s *session) setRegs(t int, r *unix.PtraceRegs) error {
 
 // step single-steps thread t and waits for the trap.
 func (s *session) step(ctx context.Context, t int) error {
-	if err := ptrace(unix.PTRACE_SINGLESTEP, t, 0, 0); err != nil {
-		return fmt.Errorf("single-step thread %d: %w", t, err)
-	}
-	return s.trap(ctx, t)
+	return s.resumeUntilTrap(ctx, t, unix.PTRACE_SINGLESTEP)
 }
 
-// trap waits until t stops with SIGTRAP, keeping any other signal it
-// stops with for later and letting it go on.
-func (s *session) trap(ctx context.Context, t int) error {
+// resumeUntilTrap resumes t with req (PTRACE_SINGLESTEP, PTRACE_CONT)
+// until it stops with SIGTRAP. A signal that stops it first is kept for
+// later (release delivers it) and t is resumed with req again: the step
+// or call has not happened yet.
+func (s *session) resumeUntilTrap(ctx context.Context, t, req int) error {
 	for {
+		if err := ptrace(req, t, 0, 0); err != nil {
+			return fmt.Errorf("resume thread %d (ptrace %#x): %w", t, req, err)
+		}
 		ws, err := s.wait(ctx, t)
 		if err != nil {
 			if errors.Is(err, errExited) {
@@ -207,10 +219,6 @@ func (s *session) trap(ctx context.Context, t int) error {
 			return nil
 		}
 		s.note(t, ws)
-		// Another stop (a signal, a group-stop): go on towards our trap.
-		if err := ptrace(unix.PTRACE_CONT, t, 0, 0); err != nil {
-			return fmt.Errorf("continue thread %d: %w", t, err)
-		}
 	}
 }
 
@@ -276,9 +284,7 @@ func (s *session) call(ctx context.Context, t int, m *mem, fn, rdi, rsi, stackTo
 	if err := s.setRegs(t, &r); err != nil {
 		return 0, err
 	}
-	if err = ptrace(unix.PTRACE_CONT, t, 0, 0); err != nil {
-		err = fmt.Errorf("continue thread %d: %w", t, err)
-	} else if err = s.trap(ctx, t); err == nil {
+	if err = s.resumeUntilTrap(ctx, t, unix.PTRACE_CONT); err == nil {
 		var got unix.PtraceRegs
 		if got, err = s.regs(t); err == nil && got.Rip != ret+1 {
 			err = fmt.Errorf("measuring call on thread %d trapped at %#x, not at %#x", t, got.Rip, ret+1)
