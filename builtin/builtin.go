@@ -11,6 +11,7 @@ import (
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/db/etcd"
 	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/clock"
 	"github.com/chaos-testing/chaos/fault/oneway"
 	"github.com/chaos-testing/chaos/fault/packet"
 	"github.com/chaos-testing/chaos/fault/partition"
@@ -45,6 +46,7 @@ func Catalog() runner.Catalog {
 			oneway.Kind(),
 			packet.Kind(),
 			process.Kind(),
+			clock.Kind(),
 		),
 	}
 }
