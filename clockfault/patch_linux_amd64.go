@@ -117,6 +117,16 @@ func writeJumps(ctx context.Context, s *session, m *mem, page uint64, sites []si
 	return nil
 }
 
+// anyJump reports whether any site of h jumps to our page.
+func anyJump(m *mem, page uint64, h header) bool {
+	for _, st := range h.sites {
+		if jumping(m, page, header{sites: []site{st}}) {
+			return true
+		}
+	}
+	return false
+}
+
 // jumping reports whether every site of h jumps to our page.
 func jumping(m *mem, page uint64, h header) bool {
 	for _, st := range h.sites {
@@ -211,7 +221,8 @@ func Inspect(p Proc) (State, error) {
 	}
 	defer m.close()
 	page, h, ok, err := find(p.Pid, m)
-	if err != nil || !ok {
+	if err != nil || !ok || !jumping(m, page, h) {
+		// A page left mapped by a restore of a frozen process is unused.
 		return State{}, err
 	}
 	return State{Patched: true, Page: page, Offsets: h.off}, nil
@@ -296,6 +307,9 @@ func Restore(ctx context.Context, p Proc) (string, error) {
 	}
 	if err := setOffsets(m, page, Offsets{}); err != nil {
 		return "", err
+	}
+	if !jumping(m, page, h) && !anyJump(m, page, h) {
+		return "not patched: nothing to restore (an unused page of ours stays mapped)", nil
 	}
 	var ranges [][2]uint64
 	for _, st := range h.sites {
