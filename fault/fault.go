@@ -102,13 +102,15 @@ type Executors struct {
 // patched, and reports what each process got. Strobe flips n between
 // from and to every period for duration (or until ctx is done), then
 // leaves it at from. Reset puts back true time and the processes'
-// original code. Reset on a node that is not running, and on one never
-// shifted, is not an error. Set on a node that is not running returns an
+// original code, and reports the processes of n it found unpatched
+// (started since the last change: they read true time all along). Reset
+// on a node that is not running, and on one never shifted, is not an
+// error. Set on a node that is not running returns an
 // error wrapping node.ErrNotRunning.
 type Clock interface {
 	Set(ctx context.Context, n node.Node, off ClockOffsets) (ClockReport, error)
 	Strobe(ctx context.Context, n node.Node, from, to ClockOffsets, period, duration time.Duration) (ClockReport, error)
-	Reset(ctx context.Context, n node.Node) error
+	Reset(ctx context.Context, n node.Node) (ClockReport, error)
 	// HealAll resets every node the executor shifted in this run.
 	HealAll(ctx context.Context) error
 }
@@ -131,6 +133,12 @@ type ClockReport struct {
 	// Patched are those of Pids patched by this call (started since the
 	// last call, or by exec).
 	Patched []int `json:"patched,omitempty"`
+	// Unshifted are processes a Reset found never patched: started since
+	// the node's last change (a restart the kind did not re-apply to, an
+	// exec), they read true time while the node was shifted.
+	Unshifted []int `json:"unshifted,omitempty"`
+	// Restored are the processes a Reset gave their original code back.
+	Restored []int `json:"restored,omitempty"`
 	// Failed are processes that could not be shifted, with why.
 	Failed map[int]string `json:"failed,omitempty"`
 	// Skew is the node's wall clock minus the controller's, read through

@@ -240,6 +240,35 @@ func TestClockFaultsShiftOneContainerAndHealRestoresIt(t *testing.T) {
 		}
 	})
 
+	t.Run("a process started during a skew and never shifted is reported at the reset", func(t *testing.T) {
+		p, _ := node.ProcessOf(n1)
+		if err := p.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := waitPing(n1.Addr(), 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		pids, err := p.Pids(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := inj.Invoke(ctx, fault.Action{F: clock.FStop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := v.(clock.Outcome).Reports[n1.Name()]
+		t.Logf("stop-clock on n1: %+v", rep)
+		if len(rep.Unshifted) == 0 || rep.Unshifted[0] != pids[0] {
+			t.Errorf("stop-clock reported %+v, want pid %d unshifted", rep, pids[0])
+		}
+		// Shift n1 again for the heal below.
+		start(clock.Clock{Mode: clock.ModeBump, Nodes: on(n1), Delta: "1h"})
+		wantSkew(t, "n1 bumped again", n1.Addr(), time.Hour)
+	})
+
 	t.Run("heal restores every process and the journal lists nothing", func(t *testing.T) {
 		h, err := inj.Heal(ctx)
 		if err != nil {

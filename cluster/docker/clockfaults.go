@@ -210,19 +210,25 @@ loop:
 // Reset implements fault.Clock: every process of n patched in this run
 // (and any other process of n that is patched) gets its original code
 // back; a restored or vanished process is marked healed in the journal.
-func (c *clockFaults) Reset(ctx context.Context, n node.Node) error {
+// A running process of n that was never patched is reported: it read
+// true time while n was shifted.
+func (c *clockFaults) Reset(ctx context.Context, n node.Node) (fault.ClockReport, error) {
+	var rep fault.ClockReport
 	c.mu.Lock()
 	known := slices.Collect(maps.Keys(c.procs[n.Name()]))
 	c.mu.Unlock()
 	procs, err := c.procsOf(ctx, n)
 	if err != nil && !errors.Is(err, node.ErrNotRunning) {
-		return err
+		return rep, err
 	}
 	for _, p := range procs {
-		if !slices.Contains(known, p) {
-			if st, err := clockfault.Inspect(p); err == nil && st.Patched {
-				known = append(known, p)
-			}
+		st, err := clockfault.Inspect(p)
+		switch {
+		case err != nil:
+		case st.Patched && !slices.Contains(known, p):
+			known = append(known, p)
+		case !st.Patched && len(known) > 0:
+			rep.Unshifted = append(rep.Unshifted, p.Pid)
 		}
 	}
 	var errs []error
@@ -232,6 +238,9 @@ func (c *clockFaults) Reset(ctx context.Context, n node.Node) error {
 			errs = append(errs, fmt.Errorf("restore clock of %s %s: %w", n.Name(), p, err))
 			continue
 		}
+		if !strings.HasPrefix(note, "process gone") && !strings.HasPrefix(note, "not patched") {
+			rep.Restored = append(rep.Restored, p.Pid)
+		}
 		if err := c.journal.Append(fault.Entry{Op: fault.OpHeal, Kind: fault.KindClock, Target: n.Name(), Key: changeKey(p), By: "executor", Note: note}); err != nil {
 			errs = append(errs, err)
 			continue
@@ -240,7 +249,8 @@ func (c *clockFaults) Reset(ctx context.Context, n node.Node) error {
 		delete(c.procs[n.Name()], p)
 		c.mu.Unlock()
 	}
-	return errors.Join(errs...)
+	slices.Sort(rep.Restored)
+	return rep, errors.Join(errs...)
 }
 
 // HealAll implements fault.Clock.
@@ -250,7 +260,8 @@ func (c *clockFaults) HealAll(ctx context.Context) error {
 	c.mu.Unlock()
 	var errs []error
 	for _, n := range nodes {
-		errs = append(errs, c.Reset(ctx, n))
+		_, err := c.Reset(ctx, n)
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

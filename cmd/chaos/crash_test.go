@@ -90,7 +90,7 @@ func (p *trioFaults) Heal(ctx context.Context) (fault.Healed, error) {
 	var h fault.Healed
 	for _, step := range []func() error{
 		func() error { return p.env.Net.Partition(ctx, n3, nil) },
-		func() error { return p.env.Clock.Reset(ctx, n3) },
+		func() error { _, err := p.env.Clock.Reset(ctx, n3); return err },
 		func() error { return p.env.Processes.Resume(ctx, n1) },
 		func() error { return p.env.Processes.Start(ctx, n2) },
 	} {

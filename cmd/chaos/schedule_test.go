@@ -55,11 +55,13 @@ func (scheduleExec) Set(context.Context, node.Node, fault.ClockOffsets) (fault.C
 func (scheduleExec) Strobe(context.Context, node.Node, fault.ClockOffsets, fault.ClockOffsets, time.Duration, time.Duration) (fault.ClockReport, error) {
 	return fault.ClockReport{}, nil
 }
-func (scheduleExec) Reset(context.Context, node.Node) error { return nil }
-func (scheduleExec) Heal(context.Context, node.Node) error  { return nil }
-func (scheduleExec) HealAll(context.Context) error          { return nil }
-func (scheduleExec) Mechanism(string) string                { return "" }
-func (scheduleExec) Close() error                           { return nil }
+func (scheduleExec) Reset(context.Context, node.Node) (fault.ClockReport, error) {
+	return fault.ClockReport{}, nil
+}
+func (scheduleExec) Heal(context.Context, node.Node) error { return nil }
+func (scheduleExec) HealAll(context.Context) error         { return nil }
+func (scheduleExec) Mechanism(string) string               { return "" }
+func (scheduleExec) Close() error                          { return nil }
 
 // drawSchedule draws steps nemesis actions for scenario file path and seed,
 // with the rng stream the controller gives its nemesis.

@@ -383,14 +383,22 @@ func (k *injector) set(ctx context.Context, names []string, out *Outcome, do fun
 	return errors.Join(errs...)
 }
 
-// reset puts the nodes named back to true time.
+// reset puts the nodes named back to true time, and records what each
+// node's reset found (processes restored, processes that were never
+// shifted).
 func (k *injector) reset(ctx context.Context, names []string, out *Outcome) ([]string, error) {
-	h, err := k.env.HealEach(ctx, names, "clock",
-		func(ctx context.Context, n node.Node) error { return k.env.Clock.Reset(ctx, n) },
-		func(name string) { delete(k.offsets, name) })
-	out.Healed = append(out.Healed, h.Done["healed"]...)
-	for n, e := range h.Errors {
-		out.Fail(n, errors.New(e))
+	for _, n := range names {
+		delete(k.offsets, n)
+	}
+	err := k.set(ctx, names, out, func(ctx context.Context, n node.Node) (fault.ClockReport, error) {
+		return k.env.Clock.Reset(ctx, n)
+	})
+	for _, n := range names {
+		if out.Errors[n] == "" {
+			out.Healed = append(out.Healed, n)
+		} else {
+			k.offsets[n] = fault.ClockOffsets{} // still tracked: Heal tries again
+		}
 	}
 	return names, err
 }
@@ -398,7 +406,7 @@ func (k *injector) reset(ctx context.Context, names []string, out *Outcome) ([]s
 // Heal puts every node the kind shifted back to true time.
 func (k *injector) Heal(ctx context.Context) (fault.Healed, error) {
 	return k.env.HealEach(ctx, slices.Sorted(maps.Keys(k.offsets)), "clock",
-		func(ctx context.Context, n node.Node) error { return k.env.Clock.Reset(ctx, n) },
+		func(ctx context.Context, n node.Node) error { _, err := k.env.Clock.Reset(ctx, n); return err },
 		func(name string) { delete(k.offsets, name) })
 }
 

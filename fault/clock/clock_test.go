@@ -47,12 +47,12 @@ func (f *fakeClock) Strobe(_ context.Context, n node.Node, from, to fault.ClockO
 	return fault.ClockReport{Pids: []int{1}, Flips: int(d / period)}, nil
 }
 
-func (f *fakeClock) Reset(_ context.Context, n node.Node) error {
+func (f *fakeClock) Reset(_ context.Context, n node.Node) (fault.ClockReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "reset "+n.Name())
 	delete(f.offsets, n.Name())
-	return nil
+	return fault.ClockReport{Restored: []int{1}}, nil
 }
 
 func (f *fakeClock) HealAll(context.Context) error { return nil }
