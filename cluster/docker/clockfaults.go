@@ -218,8 +218,12 @@ func (c *clockFaults) Reset(ctx context.Context, n node.Node) (fault.ClockReport
 	known := slices.Collect(maps.Keys(c.procs[n.Name()]))
 	c.mu.Unlock()
 	procs, err := c.procsOf(ctx, n)
-	if err != nil && !errors.Is(err, node.ErrNotRunning) {
-		return rep, err
+	if err != nil {
+		// The node is not running, or gone (a cluster removed before the
+		// final heal): the processes we patched are restored by pid, or
+		// found gone, all the same.
+		c.log.Debug("clock reset: cannot list the node's processes", "node", n.Name(), "err", err)
+		procs = nil
 	}
 	for _, p := range procs {
 		st, err := clockfault.Inspect(p)
@@ -253,11 +257,18 @@ func (c *clockFaults) Reset(ctx context.Context, n node.Node) (fault.ClockReport
 	return rep, errors.Join(errs...)
 }
 
-// HealAll implements fault.Clock.
+// HealAll implements fault.Clock: it restores every process patched in
+// this run and not restored yet.
 func (c *clockFaults) HealAll(ctx context.Context) error {
 	c.mu.Lock()
-	nodes := slices.SortedFunc(maps.Values(c.nodes), func(a, b node.Node) int { return strings.Compare(a.Name(), b.Name()) })
+	var nodes []node.Node
+	for name, n := range c.nodes {
+		if len(c.procs[name]) > 0 {
+			nodes = append(nodes, n)
+		}
+	}
 	c.mu.Unlock()
+	slices.SortFunc(nodes, func(a, b node.Node) int { return strings.Compare(a.Name(), b.Name()) })
 	var errs []error
 	for _, n := range nodes {
 		_, err := c.Reset(ctx, n)
