@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,9 +46,14 @@ final: {quiet: 1s, timeout: 10s}
 `
 
 // runLeased runs leased under faults (none if empty) in this process, on
-// a runtime scope of the test's own, and returns the verdict.
+// a runtime scope of the test's own, and returns the verdict. The seed is
+// CHAOS_LEASED_SEED's if set (to measure a detection rate over seeds:
+// docs/VALIDATION.md §6).
 func runLeased(t *testing.T, faults string, seed int, limit string) *runner.Result {
 	t.Helper()
+	if v, err := strconv.Atoi(os.Getenv("CHAOS_LEASED_SEED")); err == nil {
+		seed = v
+	}
 	testenv.Short(t)
 	testenv.Docker(t)
 	testenv.Root(t)
