@@ -96,6 +96,13 @@ func (c *clockFaults) track(n string, p clockfault.Proc) error {
 
 // Set implements fault.Clock.
 func (c *clockFaults) Set(ctx context.Context, n node.Node, off fault.ClockOffsets) (fault.ClockReport, error) {
+	return c.set(ctx, n, off, false)
+}
+
+// set makes every process of n read off; a process never patched is left
+// alone when off is true time, unless patch says to patch it anyway (a
+// strobe that starts from true time).
+func (c *clockFaults) set(ctx context.Context, n node.Node, off fault.ClockOffsets, patch bool) (fault.ClockReport, error) {
 	var rep fault.ClockReport
 	c.mu.Lock()
 	c.nodes[n.Name()] = n
@@ -115,7 +122,7 @@ func (c *clockFaults) Set(ctx context.Context, n node.Node, off fault.ClockOffse
 	}
 	var shifted []clockfault.Proc
 	for _, p := range procs {
-		if off.IsZero() {
+		if off.IsZero() && !patch {
 			// True time: a process never patched reads it already.
 			if st, err := clockfault.Inspect(p); err == nil && !st.Patched {
 				continue
@@ -148,7 +155,7 @@ func (c *clockFaults) Set(ctx context.Context, n node.Node, off fault.ClockOffse
 // Strobe implements fault.Clock: the offsets of every patched process
 // flip with one write each, no stop.
 func (c *clockFaults) Strobe(ctx context.Context, n node.Node, from, to fault.ClockOffsets, period, duration time.Duration) (fault.ClockReport, error) {
-	rep, err := c.Set(ctx, n, from)
+	rep, err := c.set(ctx, n, from, true)
 	if err != nil {
 		return rep, err
 	}

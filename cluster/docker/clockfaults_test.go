@@ -79,6 +79,17 @@ func TestClockExecutorJournalsEveryProcessAndHealsByPidOnceTheNodeIsGone(t *test
 		t.Fatalf("journal pending %+v, want the patched process", p)
 	}
 
+	// A strobe from true time patches the process it flips.
+	c2 := newClockFaults(fault.ExecConfig{Journal: j})
+	n2 := procNode{name: "n2", pids: func() ([]int, error) { return []int{b.Process.Pid}, nil }}
+	rep, err = c2.Strobe(ctx, n2, fault.ClockOffsets{}, fault.ClockOffsets{Realtime: time.Hour}, 5*time.Millisecond, 100*time.Millisecond)
+	if err != nil || len(rep.Pids) != 1 || rep.Flips < 5 {
+		t.Fatalf("Strobe from true time = %+v, %v; want b patched and flipped", rep, err)
+	}
+	if _, err := c2.Reset(ctx, n2); err != nil {
+		t.Fatal(err)
+	}
+
 	// b starts on the node meanwhile, and is never shifted.
 	listed = append(listed, b.Process.Pid)
 	rep, err = c.Reset(ctx, n)
