@@ -108,7 +108,9 @@ func TestLeasedIsValidWithTrueClocks(t *testing.T) {
 // by its own clock, still serves reads: the linearizability checker
 // reports them.
 func TestClockFaultsMakeLeasedServeStaleReads(t *testing.T) {
-	res := runLeased(t, "clock-bump, clock-skew", 1, "20s")
+	// Seed 2: one of the 4 seeds of 5 under which it was caught
+	// (docs/VALIDATION.md §6); seed 1's schedule caught nothing.
+	res := runLeased(t, "clock-bump, clock-skew", 2, "20s")
 	if res.Results.Valid != checker.Invalid {
 		t.Fatalf("verdict %v, want invalid: %q", res.Results.Valid, res.Results.Reasons)
 	}
