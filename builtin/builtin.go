@@ -14,6 +14,7 @@ import (
 	"github.com/chaos-testing/chaos/db/nats"
 	processdb "github.com/chaos-testing/chaos/db/process"
 	"github.com/chaos-testing/chaos/fault"
+	"github.com/chaos-testing/chaos/fault/clock"
 	"github.com/chaos-testing/chaos/fault/oneway"
 	"github.com/chaos-testing/chaos/fault/packet"
 	"github.com/chaos-testing/chaos/fault/partition"
@@ -56,6 +57,7 @@ func Catalog() runner.Catalog {
 			oneway.Kind(),
 			packet.Kind(),
 			process.Kind(),
+			clock.Kind(),
 		),
 	}
 }

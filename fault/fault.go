@@ -88,6 +88,66 @@ func (s Shape) Equal(t Shape) bool {
 type Executors struct {
 	// Net carries out partitions, one-way drops and packet faults.
 	Net Net
+	// Clock shifts the clocks the processes of a node read; nil where the
+	// runtime cannot (another architecture than x86_64).
+	Clock Clock
+}
+
+// Clock shifts the clocks every process of a node reads, never the
+// machine's clock: the Docker runtime patches each process's vDSO from
+// the host (package clockfault). Offsets are absolute: the zero
+// ClockOffsets is true time.
+//
+// Set makes every process of n read off, patching the processes not yet
+// patched, and reports what each process got. Strobe flips n between
+// from and to every period for duration (or until ctx is done), then
+// leaves it at from. Reset puts back true time and the processes'
+// original code, and reports the processes of n it found unpatched
+// (started since the last change: they read true time all along). Reset
+// on a node that is not running, and on one never shifted, is not an
+// error. Set on a node that is not running returns an
+// error wrapping node.ErrNotRunning.
+type Clock interface {
+	Set(ctx context.Context, n node.Node, off ClockOffsets) (ClockReport, error)
+	Strobe(ctx context.Context, n node.Node, from, to ClockOffsets, period, duration time.Duration) (ClockReport, error)
+	Reset(ctx context.Context, n node.Node) (ClockReport, error)
+	// HealAll resets every node the executor shifted in this run.
+	HealAll(ctx context.Context) error
+}
+
+// ClockOffsets are the shifts of a node's clocks.
+type ClockOffsets struct {
+	// Realtime shifts the wall clock (CLOCK_REALTIME, gettimeofday, time).
+	Realtime time.Duration
+	// Monotonic shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+	Monotonic time.Duration
+}
+
+// IsZero reports whether o is true time.
+func (o ClockOffsets) IsZero() bool { return o == ClockOffsets{} }
+
+// ClockReport is what a Clock call did on one node.
+type ClockReport struct {
+	// Pids are the node's processes that read the offsets now.
+	Pids []int `json:"pids,omitempty"`
+	// Patched are those of Pids patched by this call (started since the
+	// last call, or by exec).
+	Patched []int `json:"patched,omitempty"`
+	// Unshifted are processes a Reset found never patched: started since
+	// the node's last change (a restart the kind did not re-apply to, an
+	// exec), they read true time while the node was shifted.
+	Unshifted []int `json:"unshifted,omitempty"`
+	// Restored are the processes a Reset gave their original code back.
+	Restored []int `json:"restored,omitempty"`
+	// Failed are processes that could not be shifted, with why.
+	Failed map[int]string `json:"failed,omitempty"`
+	// Skew is the node's wall clock minus the controller's, read through
+	// a patched process's own clock_gettime after the change, and Within
+	// the bound on its error; empty if it could not be measured.
+	Skew   string `json:"skew,omitempty"`
+	Within string `json:"within,omitempty"`
+	// Flips is how many times Strobe changed the offsets.
+	Flips int `json:"flips,omitempty"`
 }
 
 // ExecConfig is what a cluster's executors are made with.

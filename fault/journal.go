@@ -43,6 +43,10 @@ const (
 	// crash guard resumes it or starts it again (its data kept), through
 	// the cluster's runtime. Key is KeyPaused or KeyKilled.
 	KindProcess = "process"
+	// KindClock is a process whose clocks we shifted (package
+	// clockfault): the crash guard restores it from the host. Key names
+	// the process ("pid 123 start 456"), Data is its clockfault.Proc.
+	KindClock = "clock"
 )
 
 // Keys of KindProcess changes.

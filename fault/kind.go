@@ -182,6 +182,8 @@ type Env struct {
 	// Net carries out network faults; nil if the runtime has no network
 	// executor.
 	Net Net
+	// Clock shifts nodes' clocks; nil if the runtime cannot.
+	Clock Clock
 	// Processes kills, starts, pauses and resumes nodes' servers (the db,
 	// journaled: see JournalProcesses); nil if there is none.
 	Processes Processes

@@ -95,10 +95,10 @@ func (ks Kinds) Validate() error {
 
 // ErrClockFaults is why clock faults (clock-bump, clock-strobe, ...) are
 // refused.
-var ErrClockFaults = errors.New("clock faults are not supported: a container shares the host's " +
-	"CLOCK_REALTIME, so setting the clock on a node would move the host's clock (and every other " +
-	"node's); time namespaces shift only the monotonic clocks, and skewing one Go program's wall " +
-	"clock needs vDSO patching, which this tool does not do")
+var ErrClockFaults = errors.New("clock faults are not supported by these fault kinds: a container shares the " +
+	"host's CLOCK_REALTIME, so setting the clock on a node would move the host's clock (and every other " +
+	"node's); chaos's clock kind (fault/clock) shifts each process's clocks instead, by patching its vDSO " +
+	"(x86_64 Linux), and a catalog without it cannot")
 
 // CheckFault returns nil if name is a fault one of the kinds offers, and
 // otherwise an error saying why not: clock faults are unsupported

@@ -187,6 +187,10 @@ func (r *Report) plots(colours map[string]color.RGBA) ([]plotView, string) {
 		plots = append(plots, plotDef{"Faults by node, from the completion of the op that started each fault to the completion of the op that ended it. A bar says what the fault meant to its node where it fits: its side of a partition (isolated, minority, majority, half), the packet fault's parameters, killed, paused. Paler bars: the majority side of a partition, and nodes that a one-way partition only leaves unheard. Faults whose value names no nodes are on the last row. Faded bars are faults that may not have applied (their start completed as info).",
 			func() (chart, error) { return timelinePlot(r.Faults, colours, span) }})
 	}
+	if _, ok := clockSteps(r.Ops); ok {
+		plots = append(plots, plotDef{"Each node's wall-clock offset over time, as the clock faults set it (from each clock op's completion: the offset of every node shifted; the final heal puts every node back to true time), like Jepsen's clock plot. The skew each change measured inside a patched process is in the op's value, under reports.",
+			func() (chart, error) { return clockPlot(r.Ops, span) }})
+	}
 	var charts []chart
 	var captions []string
 	var errs []string

@@ -236,7 +236,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if err != nil {
 				return nil, err
 			}
-			env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: execs.Net, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
+			env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: execs.Net, Clock: execs.Clock, Processes: fault.JournalProcesses(tgt.db, journal), Log: log}
 			if p, ok := tgt.db.(db.Primaries); ok {
 				env.Primaries = p
 			}
@@ -270,7 +270,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 	return out, runErr
 }
 
-// healAll heals every node the network executor touched, whatever
+// healAll heals every node the network and clock executors touched, whatever
 // happened to the run, then undoes any change the fault journal still
 // lists as applied (a start or resume that failed in the nemesis's heal)
 // the way the crash guard would (watchdog.HealJournal), with a context of
@@ -281,6 +281,9 @@ func healAll(ctx context.Context, execs fault.Executors, journal *fault.Journal,
 	var errs []error
 	if execs.Net != nil {
 		errs = append(errs, execs.Net.HealAll(hctx), execs.Net.Close())
+	}
+	if execs.Clock != nil {
+		errs = append(errs, execs.Clock.HealAll(hctx))
 	}
 	if journal == nil {
 		return errors.Join(errs...)

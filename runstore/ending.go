@@ -148,8 +148,13 @@ func watchdogHeals(path string) (ok, failed []string) {
 			continue
 		}
 		what := e.Target + " " + e.Key
-		if e.Key == "" || e.Kind == "netns" {
+		switch {
+		case e.Key == "" || e.Kind == "netns":
 			what = e.Target + " network rules"
+		case e.Kind == "clock":
+			// Key is "pid 123 start 456".
+			f := strings.Fields(e.Key)
+			what = e.Target + " clock (" + strings.Join(f[:min(2, len(f))], " ") + ")"
 		}
 		switch e.Op {
 		case "heal":

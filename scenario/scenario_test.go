@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +20,18 @@ var builtin = Known{
 	Faults: []string{"partition-halves", "partition-random-halves", "partition-one",
 		"partition-majorities-ring", "partition-minority-third", "partition-bridge",
 		"partition-primaries", "kill", "pause", "packet-delay", "packet-loss",
-		"packet-duplicate", "packet-rate", "zone-loss", "zone-partition"},
-	Checkers:          []string{"linearizable", "set", "bank", "counter", "stats", "log-patterns", "history"},
-	UnsupportedFaults: map[string]string{"clock-bump": "a container cannot set its own clock without moving the host's"},
+		"packet-duplicate", "packet-rate", "zone-loss", "zone-partition", "clock-bump", "clock-strobe", "clock-skew", "clock-reset"},
+	Checkers: []string{"linearizable", "set", "bank", "counter", "stats", "log-patterns", "history"},
 }
+
+// noClock is builtin as a catalog without the clock kind sees it: clock
+// faults are refused with a reason.
+var noClock = func() Known {
+	k := builtin
+	k.Faults = slices.DeleteFunc(slices.Clone(k.Faults), func(f string) bool { return strings.HasPrefix(f, "clock-") })
+	k.UnsupportedFaults = map[string]string{"clock-bump": "a container cannot set its own clock without moving the host's"}
+	return k
+}()
 
 // fieldErrors returns err's problems, failing t if err is not an *Errors.
 func fieldErrors(t *testing.T, err error) []*FieldError {
@@ -133,9 +142,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown workload", "name: t\ndb: {name: etcd}\nworkload: {name: queue}\n", builtin,
 			[]string{`3:18: workload.name: unknown workload "queue"; known: register, set, bank, counter, watch`}},
 		{"names unchecked without known", "name: t\ndb: {name: etc}\nworkload: {name: queue}\nnemesis: {faults: [zap]}\n", Known{}, nil},
-		{"unknown and unsupported faults", head + "nemesis:\n  faults: [partition-halfs, kill, clock-bump]\n", builtin,
+		{"unknown and unsupported faults", head + "nemesis:\n  faults: [partition-halfs, kill, clock-bump]\n", noClock,
 			[]string{
-				`5:12: nemesis.faults[0]: unknown fault "partition-halfs" (did you mean "partition-halves"?); known: ` + strings.Join(builtin.Faults, ", "),
+				`5:12: nemesis.faults[0]: unknown fault "partition-halfs" (did you mean "partition-halves"?); known: ` + strings.Join(noClock.Faults, ", "),
 				`5:35: nemesis.faults[2]: fault "clock-bump" is not supported: a container cannot set its own clock without moving the host's`,
 			}},
 		{"unknown checker and duplicate", head + "checker:\n  checkers: [stats, linearisable, stats]\n", builtin,
@@ -488,7 +497,7 @@ func TestScenariosDirLoads(t *testing.T) {
 	k := builtin
 	k.DBOptions = map[string]any{"etcd": exampleEtcdOptions{}}
 	k.WorkloadOptions = map[string]any{"register": exampleRegisterOptions{}, "set": exampleSetOptions{}, "bank": exampleBankOptions{}, "watch": exampleWatchOptions{}}
-	k.NemesisOptions = exampleNemesisOptions{}
+	k.NemesisOptions = exampleClockNemesisOptions{}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			s, err := Load(file, k)
@@ -576,4 +585,20 @@ func TestManyProblemsAreCappedAndFast(t *testing.T) {
 	if len(fes) != MaxErrors+1 || fes[MaxErrors].Msg != "49900 more problems not shown" {
 		t.Errorf("%d errors, last %v", len(fes), fes[len(fes)-1])
 	}
+}
+
+// exampleClockNemesisOptions are the example nemesis options with the clock
+// kind's keys, which scenarios/etcd-clock.yaml uses.
+type exampleClockNemesisOptions struct {
+	Targets        []string      `yaml:"targets" doc:"Targets of kill and pause."`
+	PTargets       []string      `yaml:"packet_targets" doc:"Targets of packet faults."`
+	Packet         examplePacket `yaml:"packet" doc:"Packet-fault parameters."`
+	Settle         time.Duration `yaml:"settle" doc:"Wait after a fault."`
+	Restarts       *int          `yaml:"restarts" min:"0" doc:"Optional."`
+	ClockTargets   []string      `yaml:"clock_targets" doc:"Targets of clock faults."`
+	ClockBump      time.Duration `yaml:"clock_bump" doc:"Largest bump."`
+	ClockSkew      time.Duration `yaml:"clock_skew" doc:"Largest skew."`
+	StrobeDelta    time.Duration `yaml:"clock_strobe_delta" doc:"Strobe size."`
+	StrobePeriod   time.Duration `yaml:"clock_strobe_period" doc:"Strobe period."`
+	StrobeDuration time.Duration `yaml:"clock_strobe_duration" doc:"Strobe length."`
 }

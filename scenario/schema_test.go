@@ -168,7 +168,7 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 	k := builtin
 	k.DBOptions = map[string]any{"etcd": exampleEtcdOptions{}}
 	k.WorkloadOptions = map[string]any{"register": exampleRegisterOptions{}, "set": exampleSetOptions{}, "bank": exampleBankOptions{}, "watch": exampleWatchOptions{}}
-	k.NemesisOptions = exampleNemesisOptions{}
+	k.NemesisOptions = exampleClockNemesisOptions{}
 	plain, err := Schema()
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/chaos-testing/chaos/clockfault"
 	"github.com/chaos-testing/chaos/cluster"
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/netfault"
@@ -31,6 +32,9 @@ type Runtimes map[string]cluster.Factory
 //   - network namespaces (fault.KindNetNS) are healed from this host
 //     (netfault.HealNamespace): a namespace that is gone, or whose path
 //     now leads to another namespace, holds nothing of ours;
+//   - processes whose clocks were shifted (fault.KindClock) get their
+//     original code back from this host (clockfault.Restore); a process
+//     that is gone needs nothing;
 //   - paused and killed servers (fault.KindProcess) are resumed and started
 //     again, their data kept, through the node's Process capability, on
 //     the cluster the journal names, attached through its runtime
@@ -85,10 +89,11 @@ func HealJournal(ctx context.Context, path string, rts Runtimes, log *slog.Logge
 	return errors.Join(append(errs, j.Close())...)
 }
 
-// undoOrder: network first, then resumes, then starts, then the rest.
+// undoOrder: network and clocks first, then resumes, then starts, then
+// the rest.
 func undoOrder(e fault.Entry) int {
 	switch {
-	case e.Kind == fault.KindNetNS:
+	case e.Kind == fault.KindNetNS, e.Kind == fault.KindClock:
 		return 0
 	case e.Kind == fault.KindProcess && e.Key == fault.KeyPaused:
 		return 1
@@ -146,6 +151,12 @@ func (r *reach) undo(ctx context.Context, e fault.Entry) (string, error) {
 			return "", fmt.Errorf("no namespace in the entry's data (%v)", err)
 		}
 		return netfault.HealNamespace(ctx, ns.NetNS, ns.NetNSInode)
+	case fault.KindClock:
+		var p clockfault.Proc
+		if err := json.Unmarshal(e.Data, &p); err != nil || p.Pid <= 0 {
+			return "", fmt.Errorf("no process in the entry's data (%v)", err)
+		}
+		return clockfault.Restore(ctx, p)
 	case fault.KindProcess:
 		c, err := r.cluster(ctx)
 		if err != nil {

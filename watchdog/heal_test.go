@@ -112,11 +112,15 @@ func change(op, kind, target, key string) fault.Entry {
 	if kind == fault.KindNetNS {
 		e.Data = []byte(`{"netns":"/nonexistent/` + target + `","netns_inode":5}`)
 	}
+	if kind == fault.KindClock {
+		// A pid above any pid_max: a process that is gone.
+		e.Data = []byte(`{"pid":99999999,"start":1}`)
+	}
 	return e
 }
 
 // TestHealJournalUndoesEveryKindOfChange: a gone namespace counts as
-// healed, a paused node is resumed and a killed one started, through the
+// healed, and so does a shifted process that is gone; a paused node is resumed and a killed one started, through the
 // runtime and cluster the journal names (its scope too), network first
 // and starts last; every change is then healed in the journal, and a
 // second heal has nothing to do.
@@ -125,6 +129,7 @@ func TestHealJournalUndoesEveryKindOfChange(t *testing.T) {
 		change(fault.OpApply, fault.KindProcess, "n2", fault.KeyKilled),
 		change(fault.OpApply, fault.KindNetNS, "n3", "/nonexistent/n3|5"),
 		change(fault.OpApply, fault.KindProcess, "n1", fault.KeyPaused),
+		change(fault.OpApply, fault.KindClock, "n1", "pid 99999999 start 1"),
 		change(fault.OpApply, fault.KindProcess, "n3", fault.KeyPaused),
 		change(fault.OpHeal, fault.KindProcess, "n3", fault.KeyPaused),
 	)
@@ -146,13 +151,13 @@ func TestHealJournalUndoesEveryKindOfChange(t *testing.T) {
 		t.Errorf("still pending: %+v", p)
 	}
 	var order []string
-	for _, e := range es[6:] {
+	for _, e := range es[7:] {
 		if e.By != fault.ByWatchdog || e.Op != fault.OpHeal {
 			t.Errorf("watchdog entry %+v", e)
 		}
 		order = append(order, e.Target+" "+e.Note)
 	}
-	if got := strings.Join(order, ", "); got != "n3 namespace gone, n1 resumed, n2 started" {
+	if got := strings.Join(order, ", "); got != "n3 namespace gone, n1 process gone: nothing to restore, n1 resumed, n2 started" {
 		t.Errorf("heals written: %s", got)
 	}
 	rt.did = nil
@@ -180,13 +185,13 @@ func TestWhatCannotBeUndoneIsWrittenToTheJournal(t *testing.T) {
 			path := writeJournal(t, tc.id,
 				change(fault.OpApply, fault.KindNetNS, "n1", "/nonexistent/n1|5"),
 				change(fault.OpApply, fault.KindProcess, "n2", fault.KeyKilled),
-				change(fault.OpApply, "clock", "n3", "offset"),
+				change(fault.OpApply, "agent-rule", "n3", "offset"),
 			)
 			rt := &fakeRuntime{}
 			err := HealJournal(t.Context(), path, tc.rts(rt), nil)
 			if err == nil || !strings.Contains(err.Error(), "process n2 killed") || !strings.Contains(err.Error(), tc.want) ||
-				!strings.Contains(err.Error(), "clock n3 offset") {
-				t.Errorf("error %v, want one naming n2 killed (%s) and the clock change", err, tc.want)
+				!strings.Contains(err.Error(), "agent-rule n3 offset") {
+				t.Errorf("error %v, want one naming n2 killed (%s) and the agent's change", err, tc.want)
 			}
 			es, rerr := fault.ReadJournal(path)
 			if rerr != nil {

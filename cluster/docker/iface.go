@@ -86,8 +86,10 @@ func (r *Runtime) Down(ctx context.Context, id string) error {
 func (c *Cluster) Protected() []netip.Addr { return []netip.Addr{c.Gateway()} }
 
 // Faults returns the network fault executor, which acts from this host
-// inside each container's network namespace (package netfault); it needs
-// root, acquired on first use.
+// inside each container's network namespace (package netfault), and the
+// clock executor, which patches the vDSO of each container's processes
+// from this host (package clockfault; x86_64 only); both need root when
+// first used.
 func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
-	return fault.Executors{Net: newNetFaults(cfg, c.Protected())}, nil
+	return fault.Executors{Net: newNetFaults(cfg, c.Protected()), Clock: newClockFaults(cfg)}, nil
 }

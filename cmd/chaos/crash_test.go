@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/clockfault"
 	"github.com/chaos-testing/chaos/cluster/docker"
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/history"
@@ -39,8 +40,9 @@ const crashEnv = "CHAOS_TEST_CRASH_CONTROLLER"
 const crashBound = 15 * time.Second
 
 // trio is a fault kind of this test only: one fault that partitions n3
-// from the others, pauses n1 and kills n2 at once, so that a controller
-// killed while it is on leaves every kind of change behind. It acts
+// from the others, shifts n3's clock an hour ahead, pauses n1 and kills n2
+// at once, so that a controller killed while it is on leaves every kind
+// of change behind. It acts
 // through the run's executors, which journal every change, as any kind
 // does.
 func trio() fault.Kind {
@@ -69,6 +71,9 @@ func (p *trioFaults) Invoke(ctx context.Context, a fault.Action) (any, error) {
 	if err := p.env.Net.Partition(ctx, n3, []netip.Addr{n1.Addr(), n2.Addr()}); err != nil {
 		return nil, err
 	}
+	if _, err := p.env.Clock.Set(ctx, n3, fault.ClockOffsets{Realtime: time.Hour}); err != nil {
+		return nil, err
+	}
 	if err := p.env.Processes.Pause(ctx, n1); err != nil {
 		return nil, err
 	}
@@ -85,6 +90,7 @@ func (p *trioFaults) Heal(ctx context.Context) (fault.Healed, error) {
 	var h fault.Healed
 	for _, step := range []func() error{
 		func() error { return p.env.Net.Partition(ctx, n3, nil) },
+		func() error { _, err := p.env.Clock.Reset(ctx, n3); return err },
 		func() error { return p.env.Processes.Resume(ctx, n1) },
 		func() error { return p.env.Processes.Start(ctx, n2) },
 	} {
@@ -128,7 +134,7 @@ func runCrashController(cfg string) int {
 	return 0
 }
 
-const crashScenario = `# Scenario of TestKilledControllerLeavesNoNodePausedKilledOrPartitioned.
+const crashScenario = `# Scenario of TestKilledControllerLeavesNoNodePausedKilledPartitionedOrSkewed.
 name: it-crash-trio
 seed: 1
 time_limit: 120s
@@ -141,14 +147,15 @@ nemesis:
   faults: [trio]
 `
 
-// TestKilledControllerLeavesNoNodePausedKilledOrPartitioned SIGKILLs a
-// controller (this test binary running a scenario through the runner)
-// while one node is paused, one killed and one partitioned, and shows that
-// its watchdog undoes all three within crashBound: every node runs (not
-// paused), its etcd port answers from the host, and no rule of ours is
-// left in any namespace; the journal lists nothing pending, and a
-// re-check of the run says what the crash guard undid.
-func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
+// TestKilledControllerLeavesNoNodePausedKilledPartitionedOrSkewed SIGKILLs
+// a controller (this test binary running a scenario through the runner)
+// while one node is paused, one killed and one partitioned with its clock
+// an hour ahead, and shows that its watchdog undoes all four within
+// crashBound: every node runs (not paused), its etcd port answers from the
+// host, no rule of ours is left in any namespace and no process's clock is
+// patched; the journal lists nothing pending, and a re-check of the run
+// says what the crash guard undid.
+func TestKilledControllerLeavesNoNodePausedKilledPartitionedOrSkewed(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "crash-trio.yaml")
 	if err := os.WriteFile(src, []byte(crashScenario), 0o644); err != nil {
 		t.Fatal(err)
@@ -168,16 +175,17 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
-	// Wait until the journal lists all three changes.
+	// Wait until the journal lists all four changes, and n3 reads the
+	// hour ahead.
 	journal := itAwaitJournal(t, storeDir, name, 3*time.Minute, &out, func(es []fault.Entry) bool {
-		return pendingKinds(es) == "n1 paused, n2 killed, n3 netns"
+		return pendingKinds(es) == "n1 paused, n2 killed, n3 clock, n3 netns" && skewedBy(t, rt, name, "n3") > 59*time.Minute
 	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
 	killed := time.Now()
-	t.Logf("controller SIGKILLed with n1 paused, n2 killed, n3 partitioned")
+	t.Logf("controller SIGKILLed with n1 paused, n2 killed, n3 partitioned and an hour ahead")
 
 	ctx, cancel := context.WithTimeout(context.Background(), crashBound+time.Minute)
 	defer cancel()
@@ -209,7 +217,8 @@ func TestKilledControllerLeavesNoNodePausedKilledOrPartitioned(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := runstore.Inspect(run, nil, checker.NewInput(f.Ops, run))
-	if end.Status != runstore.Crashed || !strings.Contains(end.Reason, "the crash guard undid 3 changes the controller left (n3 network rules, n1 paused, n2 killed)") {
+	if end.Status != runstore.Crashed || !strings.Contains(end.Reason, "the crash guard undid 4 changes the controller left (n3 network rules, n3 clock (pid ") ||
+		!strings.Contains(end.Reason, "), n1 paused, n2 killed)") {
 		t.Errorf("Inspect = %+v", end)
 	}
 }
@@ -220,7 +229,7 @@ func pendingKinds(es []fault.Entry) string {
 	var ps []string
 	for _, e := range fault.Pending(es) {
 		what := e.Key
-		if e.Kind == fault.KindNetNS {
+		if e.Kind == fault.KindNetNS || e.Kind == fault.KindClock {
 			what = e.Kind
 		}
 		ps = append(ps, e.Target+" "+what)
@@ -231,7 +240,7 @@ func pendingKinds(es []fault.Entry) string {
 
 // whatIsLeft returns what is not yet restored on the scenario's cluster
 // ("" when every node runs unpaused, answers on its etcd port from this
-// host, and has no table of ours).
+// host, has no table of ours and no process whose clock is patched).
 func whatIsLeft(ctx context.Context, t *testing.T, rt *docker.Runtime, scenario string) string {
 	st, err := rt.Clusters(ctx)
 	if err != nil {
@@ -266,6 +275,19 @@ func whatIsLeft(ctx context.Context, t *testing.T, rt *docker.Runtime, scenario 
 			if tables := chaosTables(t, path); tables > 0 {
 				return fmt.Sprintf("%s has %d tables of ours", n.Name(), tables)
 			}
+			pids, err := n.Pids(ctx)
+			if err != nil {
+				return err.Error()
+			}
+			for _, pid := range pids {
+				p, err := clockfault.ProcOf(pid)
+				if err != nil {
+					continue
+				}
+				if st, err := clockfault.Inspect(p); err == nil && st.Patched {
+					return fmt.Sprintf("%s pid %d reads the clock %v off", n.Name(), pid, st.Offsets.Realtime)
+				}
+			}
 		}
 		return ""
 	}
@@ -275,4 +297,38 @@ func whatIsLeft(ctx context.Context, t *testing.T, rt *docker.Runtime, scenario 
 func readFile(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
+}
+
+// skewedBy returns the offset the first patched process of the scenario's
+// node reads (0 if none is patched).
+func skewedBy(t *testing.T, rt *docker.Runtime, scenario, name string) time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := rt.Clusters(ctx)
+	if err != nil {
+		return 0
+	}
+	for _, c := range st {
+		if c.Scenario != scenario {
+			continue
+		}
+		cl, err := rt.AttachCluster(ctx, c.RunID)
+		if err != nil {
+			return 0
+		}
+		for _, n := range cl.DockerNodes() {
+			if n.Name() != name {
+				continue
+			}
+			pids, _ := n.Pids(ctx)
+			for _, pid := range pids {
+				if p, err := clockfault.ProcOf(pid); err == nil {
+					if s, err := clockfault.Inspect(p); err == nil && s.Patched {
+						return s.Offsets.Realtime
+					}
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/nemesis"
@@ -34,7 +35,8 @@ func (scheduleNode) Start(context.Context) error  { return nil }
 func (scheduleNode) Pause(context.Context) error  { return nil }
 func (scheduleNode) Resume(context.Context) error { return nil }
 
-// scheduleExec stands for the process, primaries and network executors.
+// scheduleExec stands for the process, primaries, network and clock
+// executors.
 type scheduleExec struct{}
 
 func (scheduleExec) Kill(context.Context, node.Node) error   { return nil }
@@ -47,10 +49,19 @@ func (scheduleExec) Primaries(context.Context, []node.Node) ([]node.Node, error)
 func (scheduleExec) Partition(context.Context, node.Node, []netip.Addr) error { return nil }
 func (scheduleExec) DropFrom(context.Context, node.Node, []netip.Addr) error  { return nil }
 func (scheduleExec) Shape(context.Context, node.Node, fault.Shape) error      { return nil }
-func (scheduleExec) Heal(context.Context, node.Node) error                    { return nil }
-func (scheduleExec) HealAll(context.Context) error                            { return nil }
-func (scheduleExec) Mechanism(string) string                                  { return "" }
-func (scheduleExec) Close() error                                             { return nil }
+func (scheduleExec) Set(context.Context, node.Node, fault.ClockOffsets) (fault.ClockReport, error) {
+	return fault.ClockReport{}, nil
+}
+func (scheduleExec) Strobe(context.Context, node.Node, fault.ClockOffsets, fault.ClockOffsets, time.Duration, time.Duration) (fault.ClockReport, error) {
+	return fault.ClockReport{}, nil
+}
+func (scheduleExec) Reset(context.Context, node.Node) (fault.ClockReport, error) {
+	return fault.ClockReport{}, nil
+}
+func (scheduleExec) Heal(context.Context, node.Node) error { return nil }
+func (scheduleExec) HealAll(context.Context) error         { return nil }
+func (scheduleExec) Mechanism(string) string               { return "" }
+func (scheduleExec) Close() error                          { return nil }
 
 // drawSchedule draws steps nemesis actions for scenario file path and seed,
 // with the rng stream the controller gives its nemesis.
@@ -72,7 +83,7 @@ func drawSchedule(t *testing.T, path string, seed uint64, steps int) []string {
 	if err := s.Nemesis.Options.Decode(opts.Value()); err != nil {
 		t.Fatal(err)
 	}
-	env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: scheduleExec{}, Processes: scheduleExec{}, Primaries: scheduleExec{}}
+	env := fault.Env{Nodes: nodes, Zones: fault.Zones(s.Cluster.Zones), Net: scheduleExec{}, Clock: scheduleExec{}, Processes: scheduleExec{}, Primaries: scheduleExec{}}
 	nem, err := nemesis.New(kinds, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -1,5 +1,6 @@
 // Command pingd is the static test program of the node/docker tests: a TCP
-// server answering "pong <host> <line>" to every line it reads (and logging
+// server answering "pong <host> <line>" to every line it reads but "time",
+// which it answers with "time <its time.Now in Unix ns>" (and logging
 // each connection to stdout), plus a few client subcommands run through
 // Exec.
 //
@@ -103,6 +104,11 @@ func serve(addr string) {
 			defer c.Close()
 			sc := bufio.NewScanner(c)
 			for sc.Scan() {
+				if sc.Text() == "time" {
+					// Its view of the time, for the clock fault tests.
+					fmt.Fprintf(c, "time %d\n", time.Now().UnixNano())
+					continue
+				}
 				fmt.Fprintf(c, "pong %s %s\n", host, sc.Text())
 			}
 		}()
