@@ -194,6 +194,35 @@ func Classify(err error, mutating bool) history.Type {
 	return history.Info
 }
 
+// jsClusterNotAvailable is JetStream's API error code for "JetStream
+// system temporarily unavailable" (no meta leader, no quorum).
+const jsClusterNotAvailable jetstream.ErrorCode = 10008
+
+var _ workload.Unavailable = (*conn)(nil)
+
+// Unavailable reports whether err, an op's error, says the server cannot
+// serve now (workload.Unavailable), so that the worker backs off before
+// its next op instead of spinning: no connection (the request was never
+// sent, no server, the connection closed), nobody to answer (no
+// responders: no stream leader the server can reach) and JetStream's
+// "temporarily unavailable". A refused write (wrong last sequence, stream
+// not found), a definite answer or a timeout are not: the server served
+// the request, or may have. It never changes an op's outcome.
+func (c *conn) Unavailable(err error) bool { return unavailable(err) }
+
+func unavailable(err error) bool {
+	var de definiteError
+	switch {
+	case err == nil, errors.As(err, &de):
+		return false
+	case errors.Is(err, errNotSent), errors.Is(err, natsgo.ErrNoServers), errors.Is(err, natsgo.ErrConnectionClosed),
+		errors.Is(err, natsgo.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
+		return true
+	}
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.ErrorCode == jsClusterNotAvailable
+}
+
 // refused reports whether err says the server refused a write without
 // storing it: the stream answered that the expected last sequence did not
 // match, or that the stream does not exist; nobody was subscribed to the

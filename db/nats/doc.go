@@ -53,4 +53,13 @@
 //	  error (a publish may be stored and its ack lost)
 //
 // Reads change nothing, so a read that errors is always fail.
+//
+// # Backoff
+//
+// Both clients say which errors mean the server cannot serve now
+// (workload.Unavailable), so that the worker waits before its next op
+// instead of spinning: no connection (never sent, no server, connection
+// closed), no responders (no stream leader reachable) and JetStream's
+// "temporarily unavailable" (API error 10008). Answers, refusals and
+// timeouts are not. The classification never changes an outcome.
 package nats

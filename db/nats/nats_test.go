@@ -14,6 +14,7 @@ import (
 
 	"github.com/chaos-testing/chaos/db"
 	"github.com/chaos-testing/chaos/history"
+	"github.com/chaos-testing/chaos/workload"
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -186,3 +187,47 @@ func TestReplicasDefaultToOnePerNodeUpToFive(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestUnavailableErrorsAreTheOnesThatSayTheServerCannotServe checks the
+// backoff classification: connection trouble, no responders and
+// JetStream's "temporarily unavailable" back off; answers and timeouts
+// do not.
+func TestUnavailableErrorsAreTheOnesThatSayTheServerCannotServe(t *testing.T) {
+	api := func(code jetstream.ErrorCode) error {
+		return fmt.Errorf("publish: %w", &jetstream.APIError{Code: 503, ErrorCode: code, Description: "x"})
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"ok", nil, false},
+		{"not sent", fmt.Errorf("%w: connect", errNotSent), true},
+		{"no servers", natsgo.ErrNoServers, true},
+		{"connection closed", natsgo.ErrConnectionClosed, true},
+		{"no responders", natsgo.ErrNoResponders, true},
+		{"no stream response", fmt.Errorf("publish: %w", jetstream.ErrNoStreamResponse), true},
+		{"temporarily unavailable", api(jsClusterNotAvailable), true},
+		{"definite", definite("cas: value is 1, not 2"), false},
+		{"definite wrapping not sent", definiteError{fmt.Errorf("cas: read: %w", errNotSent)}, false},
+		{"wrong last sequence", api(jetstream.JSErrCodeStreamWrongLastSequence), false},
+		{"timeout", context.DeadlineExceeded, false},
+		{"nats timeout", natsgo.ErrTimeout, false},
+		{"unknown error", errors.New("boom"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := unavailable(tt.err); got != tt.want {
+				t.Errorf("unavailable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+	var c workload.Client = &registerClient{conn: &conn{}}
+	if _, ok := c.(workload.Unavailable); !ok {
+		t.Error("the KV register client does not classify its errors for backoff")
+	}
+	c = &setClient{conn: &conn{}}
+	if _, ok := c.(workload.Unavailable); !ok {
+		t.Error("the stream set client does not classify its errors for backoff")
+	}
+}
