@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/chaos-testing/chaos/node"
@@ -39,4 +40,18 @@ func onProcess(n node.Node, what string, f func(node.Process) error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return f(p)
+}
+
+// KillAll kills every node's server process, as a Launcher's Teardown
+// does (its data lives in the node's filesystem and goes with the node).
+// It tries every node and returns their errors joined, each naming its
+// node.
+func (p NodeProcesses) KillAll(ctx context.Context, nodes []node.Node) error {
+	var errs []error
+	for _, n := range nodes {
+		if err := p.Kill(ctx, n); err != nil {
+			errs = append(errs, fmt.Errorf("kill %s: %w", n.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -165,13 +165,10 @@ func (d *DB) Setup(ctx context.Context, nodes []node.Node) error {
 // Teardown kills every member. Its data lives in the node's filesystem and
 // goes when the runtime removes the node.
 func (d *DB) Teardown(ctx context.Context, nodes []node.Node) error {
-	var errs []error
-	for _, n := range nodes {
-		if err := (db.NodeProcesses{}).Kill(ctx, n); err != nil {
-			errs = append(errs, fmt.Errorf("etcd teardown: kill %s: %w", n.Name(), err))
-		}
+	if err := (db.NodeProcesses{}).KillAll(ctx, nodes); err != nil {
+		return fmt.Errorf("etcd teardown: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Start starts n's member again and waits, up to StartTimeout, until it

@@ -258,13 +258,10 @@ func (d *DB) monitor(ctx context.Context, n node.Node, path string, out any) err
 // Teardown kills every server. Its data lives in the node's filesystem and
 // goes when the runtime removes the node.
 func (d *DB) Teardown(ctx context.Context, nodes []node.Node) error {
-	var errs []error
-	for _, n := range nodes {
-		if err := (db.NodeProcesses{}).Kill(ctx, n); err != nil {
-			errs = append(errs, fmt.Errorf("nats teardown: kill %s: %w", n.Name(), err))
-		}
+	if err := (db.NodeProcesses{}).KillAll(ctx, nodes); err != nil {
+		return fmt.Errorf("nats teardown: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Start starts n's server again and waits, up to StartTimeout, until it

@@ -245,13 +245,10 @@ func (d *DB) run(ctx context.Context, args []string, data Data) ([]byte, error) 
 // Teardown kills every node's server. Its data lives in the node's
 // filesystem and goes when the runtime removes the node.
 func (d *DB) Teardown(ctx context.Context, nodes []node.Node) error {
-	var errs []error
-	for _, n := range nodes {
-		if err := (db.NodeProcesses{}).Kill(ctx, n); err != nil {
-			errs = append(errs, fmt.Errorf("process teardown: kill %s: %w", n.Name(), err))
-		}
+	if err := (db.NodeProcesses{}).KillAll(ctx, nodes); err != nil {
+		return fmt.Errorf("process teardown: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Start starts n's server again (its data dir kept) and waits, up to
