@@ -33,7 +33,7 @@ db:
   options: {binary: %s}
 workload:
   name: register
-  options: {workers_per_key: 3, ops_per_key: 50}
+  options: {workers_per_key: 3, ops_per_key: 15}
 client: {concurrency: 6, rate: 200, op_timeout: 1s}
 nemesis:
   interval: 2s
@@ -107,12 +107,27 @@ func TestLeasedIsValidWithTrueClocks(t *testing.T) {
 // members' clocks let a second leader take the majority while the first,
 // by its own clock, still serves reads: the linearizability checker
 // reports them.
+//
+// Whether a run catches it depends on the schedule and on timing (which
+// node leads when a follower's clock jumps ahead): 4 of 5 seeds caught it
+// in the rate run, and seed 2 once did not in CI (docs/VALIDATION.md
+// §11). So the test runs seeds 2, 3 and 4 in turn and stops at the first
+// invalid run: it fails when none of three is caught (about 1 in 125 at
+// that rate), and at once on an unknown verdict.
 func TestClockFaultsMakeLeasedServeStaleReads(t *testing.T) {
-	// Seed 2: one of the 4 seeds of 5 under which it was caught
-	// (docs/VALIDATION.md §11); seed 1's schedule caught nothing.
-	res := runLeased(t, "clock-bump, clock-skew", 2, "20s")
+	var res *runner.Result
+	for _, seed := range []int{2, 3, 4} {
+		res = runLeased(t, "clock-bump, clock-skew", seed, "20s")
+		if res.Results.Valid == checker.Invalid {
+			break
+		}
+		if res.Results.Valid != checker.Valid {
+			t.Fatalf("seed %d: verdict %v, want invalid: %q", seed, res.Results.Valid, res.Results.Reasons)
+		}
+		t.Logf("seed %d: valid, no stale read caught; next seed", seed)
+	}
 	if res.Results.Valid != checker.Invalid {
-		t.Fatalf("verdict %v, want invalid: %q", res.Results.Valid, res.Results.Reasons)
+		t.Fatalf("verdict %v under seeds 2, 3 and 4, want invalid: %q", res.Results.Valid, res.Results.Reasons)
 	}
 	var witness string
 	for _, r := range res.Results.Reasons {
