@@ -199,7 +199,7 @@ func judge(p Promise, m Measurement) Judged {
 			default:
 				inst.Verdict, inst.Figure = checker.Unknown, fig.RecoveryNote
 				if fig.NotRecoveredFor != nil {
-					inst.Figure = fmt.Sprintf("not recovered %s after it ended, when the run went on to the next fault", secs(*fig.NotRecoveredFor))
+					inst.Figure = fmt.Sprintf("not recovered %s after it ended, when the time after it ran out (the next fault, or the end of the main phase)", secs(*fig.NotRecoveredFor))
 				}
 			}
 		case p.AvailabilityAtLeast > 0:
