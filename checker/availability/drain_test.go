@@ -166,3 +166,48 @@ func TestAStopThatCompletedAsInfoDoesNotEndTheFault(t *testing.T) {
 		})
 	}
 }
+
+// TestABaselineNeedsMinBaselineOKOkOps: a baseline of 1.2 s holding too
+// few ok ops gives a rate that is noise; a promise compared against it is
+// not measured, and the reason says why.
+func TestABaselineNeedsMinBaselineOKOkOps(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		oks  int // ok ops in the baseline, one every 100 ms from 0
+		want checker.Verdict
+	}{
+		{"one ok op", 1, checker.Unknown},
+		{"one fewer than the least", MinBaselineOK - 1, checker.Unknown},
+		{"the least", MinBaselineOK, checker.Valid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &hist{}
+			for at := time.Duration(0); at < 1200*ms; at += 100 * ms {
+				typ := history.Fail
+				if at < time.Duration(tt.oks)*100*ms {
+					typ = history.OK
+				}
+				h.add(1, history.Invoke, "read", "", at)
+				h.add(1, typ, "read", "", at+ms)
+			}
+			h.nemesis("kill", `["n1"]`, 1200*ms, 1200*ms+1, history.OK)
+			for at := 1200 * ms; at < 20*s; at += 100 * ms {
+				if at == 11200*ms {
+					h.nemesis("start", `["n1"]`, at, at+1, history.OK)
+				}
+				h.add(1, history.Invoke, "read", "", at)
+				h.add(1, history.OK, "read", "", at+ms)
+			}
+			h.nemesis("heal", "", 20*s, 20*s+1, history.OK)
+			m := Measure(h.ops, mustPairs(h.ops))
+			if fig := m.Faults[0].ByF[All]; fig.Before.OK != tt.oks || fig.BaselineOK != (tt.oks >= MinBaselineOK) {
+				t.Errorf("baseline %+v usable %v", fig.Before, fig.BaselineOK)
+			}
+			r := check(t, h.ops, Promise{AvailabilityAtLeast: 50})
+			reason := strings.Join(r.Reasons, "\n")
+			if r.Valid != tt.want || tt.want == checker.Unknown && !strings.Contains(reason, "no usable baseline before the fault (1.2 s with") {
+				t.Errorf("verdict %v, reasons %q; want %v", r.Valid, r.Reasons, tt.want)
+			}
+		})
+	}
+}

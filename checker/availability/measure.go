@@ -1,6 +1,7 @@
 package availability
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -28,6 +29,13 @@ const (
 	// Fraction is the share of the baseline ok rate that counts as
 	// recovered.
 	Fraction = 0.5
+	// MinBaselineOK is the least number of ok ops a baseline must hold
+	// to be compared against: a rate counted from a handful of ops is
+	// noise (from one op, a single op early or late halves or doubles
+	// it), and an availability or a recovery threshold computed from it
+	// would judge the fault on that noise. With 10 ops the count's own
+	// spread (about 1/√10) is about a third of it.
+	MinBaselineOK = 10
 )
 
 // All is the key of the figures over every client op, whatever its f.
@@ -71,7 +79,7 @@ type Figures struct {
 	// when the fault did not end within the main phase.
 	After *Span `json:"after,omitempty"`
 	// BaselineOK says the baseline can be compared against: at least
-	// Window long, with at least one ok op.
+	// Window long, with at least MinBaselineOK ok ops.
 	BaselineOK bool `json:"baseline_ok"`
 	// Availability is During's ok rate as a percentage of Before's; nil
 	// without a usable baseline or when the fault lasted less than Window.
@@ -229,7 +237,7 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 			// end if it ended after it (no op was issued past that).
 			healing := min(iv.healing, max(mainEnd, iv.start))
 			fig := &Figures{Before: s.span(from, iv.began), During: s.span(iv.start, max(healing, iv.start))}
-			fig.BaselineOK = fig.Before.Seconds() >= Window.Seconds() && fig.Before.OK > 0
+			fig.BaselineOK = fig.Before.Seconds() >= Window.Seconds() && fig.Before.OK >= MinBaselineOK
 			if fig.BaselineOK && fig.During.Seconds() >= Window.Seconds() {
 				a := 100 * fig.During.OKRate / fig.Before.OKRate
 				fig.Availability = &a
@@ -290,6 +298,12 @@ func mainPhase(ops []history.Op, pairs []history.Pair) (start, end int64) {
 	return start, end
 }
 
+// baselineNote says why the baseline b is not usable.
+func baselineNote(b Span) string {
+	return fmt.Sprintf("no usable baseline before the fault (%s with %d ok ops; a baseline needs at least %s and %d ok ops)",
+		secs(b.Seconds()), b.OK, Window, MinBaselineOK)
+}
+
 func (s Span) to() int64 { return int64(math.Round(s.To * 1e9)) }
 
 // span counts the ops completed in [from, to).
@@ -341,7 +355,7 @@ func (s *series) okIn(from, to int64) int {
 // span.
 func (s *series) recover(healed int64, after Span, fig *Figures) {
 	if !fig.BaselineOK {
-		fig.RecoveryNote = "no usable baseline before the fault (under 1 s, or no ok op)"
+		fig.RecoveryNote = baselineNote(fig.Before)
 		return
 	}
 	need := max(1, Fraction*fig.Before.OKRate*Window.Seconds())

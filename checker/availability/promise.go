@@ -206,7 +206,10 @@ func judge(p Promise, m Measurement) Judged {
 			inst.Threshold = "at least " + pct(p.AvailabilityAtLeast) + " of the baseline"
 			if fig.Availability == nil {
 				inst.Verdict = checker.Unknown
-				inst.Figure = "no usable baseline (at least 1 s, with an ok op) or the fault lasted under 1 s"
+				inst.Figure = "the fault lasted under " + Window.String()
+				if !fig.BaselineOK {
+					inst.Figure = baselineNote(fig.Before)
+				}
 				break
 			}
 			inst.Figure = fmt.Sprintf("%s of the baseline (%.1f ok/s during, %.1f ok/s before)",
