@@ -44,7 +44,9 @@ const (
 // this mirrors without the display: a fault is active from the completion
 // of its start (start-X, kill, pause) to the completion of the stop that
 // ends it (stop-X, start, resume; a stop naming nodes ends only those),
-// a heal, or mainEnd. The invocations of both are kept too: the fault may
+// a heal, or mainEnd; a stop that failed or completed as info ends
+// nothing (here it departs from reports.Faults, which still closes a
+// fault at an info stop). The invocations of both are kept too: the fault may
 // take effect, and be undone, at any time while its op is in flight. A start that failed yields nothing; one that
 // completed as info, or never completed, counts as a fault that may have
 // been applied (uncertain). Jepsen's generic start (no kill active) and
@@ -100,6 +102,11 @@ func intervals(ops []history.Op, mainEnd int64) []interval {
 			open = open[:0]
 		case f == genericStart && !openKind(vocab.Kill):
 			begin(op, genericKind, op.Type == history.Info)
+		case f != vocab.Heal && op.Type == history.Info && (f == genericStop || isEnd(f)):
+			// A stop whose outcome is unknown may not have undone the fault:
+			// the controller keeps it active, and so do we, until a later
+			// stop that completed ok or a heal.
+			continue
 		case f == genericStop:
 			still := open[:0]
 			for _, j := range open {
@@ -154,6 +161,12 @@ func intervals(ops []history.Op, mainEnd int64) []interval {
 		}
 	})
 	return out
+}
+
+// isEnd says f is a stop op of some fault kind (stop-X, start, resume).
+func isEnd(f string) bool {
+	_, ok := vocab.Ends(f)
+	return ok
 }
 
 func cmpInt(a, b int64) int {

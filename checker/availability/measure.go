@@ -1,6 +1,7 @@
 package availability
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -28,6 +29,13 @@ const (
 	// Fraction is the share of the baseline ok rate that counts as
 	// recovered.
 	Fraction = 0.5
+	// MinBaselineOK is the least number of ok ops a baseline must hold
+	// to be compared against: a rate counted from a handful of ops is
+	// noise (from one op, a single op early or late halves or doubles
+	// it), and an availability or a recovery threshold computed from it
+	// would judge the fault on that noise. With 10 ops the count's own
+	// spread (about 1/√10) is about a third of it.
+	MinBaselineOK = 10
 )
 
 // All is the key of the figures over every client op, whatever its f.
@@ -63,14 +71,15 @@ type Figures struct {
 	// after the first client op.
 	Before Span `json:"before"`
 	// During is the fault, from its start's completion to the invocation
-	// of the op that ended it.
+	// of the op that ended it or the end of the main phase, whichever is
+	// first.
 	During Span `json:"during"`
 	// After runs from the invocation of the op that ended the fault to the
 	// next fault's start op's invocation or the end of the main phase; nil
 	// when the fault did not end within the main phase.
 	After *Span `json:"after,omitempty"`
 	// BaselineOK says the baseline can be compared against: at least
-	// Window long, with at least one ok op.
+	// Window long, with at least MinBaselineOK ok ops.
 	BaselineOK bool `json:"baseline_ok"`
 	// Availability is During's ok rate as a percentage of Before's; nil
 	// without a usable baseline or when the fault lasted less than Window.
@@ -86,8 +95,8 @@ type Figures struct {
 	// RecoveryNote says why Recovery is nil.
 	RecoveryNote string `json:"recovery_note,omitempty"`
 	// LongestGap is the longest time with no ok op from the invocation of
-	// the fault's start op to the end of its after span (or of the fault,
-	// if it has none), in seconds.
+	// the fault's start op to the end of its after span (or of the fault
+	// or the main phase, whichever is first, if it has none), in seconds.
 	LongestGap float64 `json:"longest_gap_s"`
 }
 
@@ -140,9 +149,11 @@ func (f Fault) Label() string {
 // Measurement is a history's availability figures.
 type Measurement struct {
 	// MainStart and MainEnd bound the main phase, in seconds since the
-	// run started: from the first client op's invocation to the final
-	// heal's invocation (or the last client op's completion, if the
-	// history has no heal).
+	// run started: from the first client op's invocation to the last
+	// client op's invocation before the final heal (or the last client
+	// op's invocation or completion, if the history has no heal). The
+	// drain between the time limit and the final heal, when no op is
+	// issued, is left out.
 	MainStart float64 `json:"main_start_s"`
 	MainEnd   float64 `json:"main_end_s"`
 	// Fs are the client ops' fs, sorted.
@@ -198,7 +209,9 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 		}
 	}
 	slices.Sort(m.Fs)
-	ivs := intervals(ops, mainEnd)
+	// A fault begun after the last client op was issued was seen by no op:
+	// there is nothing to measure about it.
+	ivs := slices.DeleteFunc(intervals(ops, mainEnd), func(iv interval) bool { return iv.began >= mainEnd })
 	// recovered is, per f, when service last recovered from a fault (or
 	// that fault's end when it did not), so that the next baseline starts
 	// after it.
@@ -220,13 +233,16 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 				from = max(from, ivs[i-1].end)
 			}
 			from = min(from, iv.began)
-			fig := &Figures{Before: s.span(from, iv.began), During: s.span(iv.start, max(iv.healing, iv.start))}
-			fig.BaselineOK = fig.Before.Seconds() >= Window.Seconds() && fig.Before.OK > 0
+			// The fault's span ends at its healing, or at the main phase's
+			// end if it ended after it (no op was issued past that).
+			healing := min(iv.healing, max(mainEnd, iv.start))
+			fig := &Figures{Before: s.span(from, iv.began), During: s.span(iv.start, max(healing, iv.start))}
+			fig.BaselineOK = fig.Before.Seconds() >= Window.Seconds() && fig.Before.OK >= MinBaselineOK
 			if fig.BaselineOK && fig.During.Seconds() >= Window.Seconds() {
 				a := 100 * fig.During.OKRate / fig.Before.OKRate
 				fig.Availability = &a
 			}
-			gapEnd := iv.end
+			gapEnd := min(iv.end, max(mainEnd, iv.began))
 			rec := iv.end
 			if iv.endOp >= 0 && iv.end < mainEnd {
 				after := s.span(iv.healing, max(afterEnd, iv.healing))
@@ -249,10 +265,15 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 }
 
 // mainPhase bounds the main phase: from the first client invocation to
-// the invocation of the first heal that follows a client op (the
-// controller's final heal), or to the last client completion.
+// the last client invocation before the first heal that follows a client
+// op (the controller's final heal), or to the last client completion if
+// there is no such heal. The final heal itself is no bound: after the time
+// limit the controller stops issuing ops and waits for the ops in flight
+// (up to the op timeout) and for any nemesis op in flight before it heals,
+// and that drain, with no op issued, must not count as an outage.
 func mainPhase(ops []history.Op, pairs []history.Pair) (start, end int64) {
 	start, end = -1, 0
+	lastInvoke := int64(0)
 	sawClient := false
 	for i := range ops {
 		op := &ops[i]
@@ -262,16 +283,25 @@ func mainPhase(ops []history.Op, pairs []history.Pair) (start, end int64) {
 			}
 			sawClient = true
 			end = max(end, op.Time)
+			if op.Type == history.Invoke {
+				lastInvoke = max(lastInvoke, op.Time)
+			}
 			continue
 		}
 		if sawClient && op.F == vocab.Heal && op.Type == history.Invoke {
-			return start, op.Time
+			return start, lastInvoke
 		}
 	}
 	if start < 0 {
 		start = 0
 	}
 	return start, end
+}
+
+// baselineNote says why the baseline b is not usable.
+func baselineNote(b Span) string {
+	return fmt.Sprintf("no usable baseline before the fault (%s with %d ok ops; a baseline needs at least %s and %d ok ops)",
+		secs(b.Seconds()), b.OK, Window, MinBaselineOK)
 }
 
 func (s Span) to() int64 { return int64(math.Round(s.To * 1e9)) }
@@ -325,7 +355,7 @@ func (s *series) okIn(from, to int64) int {
 // span.
 func (s *series) recover(healed int64, after Span, fig *Figures) {
 	if !fig.BaselineOK {
-		fig.RecoveryNote = "no usable baseline before the fault (under 1 s, or no ok op)"
+		fig.RecoveryNote = baselineNote(fig.Before)
 		return
 	}
 	need := max(1, Fraction*fig.Before.OKRate*Window.Seconds())

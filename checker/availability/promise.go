@@ -199,14 +199,17 @@ func judge(p Promise, m Measurement) Judged {
 			default:
 				inst.Verdict, inst.Figure = checker.Unknown, fig.RecoveryNote
 				if fig.NotRecoveredFor != nil {
-					inst.Figure = fmt.Sprintf("not recovered %s after it ended, when the run went on to the next fault", secs(*fig.NotRecoveredFor))
+					inst.Figure = fmt.Sprintf("not recovered %s after it ended, when the time after it ran out (the next fault, or the end of the main phase)", secs(*fig.NotRecoveredFor))
 				}
 			}
 		case p.AvailabilityAtLeast > 0:
 			inst.Threshold = "at least " + pct(p.AvailabilityAtLeast) + " of the baseline"
 			if fig.Availability == nil {
 				inst.Verdict = checker.Unknown
-				inst.Figure = "no usable baseline (at least 1 s, with an ok op) or the fault lasted under 1 s"
+				inst.Figure = "the fault lasted under " + Window.String()
+				if !fig.BaselineOK {
+					inst.Figure = baselineNote(fig.Before)
+				}
 				break
 			}
 			inst.Figure = fmt.Sprintf("%s of the baseline (%.1f ok/s during, %.1f ok/s before)",
