@@ -8,14 +8,19 @@
 //
 //	put    invoke v (an integer, unique in the history), key in Op.Key;
 //	       ok: {"value": v, "revision": r}
-//	watch  invoke null; ok: {"stream": s, "from": r0, "events": [entry, ...], "closed": why}
+//	watch  invoke null or "final";
+//	       ok: {"stream": s, "from": r0, "events": [entry, ...], "closed": why,
+//	            "target": r, "timed_out": bool}
 //
 // An entry is an event {"revision": r, "key": k, "value": v} or a progress
 // notification {"progress": true, "revision": r}, in the order the stream
 // delivered them. A stream is one watch opened at revision r0 on one
 // member; a client that loses its stream opens another (a new s) from the
 // revision after the last it saw. Successive ok watch ops of a stream carry
-// what it delivered since the last one.
+// what it delivered since the last one. A "final" op is a stream's
+// catch-up after the faults are healed: target is its member's revision
+// when the op started (0 or absent when unknown), timed_out that its
+// deadline passed before the stream reached it.
 //
 // The checker builds the write at each revision from the ok puts (each
 // value was written once, so an event names its put) and from the events
@@ -33,11 +38,39 @@
 //   - event disagrees with the writes: an event of a value no put wrote, of
 //     a failed put, of another key than the put's, at another revision than
 //     the ok put's, or delivered before its put was invoked; or two puts or
-//     events at one revision with different writes.
+//     events at one revision with different writes;
+//   - stopped short of its member: the stream's last op is an ok final op
+//     with a target, the stream ended below it, and a known write lies
+//     between the highest revision it reached and the target. The member
+//     had applied every revision up to the target when the op started and
+//     the op waited until its deadline, so the stream certainly did not
+//     deliver that write.
 //
-// Any of these makes the verdict invalid, with the ops as witnesses. The
-// verdict is unknown, saying why, when no watch op succeeded or no stream
-// reached any revision. Order is the history's order (indexes), never time.
+// Any of these makes the verdict invalid, with the ops as witnesses.
+//
+// Watch ops that did not succeed: the events a fail or info watch op's
+// value carries, if it names its stream, are kept. A stream is tainted
+// from such an op, and from one that names no stream if one of the
+// stream's ops was its process's (a process is one client: after info the
+// worker goes on as a new process with a new client, hence a new stream)
+// or if the stream was carried by more than one process. A tainted
+// stream's skip first passed after the taint is not judged: its events may
+// have been lost with the op.
+//
+// The verdict is unknown, saying why, when none of the above was found
+// but: a tainted stream skipped a write; a stream's final catch-up ended
+// below its target with no known write in between, or closed, or the
+// stream was tainted; a final op gave no target (its member's revision
+// could not be read, or an older client) and the stream ended below the
+// highest known write (whether the member had applied it is unknown: an
+// acknowledged put is on a majority, not necessarily on this member, and a
+// later hash op's revision may include writes applied after the watch op
+// ended); a stream's final op did not succeed and it ended below the
+// highest known write; no watch op succeeded; or nothing was checked (no
+// stream delivered an event or passed a known write). A stream without a
+// final op (its worker's last watch was not one) is judged only up to the
+// highest revision it reached. Order is the history's order (indexes),
+// never time.
 package watch
 
 import (
