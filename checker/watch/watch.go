@@ -8,14 +8,19 @@
 //
 //	put    invoke v (an integer, unique in the history), key in Op.Key;
 //	       ok: {"value": v, "revision": r}
-//	watch  invoke null; ok: {"stream": s, "from": r0, "events": [entry, ...], "closed": why}
+//	watch  invoke null or "final";
+//	       ok: {"stream": s, "from": r0, "events": [entry, ...], "closed": why,
+//	            "target": r, "timed_out": bool}
 //
 // An entry is an event {"revision": r, "key": k, "value": v} or a progress
 // notification {"progress": true, "revision": r}, in the order the stream
 // delivered them. A stream is one watch opened at revision r0 on one
 // member; a client that loses its stream opens another (a new s) from the
 // revision after the last it saw. Successive ok watch ops of a stream carry
-// what it delivered since the last one.
+// what it delivered since the last one. A "final" op is a stream's
+// catch-up after the faults are healed: target is its member's revision
+// when the op started (0 or absent when unknown), timed_out that its
+// deadline passed before the stream reached it.
 //
 // The checker builds the write at each revision from the ok puts (each
 // value was written once, so an event names its put) and from the events
@@ -33,11 +38,39 @@
 //   - event disagrees with the writes: an event of a value no put wrote, of
 //     a failed put, of another key than the put's, at another revision than
 //     the ok put's, or delivered before its put was invoked; or two puts or
-//     events at one revision with different writes.
+//     events at one revision with different writes;
+//   - stopped short of its member: the stream's last op is an ok final op
+//     with a target, the stream ended below it, and a known write lies
+//     between the highest revision it reached and the target. The member
+//     had applied every revision up to the target when the op started and
+//     the op waited until its deadline, so the stream certainly did not
+//     deliver that write.
 //
-// Any of these makes the verdict invalid, with the ops as witnesses. The
-// verdict is unknown, saying why, when no watch op succeeded or no stream
-// reached any revision. Order is the history's order (indexes), never time.
+// Any of these makes the verdict invalid, with the ops as witnesses.
+//
+// Watch ops that did not succeed: the events a fail or info watch op's
+// value carries, if it names its stream, are kept. A stream is tainted
+// from such an op, and from one that names no stream if one of the
+// stream's ops was its process's (a process is one client: after info the
+// worker goes on as a new process with a new client, hence a new stream)
+// or if the stream was carried by more than one process. A tainted
+// stream's skip first passed after the taint is not judged: its events may
+// have been lost with the op.
+//
+// The verdict is unknown, saying why, when none of the above was found
+// but: a tainted stream skipped a write; a stream's final catch-up ended
+// below its target with no known write in between, or closed, or the
+// stream was tainted; a final op gave no target (its member's revision
+// could not be read, or an older client) and the stream ended below the
+// highest known write (whether the member had applied it is unknown: an
+// acknowledged put is on a majority, not necessarily on this member, and a
+// later hash op's revision may include writes applied after the watch op
+// ended); a stream's final op did not succeed and it ended below the
+// highest known write; no watch op succeeded; or nothing was checked (no
+// stream delivered an event or passed a known write). A stream without a
+// final op (its worker's last watch was not one) is judged only up to the
+// highest revision it reached. Order is the history's order (indexes),
+// never time.
 package watch
 
 import (
@@ -65,6 +98,9 @@ const (
 	KindProgressAhead = "progress notification ahead of events"
 	// KindSkipped: a stream passed a write's revision without delivering it.
 	KindSkipped = "watch skipped an event"
+	// KindStopped: a stream's final catch-up ended below its member's
+	// revision, never delivering known writes the member had applied.
+	KindStopped = "watch stopped short of its member"
 	// KindMismatch: an event is not the write the puts say.
 	KindMismatch = "watch event disagrees with the writes"
 )
@@ -104,6 +140,12 @@ type Result struct {
 	// Closed, if set, says why the stream ended during the op; the next
 	// watch op opens a new one.
 	Closed string `json:"closed,omitempty"`
+	// Target, on a final (catch-up) op, is the member's revision when the
+	// op started: the revision the stream had to reach. 0 when unknown.
+	Target int64 `json:"target,omitempty"`
+	// TimedOut, on a final op, says its deadline passed before the stream
+	// reached Target.
+	TimedOut bool `json:"timed_out,omitempty"`
 }
 
 // Checker is the watch checker.
@@ -140,6 +182,23 @@ type stream struct {
 	name    string
 	from    int64
 	entries []delivered
+	// final is the stream's last final (catch-up) op, if any.
+	final *finalOp
+	// taint is the invoke index of the first watch op whose outcome was
+	// not ok that may have carried this stream's events; -1 if none.
+	taint int64
+	// finalLost is the invoke index of its last op if that was a final
+	// op that did not succeed; -1 otherwise.
+	finalLost int64
+	// procs are the processes whose watch ops carried the stream.
+	procs map[int]bool
+}
+
+// finalOp is a final watch op's outcome.
+type finalOp struct {
+	inv, comp int64
+	target    int64
+	closed    bool
 }
 
 type report struct {
@@ -168,6 +227,15 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 	streams := map[string]*stream{}
 	var order []string
 	okWatches, okPuts := 0, 0
+	// lost are the invoke indexes of watch ops that did not succeed and
+	// name no stream: their events, if any, are not in the history.
+	type lostOp struct {
+		inv     int64
+		process int
+		final   bool
+	}
+	var lost []lostOp
+	notOK := 0
 	for _, p := range in.Pairs() {
 		if !p.Invoke.IsClient() {
 			continue
@@ -195,31 +263,74 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 			}
 			puts[v] = pt
 		case FWatch:
-			if p.Outcome() != history.OK {
-				continue
-			}
 			var r Result
-			if err := json.Unmarshal(p.Complete.Value, &r); err != nil || r.Stream == "" {
+			if p.Outcome() != history.OK {
+				// A watch op that failed or whose outcome is unknown: the
+				// events it carries, if it says, are still delivered; any
+				// others are lost, so what its stream skipped after it
+				// cannot be judged.
+				notOK++
+				if p.Complete == nil || json.Unmarshal(p.Complete.Value, &r) != nil || r.Stream == "" {
+					lost = append(lost, lostOp{p.Invoke.Index, p.Invoke.Process, isFinal(p.Invoke.Value)})
+					continue
+				}
+			} else if err := json.Unmarshal(p.Complete.Value, &r); err != nil || r.Stream == "" {
 				return unknown("cannot check: watch op %d: ok value %s is not a watch result with a stream", p.Complete.Index, checker.Quote(string(p.Complete.Value)))
+			} else {
+				okWatches++
 			}
-			okWatches++
 			s := streams[r.Stream]
 			if s == nil {
-				s = &stream{name: r.Stream, from: r.From}
+				s = &stream{name: r.Stream, from: r.From, taint: -1, finalLost: -1, procs: map[int]bool{}}
 				streams[r.Stream] = s
 				order = append(order, r.Stream)
 			} else if s.from != r.From {
 				return unknown("cannot check: watch op %d says stream %q started at revision %d, an earlier op said %d", p.Complete.Index, r.Stream, r.From, s.from)
 			}
+			s.procs[p.Invoke.Process] = true
 			for _, e := range r.Events {
 				s.entries = append(s.entries, delivered{Entry: e, inv: p.Invoke.Index, comp: p.Complete.Index})
+			}
+			if p.Outcome() != history.OK && s.taint < 0 {
+				s.taint = p.Invoke.Index
+			}
+			s.final, s.finalLost = nil, -1 // the stream went on after its catch-up
+			if isFinal(p.Invoke.Value) {
+				if p.Outcome() == history.OK {
+					s.final = &finalOp{inv: p.Invoke.Index, comp: p.Complete.Index, target: r.Target, closed: r.Closed != ""}
+				} else {
+					s.finalLost = p.Invoke.Index
+				}
 			}
 		}
 		if ctx.Err() != nil {
 			return unknown("cannot check: %v", ctx.Err())
 		}
 	}
+	// A watch op that names no stream was its process's stream's: a
+	// process is one client, and after info the worker goes on as a new
+	// process with a new client, so a new stream. A stream carried by more
+	// than one process breaks that rule: any lost op before its last may
+	// have been its.
+	for _, l := range lost {
+		for _, s := range streams {
+			if !s.procs[l.process] && len(s.procs) < 2 {
+				continue
+			}
+			if len(s.entries) == 0 && !s.procs[l.process] {
+				continue
+			}
+			if s.taint < 0 || l.inv < s.taint {
+				s.taint = l.inv
+			}
+			if l.final && s.procs[l.process] && (len(s.entries) == 0 || s.entries[len(s.entries)-1].inv < l.inv) {
+				s.final, s.finalLost = nil, l.inv
+			}
+		}
+	}
 	rep := &report{res: &res, named: map[string][]string{}, counts: map[string]int{}}
+	// undecided says why a stream's skips could not be judged.
+	var undecided []string
 
 	// The write at each revision: ok puts first, then events of puts
 	// whose outcome is unknown.
@@ -271,8 +382,8 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 	revs := slices.Sorted(maps.Keys(writes))
 
 	// Each stream in delivery order.
-	reached := 0
 	progress := 0
+	passedWrites := 0 // writes some stream delivered or passed
 	for _, name := range order {
 		s := streams[name]
 		var last, lastProgress int64 // revisions: last event's, last progress's
@@ -307,22 +418,73 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 			high = max(high, e.Revision)
 			seen[e.Revision] = true
 		}
-		if high > 0 {
-			reached++
-		}
 		// Skipped: writes in [from, high] the stream never delivered.
 		lo, _ := slices.BinarySearch(revs, s.from)
+		var tainted []int64
 		for _, r := range revs[lo:] {
 			if r > high {
 				break
 			}
+			passedWrites++
 			if seen[r] {
 				continue
 			}
 			w := writes[r]
 			passed := s.passedAt(r)
+			if s.taint >= 0 && passed > s.taint {
+				tainted = append(tainted, r)
+				continue
+			}
 			rep.add(KindSkipped, w.key, fmt.Sprintf("stream %s (from revision %d) never delivered revision %d (%s = %d, #%d) but reached revision %d by watch #%d",
 				name, s.from, r, w.key, w.value, w.op, high, passed), w.op, passed)
+		}
+		if len(tainted) > 0 {
+			undecided = append(undecided, fmt.Sprintf("stream %s never delivered revisions %v, but watch op #%d before it passed them did not succeed, so it may have carried them",
+				name, tainted, s.taint))
+		}
+		// Stopped short: the final catch-up ended below the member's
+		// revision. The member had applied every revision up to Target
+		// when the op started, and the op waited until its deadline: a
+		// known write in (high, Target] the stream never delivered is
+		// certainly missed.
+		if s.finalLost >= 0 {
+			if hi := highestWrite(revs, s.from); hi > high {
+				undecided = append(undecided, fmt.Sprintf("stream %s reached revision %d, below the known write at revision %d, and its final catch-up (watch #%d) did not succeed",
+					name, high, hi, s.finalLost))
+			}
+			continue
+		}
+		f := s.final
+		if f == nil {
+			continue
+		}
+		switch {
+		case f.target == 0:
+			if hi := highestWrite(revs, s.from); hi > high {
+				undecided = append(undecided, fmt.Sprintf("stream %s's final catch-up (watch #%d–#%d) ended at revision %d, below the known write at revision %d, but the op does not say its member's revision, so whether the member had applied that write is unknown",
+					name, f.inv, f.comp, high, hi))
+			}
+		case high >= f.target || s.from > f.target:
+		case f.closed:
+			undecided = append(undecided, fmt.Sprintf("stream %s closed during its final catch-up (watch #%d–#%d) at revision %d, below its member's revision %d", name, f.inv, f.comp, high, f.target))
+		case s.taint >= 0:
+			undecided = append(undecided, fmt.Sprintf("stream %s's final catch-up (watch #%d–#%d) ended at revision %d, below its member's revision %d, but watch op #%d of it did not succeed", name, f.inv, f.comp, high, f.target, s.taint))
+		default:
+			lo, _ := slices.BinarySearch(revs, max(high+1, s.from))
+			var missed []int64
+			for _, r := range revs[lo:] {
+				if r > f.target {
+					break
+				}
+				missed = append(missed, r)
+			}
+			if len(missed) == 0 {
+				undecided = append(undecided, fmt.Sprintf("stream %s's final catch-up (watch #%d–#%d) ended at revision %d, below its member's revision %d, but no known write lies in between", name, f.inv, f.comp, high, f.target))
+				continue
+			}
+			w := writes[missed[0]]
+			rep.add(KindStopped, w.key, fmt.Sprintf("stream %s (from revision %d) stopped at revision %d: its final catch-up (watch #%d–#%d) did not reach its member's revision %d and never delivered %d known writes there, first revision %d (%s = %d, #%d)",
+				name, s.from, high, f.inv, f.comp, f.target, len(missed), missed[0], w.key, w.value, w.op), w.op, f.comp)
 		}
 	}
 
@@ -348,10 +510,29 @@ func (c *Checker) Check(ctx context.Context, in *checker.Input) checker.Result {
 	switch {
 	case okWatches == 0:
 		return unknown("no watch op succeeded, so no stream was observed")
-	case reached == 0:
-		return unknown("no watch stream delivered an event or a progress notification (%d ok watch ops, %d acknowledged puts)", okWatches, okPuts)
+	case len(undecided) > 0:
+		res.Valid = checker.Unknown
+		res.Reasons = append(res.Reasons, undecided...)
+		return res
+	case events == 0 && passedWrites == 0:
+		return unknown("nothing checked: no watch stream delivered an event or passed a known write (%d ok watch ops, %d acknowledged puts)", okWatches, okPuts)
 	}
 	return res
+}
+
+// isFinal reports whether a watch op's invoke value asks it to catch up
+// first (the JSON string "final").
+func isFinal(v json.RawMessage) bool {
+	var s string
+	return json.Unmarshal(v, &s) == nil && s == "final"
+}
+
+// highestWrite returns the highest revision in revs at or above from, or 0.
+func highestWrite(revs []int64, from int64) int64 {
+	if len(revs) == 0 || revs[len(revs)-1] < from {
+		return 0
+	}
+	return revs[len(revs)-1]
 }
 
 // passedAt returns the index of the op in which s first reached a revision

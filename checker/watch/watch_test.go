@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,6 +22,21 @@ var threePuts = []string{
 
 func watchOp(events string) []string {
 	return []string{"9 invoke watch @6", `9 ok watch {"stream":"s1","from":1,"events":[` + events + `]} @7`}
+}
+
+// tenPuts are ten acknowledged puts of 1 … 10 to k0 at revisions 2 … 11
+// (indexes 0 … 19).
+func tenPuts() []string {
+	var ops []string
+	for i := 1; i <= 10; i++ {
+		ops = append(ops, fmt.Sprintf("0 invoke put k=k0 %d @%d", i, 2*i-2), fmt.Sprintf(`0 ok put k=k0 {"value":%d,"revision":%d} @%d`, i, i+1, 2*i-1))
+	}
+	return ops
+}
+
+// watchOpAt is watchOp at index (and time) at.
+func watchOpAt(at int, events string) []string {
+	return []string{fmt.Sprintf("9 invoke watch @%d", at), fmt.Sprintf(`9 ok watch {"stream":"s1","from":1,"events":[%s]} @%d`, events, at+1)}
 }
 
 func ev(rev int, key string, value int) string {
@@ -94,6 +110,56 @@ func TestWatchChecker(t *testing.T) {
 			"0 invoke put k=a 11 @2", `0 ok put k=a {"value":11,"revision":2} @3`,
 			"9 invoke watch @4", `9 ok watch {"stream":"s1","from":1,"events":[` + ev(2, "a", 10) + `]} @5`,
 		}, checker.Invalid, KindMismatch, []int64{1, 3}, "both got revision 2"},
+		// The final catch-up (issue: a stream that stops delivering).
+		{"a stream that caught up in its final op", append(threePuts, append(watchOp(ev(2, "a", 10)),
+			`9 invoke watch "final" @8`, `9 ok watch {"stream":"s1","from":1,"events":[`+join(ev(3, "b", 11), ev(4, "a", 12), prog(4))+`],"target":4} @9`)...),
+			checker.Valid, "", nil, ""},
+		{"a stream that stopped short of its member's revision", append(threePuts, append(watchOp(ev(2, "a", 10)),
+			`9 invoke watch "final" @8`, `9 ok watch {"stream":"s1","from":1,"events":[],"target":4,"timed_out":true} @9`)...),
+			checker.Invalid, KindStopped, []int64{3, 9}, "stopped at revision 2: its final catch-up (watch #8–#9) did not reach its member's revision 4 and never delivered 2 known writes there, first revision 3"},
+		{"ten puts, a stream that delivered two of them (the reviewer's history)", append(tenPuts(), append(watchOpAt(20, join(ev(2, "k0", 1), ev(3, "k0", 2))),
+			`9 invoke watch "final" @22`, `9 ok watch {"stream":"s1","from":1,"events":[],"target":11,"timed_out":true} @23`)...),
+			checker.Invalid, KindStopped, []int64{5, 23}, "never delivered 8 known writes there, first revision 4"},
+		{"ten puts, a final op that does not say its member's revision", append(tenPuts(), append(watchOpAt(20, join(ev(2, "k0", 1), ev(3, "k0", 2))),
+			`9 invoke watch "final" @22`, `9 ok watch {"stream":"s1","from":1,"events":[]} @23`)...),
+			checker.Unknown, "", nil, "ended at revision 3, below the known write at revision 11, but the op does not say its member's revision"},
+		{"stopped short with no known write in between", append(threePuts, append(watchOp(join(ev(2, "a", 10), ev(3, "b", 11), ev(4, "a", 12))),
+			`9 invoke watch "final" @8`, `9 ok watch {"stream":"s1","from":1,"events":[],"target":6,"timed_out":true} @9`)...),
+			checker.Unknown, "", nil, "below its member's revision 6, but no known write lies in between"},
+		{"a stream closed during its final catch-up", append(threePuts, append(watchOp(ev(2, "a", 10)),
+			`9 invoke watch "final" @8`, `9 ok watch {"stream":"s1","from":1,"events":[],"closed":"compacted","target":4} @9`)...),
+			checker.Unknown, "", nil, "stream s1 closed during its final catch-up"},
+		{"a final op that did not succeed", append(threePuts, append(watchOp(ev(2, "a", 10)),
+			`9 invoke watch "final" @8`, `9 info watch @9`)...),
+			checker.Unknown, "", nil, "its final catch-up (watch #8) did not succeed"},
+		{"a final stream opened above its member's revision", append(threePuts, append(watchOp(join(ev(2, "a", 10), ev(3, "b", 11), ev(4, "a", 12))),
+			`8 invoke watch "final" @8`, `8 ok watch {"stream":"s2","from":5,"events":[],"target":4} @9`)...),
+			checker.Valid, "", nil, ""},
+		// Nothing checked.
+		{"every put failed, a progress notification only", []string{
+			"0 invoke put k=a 10 @0", "0 fail put k=a @1",
+			"9 invoke watch @2", `9 ok watch {"stream":"s1","from":1,"events":[` + prog(1) + `]} @3`,
+		}, checker.Unknown, "", nil, "nothing checked: no watch stream delivered an event or passed a known write"},
+		// Watch ops that did not succeed.
+		{"the events of an info watch op that names its stream", append(threePuts,
+			"9 invoke watch @6", `9 ok watch {"stream":"s1","from":1,"events":[`+ev(2, "a", 10)+`]} @7`,
+			"9 invoke watch @8", `9 info watch {"stream":"s1","from":1,"events":[`+ev(3, "b", 11)+`]} @9`,
+			"9 invoke watch @10", `9 ok watch {"stream":"s1","from":1,"events":[`+ev(4, "a", 12)+`]} @11`,
+		), checker.Valid, "", nil, ""},
+		{"a failed watch op of the stream's process", append(threePuts,
+			"9 invoke watch @6", `9 ok watch {"stream":"s1","from":1,"events":[`+ev(2, "a", 10)+`]} @7`,
+			"9 invoke watch @8", "9 fail watch @9",
+			"9 invoke watch @10", `9 ok watch {"stream":"s1","from":1,"events":[`+ev(4, "a", 12)+`]} @11`,
+		), checker.Unknown, "", nil, "stream s1 never delivered revisions [3], but watch op #8 before it passed them did not succeed"},
+		{"a stream carried on by another process after an info watch op", append(threePuts,
+			"9 invoke watch @6", `9 ok watch {"stream":"s1","from":1,"events":[`+ev(2, "a", 10)+`]} @7`,
+			"9 invoke watch @8", "9 info watch @9",
+			"19 invoke watch @10", `19 ok watch {"stream":"s1","from":1,"events":[`+ev(4, "a", 12)+`]} @11`,
+		), checker.Unknown, "", nil, "but watch op #8 before it passed them did not succeed"},
+		{"an info watch op of another process does not excuse a new stream's skip", append(threePuts,
+			"9 invoke watch @6", "9 info watch @7",
+			"19 invoke watch @8", `19 ok watch {"stream":"s2","from":1,"events":[`+ev(3, "b", 11)+`]} @9`,
+		), checker.Invalid, KindSkipped, []int64{1, 9}, "stream s2 (from revision 1) never delivered revision 2"},
 		{"no watch succeeded", append(threePuts, "9 invoke watch @6", "9 fail watch @7"), checker.Unknown, "", nil, "no watch op succeeded"},
 		{"no stream reached a revision", append(threePuts, watchOp("")...), checker.Unknown, "", nil, "no watch stream delivered"},
 		{"a put's value twice", []string{"0 invoke put k=a 1 @0", "0 fail put k=a @1", "0 invoke put k=a 1 @2", "0 fail put k=a @3"}, checker.Unknown, "", nil, "value 1 was put twice"},

@@ -34,8 +34,11 @@ const DefaultWatchPrefix = "/watch/"
 //	       watch; each op asks for a progress notification and collects what
 //	       the stream delivers for Window; ok: what it delivered (never fail:
 //	       what a stream delivered is never dropped). A "final" op first
-//	       waits, up to the op's deadline, until the stream reached the
-//	       member's revision.
+//	       reads the member's revision (recorded as "target"), then waits,
+//	       up to the op's deadline, until the stream reached it; if the
+//	       deadline passes first it still returns ok with what the stream
+//	       delivered, and "timed_out": true. A target of 0 (omitted) means
+//	       the member's revision could not be read.
 //	hash   Status, HashKV at the member's revision, Status again; ok: the
 //	       applied index, revision, compact revision and hash, when the two
 //	       statuses and the hash agree on the index and revision; fail
@@ -140,6 +143,7 @@ func (c *watchClient) watch(ctx context.Context, final bool) workload.Result {
 		st, err := c.status(ctx)
 		if err == nil {
 			target = st.Header.Revision
+			res.Target = target
 		}
 		if d, ok := ctx.Deadline(); ok {
 			deadline = d.Add(-100 * time.Millisecond)
@@ -154,15 +158,21 @@ func (c *watchClient) watch(ctx context.Context, final bool) workload.Result {
 	defer timer.Stop()
 	tick := time.NewTicker(c.window)
 	defer tick.Stop()
+	// timedOut marks a final op whose deadline passed before the stream
+	// reached the member's revision.
+	timedOut := func() workload.Result {
+		res.TimedOut = final && target > 0 && c.reached < target
+		return workload.Result{Type: history.OK, Value: res}
+	}
 	for {
 		if final && target > 0 && c.reached >= target {
 			break
 		}
 		select {
 		case <-timer.C:
-			return workload.Result{Type: history.OK, Value: res}
+			return timedOut()
 		case <-ctx.Done():
-			return workload.Result{Type: history.OK, Value: res}
+			return timedOut()
 		case <-tick.C:
 			if final {
 				c.requestProgress(ctx)

@@ -20,12 +20,15 @@
 // put. Ops follow package workload:
 //
 //	put    invoke v, key in Op.Key;  ok: {"value": v, "revision": r}
-//	watch  invoke null or "final";   ok: {"stream": s, "from": r0, "events": [...], "closed": why}
+//	watch  invoke null or "final";   ok: {"stream": s, "from": r0, "events": [...], "closed": why,
+//	                                      "target": r, "timed_out": bool}
 //	hash   invoke null;              ok: {"applied_index": i, "revision": r, "compact_revision": c, "hash": h}
 //
 // A watch op returns what the worker's stream delivered since the last op
 // (events and progress notifications, see checker/watch); a "final" one
-// first waits until the stream has reached its member's revision.
+// first waits until the stream has reached its member's revision, and
+// says which revision that was (target) and whether its deadline passed
+// first (timed_out): a stream that stopped short is invalid or unknown.
 package watch
 
 import (
