@@ -28,7 +28,8 @@
 // (events and progress notifications, see checker/watch); a "final" one
 // first waits until the stream has reached its member's revision, and
 // says which revision that was (target) and whether its deadline passed
-// first (timed_out): a stream that stopped short is invalid or unknown.
+// first (timed_out): a stream that stopped short makes the run unknown,
+// never valid (stalled or only slow: the history cannot tell).
 package watch
 
 import (
