@@ -229,7 +229,9 @@ func grudgePlace(g map[string][]string, oneWay bool, node string) (place, bool) 
 //
 // Values it does not understand still yield an interval, labelled by f,
 // without nodes. A start that completed as fail was not
-// applied and yields nothing. The result is sorted by start.
+// applied and yields nothing; a stop that completed as fail or info ends
+// nothing (an info stop may not have undone the fault). The result is
+// sorted by start.
 func Faults(ops []history.Op) []Fault {
 	var out []Fault
 	var open []int // indexes into out of active faults
@@ -267,6 +269,12 @@ func Faults(ops []history.Op) []Fault {
 			fl.Uncertain = op.Type == history.Info
 			out = append(out, fl)
 			open = append(open, len(out)-1)
+		case op.Type == history.Info && (f == genericStop || stopKind(f) != ""):
+			// A stop whose outcome is unknown may not have undone the
+			// fault: the controller keeps it active, and so does the
+			// report (and checker/availability), until a later stop that
+			// completed ok or a heal.
+			continue
 		case f == genericStop && anyOpen(out, open, genericStart):
 			still := open[:0]
 			for _, j := range open {

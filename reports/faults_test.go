@@ -115,6 +115,19 @@ func TestFaultsDeriveIntervalsFromNemesisOps(t *testing.T) {
 			want: []span{{Kind: "kill", Nodes: []string{"n3"}, Start: 4, End: 6, EndedBy: "start", Uncertain: true}},
 		},
 		{
+			name: "a stop that completed as info ends nothing; a later ok stop or a heal does",
+			ops: nemHistory(nemOp{inv, "start-partition", "", 1}, nemOp{ok, "start-partition", grudge, 2},
+				nemOp{inv, "kill", "", 3}, nemOp{ok, "kill", `["n4"]`, 4},
+				nemOp{inv, "stop-partition", "", 5}, nemOp{info, "stop-partition", "", 6},
+				nemOp{inv, "start", "", 7}, nemOp{info, "start", `["n4"]`, 8},
+				nemOp{inv, "stop-partition", "", 9}, nemOp{ok, "stop-partition", "", 10},
+				nemOp{inv, "heal", "", 11}, nemOp{ok, "heal", "", 12}),
+			want: []span{
+				{Kind: "partition", Nodes: []string{"n1", "n2", "n3"}, Start: 2, End: 10, EndedBy: "stop-partition"},
+				{Kind: "kill", Nodes: []string{"n4"}, Start: 4, End: 12, EndedBy: "heal"},
+			},
+		},
+		{
 			name: "a start that never completed counts from its invocation",
 			ops:  nemHistory(nemOp{inv, "pause", `["n2"]`, 5}),
 			want: []span{{Kind: "pause", Nodes: []string{"n2"}, Start: 5, End: 5, Uncertain: true}},

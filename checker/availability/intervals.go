@@ -45,8 +45,7 @@ const (
 // of its start (start-X, kill, pause) to the completion of the stop that
 // ends it (stop-X, start, resume; a stop naming nodes ends only those),
 // a heal, or mainEnd; a stop that failed or completed as info ends
-// nothing (here it departs from reports.Faults, which still closes a
-// fault at an info stop). The invocations of both are kept too: the fault may
+// nothing. The invocations of both are kept too: the fault may
 // take effect, and be undone, at any time while its op is in flight. A start that failed yields nothing; one that
 // completed as info, or never completed, counts as a fault that may have
 // been applied (uncertain). Jepsen's generic start (no kill active) and
