@@ -376,3 +376,31 @@ func TestTheReportCheckerNeverDecidesAVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestAGapThatRunsIntoTheNextFaultIsMeasuredWhole: an outage that begins
+// in a kill's after span and lasts past the start of the next fault is the
+// kill's gap in full (13 s), not cut where the next fault begins (3 s); the
+// next fault's gap runs from its own start.
+func TestAGapThatRunsIntoTheNextFaultIsMeasuredWhole(t *testing.T) {
+	h := sim{End: 60 * s, Every: 20 * time.Millisecond, Fs: []string{"write"},
+		Outages: []outage{{From: 17 * s, To: 30 * s}},
+		Nemesis: []nem{{At: 10 * s, F: "kill", Value: `["n1"]`}, {At: 15 * s, F: "start", Value: `["n1"]`},
+			{At: 20 * s, F: "pause", Value: `["n2"]`}, {At: 25 * s, F: "resume", Value: `["n2"]`}}}.ops()
+	m := Measure(h, mustPairs(h))
+	if len(m.Faults) != 2 {
+		t.Fatalf("faults %+v", m.Faults)
+	}
+	kill, pause := m.Faults[0].ByF["write"], m.Faults[1].ByF["write"]
+	if kill.After == nil || !near(kill.After.To, 20) {
+		t.Fatalf("the kill's after span %+v, want it to end where the pause began (20 s)", kill.After)
+	}
+	if !near(kill.LongestGap, 13.0) {
+		t.Errorf("kill's longest gap %v, want 13 s (from the last ok at 16.985 s to the first at 29.985 s + 5 ms)", kill.LongestGap)
+	}
+	if !near(pause.LongestGap, 10.0) {
+		t.Errorf("pause's longest gap %v, want 10 s (from its start at 20 s)", pause.LongestGap)
+	}
+	if r := check(t, h, Promise{Fault: "kill", F: "write", MaxGap: 5 * s}); r.Valid != checker.Invalid {
+		t.Errorf("a promise of no gap over 5 s during kill: %v, want invalid (%v)", r.Valid, r.Reasons)
+	}
+}

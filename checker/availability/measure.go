@@ -94,9 +94,11 @@ type Figures struct {
 	NotRecoveredFor *float64 `json:"not_recovered_for_s,omitempty"`
 	// RecoveryNote says why Recovery is nil.
 	RecoveryNote string `json:"recovery_note,omitempty"`
-	// LongestGap is the longest time with no ok op from the invocation of
-	// the fault's start op to the end of its after span (or of the fault
-	// or the main phase, whichever is first, if it has none), in seconds.
+	// LongestGap is the longest time with no ok op that begins between the
+	// invocation of the fault's start op and the end of its after span (or
+	// of the fault or the main phase, whichever is first, if it has none),
+	// in seconds. A gap that begins there is measured whole, to the next ok
+	// op or the main phase's end, even where it runs into the next fault.
 	LongestGap float64 `json:"longest_gap_s"`
 }
 
@@ -256,7 +258,7 @@ func Measure(ops []history.Op, pairs []history.Pair) Measurement {
 				fig.RecoveryNote = "the fault lasted until the end of the main phase: no recovery was observed"
 			}
 			recovered[f] = rec
-			fig.LongestGap = secs64(s.longestGap(iv.began, gapEnd))
+			fig.LongestGap = secs64(s.longestGap(iv.began, gapEnd, mainEnd))
 			fl.ByF[f] = fig
 		}
 		m.Faults = append(m.Faults, fl)
@@ -387,19 +389,28 @@ func (s *series) recover(healed int64, after Span, fig *Figures) {
 	fig.RecoveryNote = "the ok rate never held at " + pct(Fraction*100) + " of the baseline for " + Hold.String() + " before the after span ended"
 }
 
-// longestGap is the longest time in [from, to) with no ok op completed.
-func (s *series) longestGap(from, to int64) int64 {
+// longestGap is the longest time with no ok op completed that begins in
+// [from, to): from from, or from an ok op in [from, to), to the next ok op,
+// or to limit if none completed before it. A gap that begins in the span is
+// measured whole even where it runs on past to (into the next fault's
+// span): cutting it at to would let an outage that outlasts the next
+// fault's start look shorter than it was.
+func (s *series) longestGap(from, to, limit int64) int64 {
 	if to <= from {
 		return 0
 	}
+	limit = max(limit, to)
 	lo, _ := slices.BinarySearch(s.ok, from)
 	prev, gap := from, int64(0)
 	for _, t := range s.ok[lo:] {
-		if t >= to {
+		if t >= limit {
 			break
 		}
 		gap = max(gap, t-prev)
+		if t >= to {
+			return gap
+		}
 		prev = t
 	}
-	return max(gap, to-prev)
+	return max(gap, limit-prev)
 }
