@@ -17,8 +17,10 @@
 //
 // Either makes the verdict invalid, with both members' hash ops as
 // witnesses. The verdict is unknown, saying why, when fewer than two
-// members reported their state, or when no two members reported one
-// applied index or one revision (nothing could be compared). Hash ops
+// members reported their state, when no two members reported one
+// applied index or one revision (nothing could be compared), or when an
+// ok hash op's value is not a member's state and the others agree (a
+// disagreement between the others is invalid whatever it said). Hash ops
 // that failed are not judged: they say nothing about the state.
 package members
 
@@ -82,6 +84,10 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 	res := checker.Result{Checker: c.Name()}
 	var reports []report
 	attempted := 0
+	// A malformed state is judged after the others: two members that
+	// disagree are a finding whatever a third reported, but agreement is
+	// not shown while one ok hash op's state could not be read.
+	malformed, nMalformed := "", 0
 	for _, p := range in.Pairs() {
 		if !p.Invoke.IsClient() || p.Invoke.F != F {
 			continue
@@ -92,9 +98,11 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		}
 		var s State
 		if err := json.Unmarshal(p.Complete.Value, &s); err != nil || s.Revision <= 0 || s.AppliedIndex == 0 {
-			res.Valid = checker.Unknown
-			res.Reasons = []string{fmt.Sprintf("cannot check: hash op %d: value %s is not a member's state", p.Complete.Index, checker.Quote(string(p.Complete.Value)))}
-			return res
+			if malformed == "" {
+				malformed = fmt.Sprintf("hash op %d: value %s is not a member's state", p.Complete.Index, checker.Quote(string(p.Complete.Value)))
+			}
+			nMalformed++
+			continue
 		}
 		node := p.Complete.Node
 		if node == "" {
@@ -107,6 +115,14 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		nodes[r.node] = true
 	}
 	res.Details = map[string]any{"hash_ops": attempted, "reports": len(reports), "members": len(nodes)}
+	if nMalformed > 0 {
+		res.Details["malformed"] = nMalformed
+	}
+	if len(nodes) < 2 && malformed != "" {
+		res.Valid = checker.Unknown
+		res.Reasons = []string{"cannot check: " + malformed}
+		return res
+	}
 	if len(nodes) < 2 {
 		res.Valid = checker.Unknown
 		res.Reasons = []string{fmt.Sprintf("only %s reported a state (%d hash ops, %d ok): members cannot be compared",
@@ -153,6 +169,14 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			named = append(named[:5], fmt.Sprintf("and %d more", len(named)-5))
 		}
 		res.Reasons = []string{"members disagree: " + strings.Join(named, "; ")}
+		if malformed != "" {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("%s could not be read (the first: %s)", checker.Plural(nMalformed, "state was", "states were"), malformed))
+		}
+		return res
+	}
+	if malformed != "" {
+		res.Valid = checker.Unknown
+		res.Reasons = []string{"cannot check: " + malformed + fmt.Sprintf(" (%s compared agreed, but this one may not)", checker.Plural(compared, "pair", "pairs"))}
 		return res
 	}
 	if compared == 0 {

@@ -54,6 +54,9 @@ func TestMembersAgree(t *testing.T) {
 		{"nothing comparable", lines(hash("0", "n1", s100), hash("1", "n2", s102), hash("2", "n3", s103)), checker.Unknown, "", nil, "no two members reported one applied index or one revision"},
 		{"no hash op", []string{"0 invoke put k=a 1 @0", "0 fail put k=a @1"}, checker.Unknown, "", nil, "only 0 members"},
 		{"a malformed state", lines(hash("0", "n1", s100), hash("1", "n2", broken)), checker.Unknown, "", nil, "is not a member's state"},
+		{"a malformed state beside members that agree", lines(hash("0", "n1", s100), hash("1", "n2", s100), hash("2", "n3", broken)), checker.Unknown, "", nil, "is not a member's state"},
+		{"a malformed state does not hide two members that disagree", lines(hash("0", "n1", broken), hash("1", "n2", s100), hash("2", "n3", s100r)), checker.Invalid, KindRevision, []int64{3, 5},
+			"at applied index 100, n2 holds revision 50 but n3 holds revision 49"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
