@@ -170,7 +170,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		}
 		res.Reasons = []string{"members disagree: " + strings.Join(named, "; ")}
 		if malformed != "" {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("%s could not be read (the first: %s)", checker.Plural(nMalformed, "state was", "states were"), malformed))
+			res.Reasons = append(res.Reasons, fmt.Sprintf("%s could not be read (the first: %s)", checker.Plural(nMalformed, "state", "states"), malformed))
 		}
 		return res
 	}
