@@ -815,7 +815,12 @@ func (w *worker) step(ctx context.Context, op workload.Op, att *history.Attempt)
 	// it does not cut off the one in flight.
 	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.t.OpTimeout)
 	res := w.invoke(octx, op)
-	timedOut := octx.Err() != nil
+	// The clock, not only octx.Err: a context's error is set by a timer
+	// that, on a loaded machine, can fire well after the deadline passed,
+	// and a fail reported after the deadline must never be taken as
+	// certain.
+	deadline, _ := octx.Deadline()
+	timedOut := octx.Err() != nil || !time.Now().Before(deadline)
 	cancel()
 	done := &history.Op{Process: w.process, Type: res.Type, F: op.F, Key: op.Key, Value: r.encode(res.Value), Node: w.node.Name(), Attempt: att}
 	if res.Err != nil {
