@@ -10,8 +10,9 @@
 // stays on its key instead of using up keys with failures that tell
 // nothing, so the keys a run leaves behind are tested (an ok read or ok
 // cas: ok blind writes alone cannot contradict anything). A worker also
-// moves on after MaxAttemptsFactor×OpsPerKey attempts on one key, which
-// bounds a key's history for the checker. A generator that is never told
+// moves on after MaxAttemptsFactor×OpsPerKey attempts on one key, or after
+// MaxUnknownWrites writes of unknown outcome on it, which bounds a key's
+// history, and the search it costs the checker. A generator that is never told
 // outcomes (as in a replay of ops alone) rotates by attempts, as before.
 //
 // Keys are named "r-<group>-<round>": group g's round r. Values are small
@@ -47,7 +48,7 @@ type Options struct {
 	// worker needs on a key before it moves to the next; a key sees at
 	// least about WorkersPerKey×OpsPerKey ops, and each worker issues at
 	// most MaxAttemptsFactor×OpsPerKey on it. Default 100.
-	OpsPerKey int `yaml:"ops_per_key" default:"100" min:"1" doc:"Ok ops (one of them a read or cas) each worker needs on a key before moving to a fresh key; failed and unknown ops do not count. A worker also moves on after 10 x ops_per_key attempts."`
+	OpsPerKey int `yaml:"ops_per_key" default:"100" min:"1" doc:"Ok ops (one of them a read or cas) each worker needs on a key before moving to a fresh key; failed and unknown ops do not count. A worker also moves on after 10 x ops_per_key attempts, or after 10 writes or cas of unknown outcome on the key."`
 	// Values: written values are drawn from 0 to Values-1. Default 5.
 	Values int `yaml:"values" default:"5" min:"1" doc:"Values are drawn from 0 to values-1."`
 	// Mix weighs reads, writes and cas. Default 1:1:1.
@@ -134,6 +135,15 @@ func Key(group, round int) string { return fmt.Sprintf("r-%d-%d", group, round) 
 // MaxAttemptsFactor×OpsPerKey, however few of them completed ok.
 const MaxAttemptsFactor = 10
 
+// MaxUnknownWrites bounds the writes and compare-and-sets of unknown
+// outcome (info) a worker leaves on one key before it moves on. Each stays
+// open forever for the linearizability checker, which must consider it
+// applied at any point after its invocation, or never: a key where many
+// pile up (a worker cut off from the cluster, timing out op after op)
+// makes the search grow until it exhausts the checker's budget and the
+// key, and so the run, is unknown.
+const MaxUnknownWrites = 10
+
 type generator struct {
 	o       Options
 	group   int
@@ -147,6 +157,9 @@ type generator struct {
 	observed bool
 	ok       int
 	tested   bool
+	// unknown counts the current key's writes and cas that completed as
+	// info (see MaxUnknownWrites).
+	unknown int
 }
 
 // done says whether the worker is done with its current key.
@@ -154,7 +167,7 @@ func (g *generator) done() bool {
 	if !g.observed {
 		return g.n >= g.o.OpsPerKey
 	}
-	if g.n >= MaxAttemptsFactor*g.o.OpsPerKey {
+	if g.n >= MaxAttemptsFactor*g.o.OpsPerKey || g.unknown >= MaxUnknownWrites {
 		return true
 	}
 	observing := g.o.Mix.Read+g.o.Mix.CAS > 0
@@ -164,7 +177,13 @@ func (g *generator) done() bool {
 // Observe counts op's outcome towards the current key's rotation.
 func (g *generator) Observe(op workload.Op, outcome history.Type) {
 	g.observed = true
-	if outcome != history.OK || op.Key != Key(g.group, g.round) {
+	if op.Key != Key(g.group, g.round) {
+		return
+	}
+	if outcome == history.Info && op.F != "read" {
+		g.unknown++
+	}
+	if outcome != history.OK {
 		return
 	}
 	g.ok++
@@ -177,7 +196,7 @@ func (g *generator) Observe(op workload.Op, outcome history.Type) {
 func (g *generator) Next() workload.Op {
 	if g.n > 0 && g.done() {
 		g.round++
-		g.n, g.ok, g.tested = 0, 0, false
+		g.n, g.ok, g.tested, g.unknown = 0, 0, false, 0
 	}
 	key := Key(g.group, g.round)
 	if g.n == 0 {

@@ -249,4 +249,24 @@ func TestKeysRotateByOkOpsNotAttempts(t *testing.T) {
 	if n != MaxAttemptsFactor*2 {
 		t.Fatalf("left a key that never succeeded after %d attempts, want %d", n, MaxAttemptsFactor*2)
 	}
+	// Writes of unknown outcome are bounded per key (each stays open for the
+	// checker); reads of unknown outcome are not counted.
+	w, err = New(Options{WorkersPerKey: 1, OpsPerKey: 100, Values: 2, Mix: Mix{Read: 3, Write: 1, CAS: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = w.Generator(0, rand.New(rand.NewPCG(7, 8)))
+	obs = g.(workload.Observer)
+	unknownWrites, unknownReads := 0, 0
+	for op = g.Next(); op.Key == "r-0-0"; op = g.Next() {
+		obs.Observe(op, history.Info)
+		if op.F == "read" {
+			unknownReads++
+		} else {
+			unknownWrites++
+		}
+	}
+	if unknownWrites != MaxUnknownWrites || unknownReads == 0 {
+		t.Fatalf("left a key after %d writes and %d reads of unknown outcome, want %d writes", unknownWrites, unknownReads, MaxUnknownWrites)
+	}
 }
