@@ -811,6 +811,12 @@ func (w *worker) step(ctx context.Context, op workload.Op, att *history.Attempt)
 	}
 	inv := &history.Op{Process: w.process, Type: history.Invoke, F: op.F, Key: op.Key, Value: r.encode(op.Value), Node: w.node.Name(), Attempt: att}
 	r.record(inv)
+	// The attempt as the history names it (recording gave the first
+	// attempt's invocation its index).
+	op.Logical, op.Attempt = inv.Index, 1
+	if att != nil {
+		op.Logical, op.Attempt = att.First, att.N
+	}
 	// The op's deadline is its own: ending the main phase stops new ops,
 	// it does not cut off the one in flight.
 	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.t.OpTimeout)

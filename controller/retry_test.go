@@ -1,8 +1,10 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,9 +27,11 @@ func TestRetriesRecordEveryAttemptHonestly(t *testing.T) {
 		tt.Retry = Retry{Attempts: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, Jitter: 0.5, IdempotencyKey: keyed}
 		var mu sync.Mutex
 		sent := map[string][]string{} // key → the attempts' keys seen by the client
+		var named [][2]int64          // the (Logical, Attempt) of every op the client got
 		tt.Opener = scripted{count: new(atomic.Int64), outcome: func(n int64, op workload.Op) workload.Result {
 			mu.Lock()
 			sent[op.IdempotencyKey] = append(sent[op.IdempotencyKey], op.IdempotencyKey)
+			named = append(named, [2]int64{op.Logical, int64(op.Attempt)})
 			mu.Unlock()
 			switch n % 3 {
 			case 1:
@@ -100,6 +104,24 @@ func TestRetriesRecordEveryAttemptHonestly(t *testing.T) {
 					t.Errorf("op %v retried under the process of its info attempt %v", next, prev)
 				}
 			}
+		}
+		// The client got each attempt named as the history names it
+		// (a final read: by its own invocation, attempt 1).
+		var want [][2]int64
+		for _, op := range ops {
+			if op.IsClient() && op.Type == history.Invoke {
+				if a := op.Attempt; a != nil {
+					want = append(want, [2]int64{a.First, int64(a.N)})
+				} else {
+					want = append(want, [2]int64{op.Index, 1})
+				}
+			}
+		}
+		cmpPair := func(a, b [2]int64) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
+		slices.SortFunc(want, cmpPair)
+		slices.SortFunc(named, cmpPair)
+		if !slices.Equal(named, want) {
+			t.Errorf("keyed %v: the client got ops named %v, the history names them %v", keyed, named, want)
 		}
 		if keyed && len(sent[""]) > countFinal(ops) {
 			t.Errorf("keyed: %d main-phase attempts sent without a key", len(sent[""])-countFinal(ops))

@@ -46,6 +46,7 @@ type exampleBankOptions struct {
 	Total       int     `yaml:"total" default:"100" min:"1" doc:"Sum of the balances."`
 	MaxTransfer int     `yaml:"max_transfer" default:"5" min:"1" doc:"Largest transfer."`
 	ReadRatio   float64 `yaml:"read_ratio" default:"0.5" min:"0" max:"1" doc:"Fraction of ops that read."`
+	Record      bool    `yaml:"record_applied" doc:"Record applied attempts."`
 }
 
 type examplePacket struct {

@@ -593,6 +593,8 @@ type exampleClockNemesisOptions struct {
 	Targets        []string      `yaml:"targets" doc:"Targets of kill and pause."`
 	PTargets       []string      `yaml:"packet_targets" doc:"Targets of packet faults."`
 	Packet         examplePacket `yaml:"packet" doc:"Packet-fault parameters."`
+	Delay          time.Duration `yaml:"delay" doc:"Packet delay."`
+	Jitter         time.Duration `yaml:"jitter" doc:"Packet delay jitter."`
 	Settle         time.Duration `yaml:"settle" doc:"Wait after a fault."`
 	Restarts       *int          `yaml:"restarts" min:"0" doc:"Optional."`
 	ClockTargets   []string      `yaml:"clock_targets" doc:"Targets of clock faults."`

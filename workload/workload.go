@@ -48,6 +48,15 @@ type Op struct {
 	// supports keys applies the op at most once per key; one that does
 	// not ignores it.
 	IdempotencyKey string
+	// Logical and Attempt name the attempt being sent, as the history
+	// does (history.Attempt): Logical is the history index of the
+	// logical op's first invocation (the op's own index when the run
+	// retries nothing), Attempt numbers the attempt from 1. A client that
+	// records what it applied (checker/exactlyonce) writes them in the
+	// transaction that applies the op. Attempt 0: not named (an op the
+	// controller did not send).
+	Logical int64
+	Attempt int
 }
 
 // Result is a client's completion of an Op.

@@ -129,8 +129,11 @@ func Conform(ctx context.Context, cfg ConformConfig) ([]Check, error) {
 	exchange := func(p *proc, f, key string, value any) (Reply, string) {
 		v, _ := json.Marshal(value)
 		p.nextID++
+		// Every request carries a key and an attempt, as under a retry
+		// policy with keys: a program must take them (or ignore them).
 		req := Request{Type: "op", ID: p.nextID, F: f, Key: key, Value: v, TimeoutMS: cfg.Timeout.Milliseconds(),
-			Deadline: time.Now().Add(cfg.Timeout).UTC().Format(time.RFC3339Nano)}
+			Deadline:       time.Now().Add(cfg.Timeout).UTC().Format(time.RFC3339Nano),
+			IdempotencyKey: fmt.Sprintf("conformance-%d", p.nextID), Attempt: &RequestAttempt{Op: int64(p.nextID), N: 1}}
 		if err := p.send(req); err != nil {
 			return Reply{}, fmt.Sprintf("could not write the request: %v", err)
 		}

@@ -10,6 +10,7 @@
 //	---------------------------------------------------  ------  ------------------------------
 //	reply ok / fail / info with the request's id          as is   stays (info too)
 //	ok read whose value is not the workload's shape       info    replaced
+//	  (or ok applied whose value is not a records list)
 //	no reply before the op's deadline                     info    killed and replaced
 //	a line that is not a reply, a wrong id                info    killed and replaced
 //	the process exits or closes stdout after the request  info    replaced
@@ -35,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaos-testing/chaos/checker/exactlyonce"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
@@ -306,7 +308,10 @@ func (c *Client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	}
 	c.p.nextID++
 	id := c.p.nextID
-	req := Request{Type: "op", ID: id, F: op.F, Key: op.Key, Value: value}
+	req := Request{Type: "op", ID: id, F: op.F, Key: op.Key, Value: value, IdempotencyKey: op.IdempotencyKey}
+	if op.Attempt > 0 {
+		req.Attempt = &RequestAttempt{Op: op.Logical, N: op.Attempt}
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		// The client's deadline comes a little before ours, so that a
 		// client that honours it answers info in time and keeps its
@@ -335,6 +340,9 @@ func (c *Client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	if err == nil && r.Type == "ok" && op.F == "read" {
 		err = checkValue(c.o.cfg.Workload, r.Value)
 	}
+	if err == nil && r.Type == "ok" && op.F == exactlyonce.AppliedF {
+		_, err = exactlyonce.DecodeRecords(r.Value)
+	}
 	if err != nil {
 		c.lose()
 		return workload.Result{Type: history.Info, Err: fmt.Errorf("malformed reply %q: %v; process killed", clip(string(line)), err)}
@@ -348,7 +356,7 @@ func (c *Client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	}
 	if r.Type == "ok" {
 		res.Value = op.Value
-		if op.F == "read" {
+		if op.F == "read" || op.F == exactlyonce.AppliedF {
 			res.Value = r.Value
 		}
 	}

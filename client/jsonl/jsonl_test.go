@@ -31,7 +31,9 @@ func TestMain(m *testing.M) {
 // fakeClient is a client program. It answers init with ready (mode
 // "noready": with an error), then every request by mode: "good" ok (a
 // read reads null), "info" info naming its pid, "echo-init" ok with the
-// init message as a read's value, "hang" never, "crash" exits 3,
+// init message as a read's value, "echo-request" ok with the request
+// line as a read's value (an applied op: its key, as the records), "hang"
+// never, "crash" exits 3,
 // "wrongid" ok with another id, "garbage" a line that is not JSON,
 // "badvalue" ok with a read value of the wrong shape, "conformant" as a
 // client whose node never answers should (fail a read or an unknown f,
@@ -63,6 +65,12 @@ func fakeClient(mode string) int {
 			_ = out.Encode(map[string]any{"id": r.ID, "type": "info", "error": fmt.Sprintf("pid %d", os.Getpid())})
 		case "echo-init":
 			_ = out.Encode(map[string]any{"id": r.ID, "type": "ok", "value": init})
+		case "echo-request":
+			v := json.RawMessage(in.Bytes())
+			if r.F == "applied" {
+				v = json.RawMessage(r.Key) // the records the test asked for
+			}
+			_ = out.Encode(map[string]any{"id": r.ID, "type": "ok", "value": v})
 		case "hang":
 			time.Sleep(time.Hour)
 		case "crash":
@@ -234,6 +242,51 @@ func TestInitMessageNamesTheNodeTheClusterTheWorkloadAndTheNamespace(t *testing.
 	}
 	if b, _ := os.ReadFile(logs[0]); !strings.HasPrefix(string(b), "fake client ") {
 		t.Errorf("stderr file holds %q, want the client's stderr", b)
+	}
+}
+
+// TestRequestsCarryTheIdempotencyKeyAndTheAttempt reads requests back
+// through a client that returns them: the key and the attempt's name are
+// sent when the op has them, and absent when it has not.
+func TestRequestsCarryTheIdempotencyKeyAndTheAttempt(t *testing.T) {
+	o, _ := fakeOpener(t, "echo-request", "custom") // custom: a read value of any shape
+	c := open(t, o)
+	defer c.Close()
+	for _, tt := range []struct {
+		op   workload.Op
+		want string // the request's fields beyond type, id, f, key, value and the deadline
+	}{
+		{workload.Op{F: "read", Key: "c-0", IdempotencyKey: "w1-3", Logical: 12, Attempt: 2}, `"idempotency_key":"w1-3","attempt":{"op":12,"n":2}`},
+		{workload.Op{F: "read", Key: "c-0", Logical: 0, Attempt: 1}, `"attempt":{"op":0,"n":1}`},
+		{workload.Op{F: "read", Key: "c-0"}, ``},
+	} {
+		res := invoke(t, c, tt.op, 2*time.Second)
+		var req map[string]json.RawMessage
+		if err := json.Unmarshal(res.Value.(json.RawMessage), &req); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"type", "id", "f", "key", "value", "timeout_ms", "deadline"} {
+			delete(req, k)
+		}
+		got, _ := json.Marshal(req)
+		want := "{" + tt.want + "}"
+		var w map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(want), &w); err != nil {
+			t.Fatal(err)
+		}
+		wantJSON, _ := json.Marshal(w)
+		if string(got) != string(wantJSON) {
+			t.Errorf("op %+v: request's extra fields %s, want %s", tt.op, got, wantJSON)
+		}
+	}
+	// The records of an ok applied op are kept; a value that is not a
+	// list of records is a malformed reply.
+	records := `[{"op":0,"attempt":1,"times":1}]`
+	if res := invoke(t, c, workload.Op{F: "applied", Key: records}, 2*time.Second); res.Type != history.OK || string(res.Value.(json.RawMessage)) != records {
+		t.Errorf("applied: %+v, want ok %s", res, records)
+	}
+	if res := invoke(t, c, workload.Op{F: "applied", Key: `{"op":0}`}, 2*time.Second); res.Type != history.Info || !strings.Contains(res.Err.Error(), "malformed reply") {
+		t.Errorf("applied with a bad value: %+v, want info (malformed reply)", res)
 	}
 }
 

@@ -64,6 +64,25 @@ type Request struct {
 	// time (RFC 3339, UTC).
 	TimeoutMS int64  `json:"timeout_ms"`
 	Deadline  string `json:"deadline"`
+	// IdempotencyKey is the same for every attempt of one logical op
+	// when the retry policy sends keys (scenario client.retry.
+	// idempotency_key); absent otherwise. A client that applies each key
+	// at most once makes retries exactly-once; one that ignores it
+	// retries naively.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Attempt names the attempt as the history does; absent for an op
+	// chaos did not number.
+	Attempt *RequestAttempt `json:"attempt,omitempty"`
+}
+
+// RequestAttempt names one attempt of a logical op (history.Attempt):
+// what a client that records its applied attempts (the exactly-once
+// check, f "applied") writes with the op's effect.
+type RequestAttempt struct {
+	// Op is the history index of the logical op's first invocation.
+	Op int64 `json:"op"`
+	// N numbers the attempt from 1.
+	N int `json:"n"`
 }
 
 // Reply is the client's completion of a Request.

@@ -56,6 +56,8 @@ func TestPublishedSchemaDescribesTheMessages(t *testing.T) {
 		{"init", Init{Type: "init", Protocol: Version, Node: n, Nodes: []NodeInfo{n}, Workload: "bank", Options: map[string]int{"accounts": 5}, Namespace: "ns", DB: "process"}},
 		{"request", Request{Type: "op", ID: 1, F: "cas", Key: "k", Value: json.RawMessage(`[1,2]`), TimeoutMS: 800, Deadline: time.Now().UTC().Format(time.RFC3339Nano)}},
 		{"request", Request{Type: "op", ID: 2, F: "read", Value: json.RawMessage(`null`), TimeoutMS: 1, Deadline: time.Now().UTC().Format(time.RFC3339Nano)}},
+		{"request", Request{Type: "op", ID: 3, F: "add", Key: "c-0", Value: json.RawMessage(`2`), TimeoutMS: 1, Deadline: time.Now().UTC().Format(time.RFC3339Nano),
+			IdempotencyKey: "w1-3", Attempt: &RequestAttempt{Op: 12, N: 2}}},
 		{"ready", Ready{Type: "ready"}},
 		{"ready", Ready{Type: "error", Error: "no"}},
 		{"reply", Reply{ID: 1, Type: "ok", Value: json.RawMessage(`3`)}},

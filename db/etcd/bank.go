@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chaos-testing/chaos/checker/exactlyonce"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/bank"
@@ -31,6 +32,17 @@ const MaxBankAccounts = 128
 //	          Then Put(from, b1-amount), Put(to, b2+amount).
 //	          fail: insufficient funds, or a balance changed in between
 //	read      Get with prefix; ok: {"0": b0, "1": b1, ...}
+//	applied   (RecordApplied) Get of the records; ok: [{"op": i,
+//	          "attempt": n, "times": k}, ...] (checker/exactlyonce)
+//
+// With RecordApplied the transfer's Txn also puts a record of the attempt,
+// <prefix without its last "/">-applied/<logical op>/<attempt>
+// (workload.Op.Logical and Attempt): the key's version is how many times
+// that attempt's transaction applied. A transfer sent with an idempotency
+// key applies at most once per key: its Txn also requires that
+// <prefix without "/">-idem/<key> does not exist, and creates it; an
+// attempt that finds it there (in its read or in the Txn's Else) was
+// applied by an earlier attempt and is ok without moving money again.
 //
 // Open initialises the accounts once per cluster, idempotently: a Txn puts
 // every account (Total split evenly, the remainder on account 0) if none of
@@ -43,6 +55,9 @@ type BankOpener struct {
 	Accounts int
 	// Total is the sum of all balances, at least 0.
 	Total int64
+	// RecordApplied records each applied attempt of a transfer (see
+	// above); the bank workload's record_applied.
+	RecordApplied bool
 }
 
 // Open connects a bank client to n's member only and makes sure the
@@ -59,7 +74,9 @@ func (o *BankOpener) Open(ctx context.Context, n node.Node) (workload.Client, er
 		return nil, err
 	}
 	prefix := cmp.Or(o.Prefix, DefaultBankPrefix)
-	bc := &bankClient{conn: c, prefix: prefix, accounts: o.Accounts, total: o.Total}
+	base := strings.TrimSuffix(prefix, "/")
+	bc := &bankClient{conn: c, prefix: prefix, accounts: o.Accounts, total: o.Total,
+		applied: base + "-applied/", idem: base + "-idem/", record: o.RecordApplied}
 	if err := bc.init(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
@@ -72,6 +89,10 @@ type bankClient struct {
 	prefix   string
 	accounts int
 	total    int64
+	// applied and idem prefix the records of applied attempts and the
+	// idempotency keys' records; record: write the former.
+	applied, idem string
+	record        bool
 }
 
 func (c *bankClient) key(i int64) string { return c.prefix + itoa(i) }
@@ -153,20 +174,62 @@ func (c *bankClient) Invoke(ctx context.Context, op workload.Op) workload.Result
 		if err != nil {
 			return badOp("bank", op, "%v", err)
 		}
+		if c.record && op.Attempt < 1 {
+			return badOp("bank", op, "record_applied: the transfer names no attempt (op.Attempt %d)", op.Attempt)
+		}
 		return c.do(ctx, true, func(ctx context.Context) (any, error) {
-			return c.transfer(ctx, t)
+			return c.transfer(ctx, t, op)
+		})
+	case exactlyonce.AppliedF:
+		if !c.record {
+			return badOp("bank", op, "applied: the records are kept only with the workload's record_applied")
+		}
+		return c.do(ctx, false, func(ctx context.Context) (any, error) {
+			// Linearizable, whatever Reads says: every record written
+			// before must be seen.
+			resp, err := c.cli.Get(ctx, c.applied, clientv3.WithPrefix())
+			if err != nil {
+				return nil, err
+			}
+			return c.records(resp.Kvs)
 		})
 	}
-	return badOp("bank", op, "unknown f %q (want transfer or read)", op.F)
+	return badOp("bank", op, "unknown f %q (want transfer, read or applied)", op.F)
 }
 
-func (c *bankClient) transfer(ctx context.Context, t bank.Transfer) (any, error) {
+// records decodes the records of applied attempts into an applied op's
+// value.
+func (c *bankClient) records(kvs []*mvccpb.KeyValue) ([]exactlyonce.Record, error) {
+	out := make([]exactlyonce.Record, 0, len(kvs))
+	for _, kv := range kvs {
+		k := string(kv.Key)
+		op, n, ok := strings.Cut(strings.TrimPrefix(k, c.applied), "/")
+		first, err1 := strconv.ParseInt(op, 10, 64)
+		attempt, err2 := strconv.Atoi(n)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("key %s is not a record of an applied attempt (%s<op>/<attempt>)", k, c.applied)
+		}
+		out = append(out, exactlyonce.Record{Op: first, Attempt: attempt, Times: kv.Version})
+	}
+	return out, nil
+}
+
+func (c *bankClient) transfer(ctx context.Context, t bank.Transfer, op workload.Op) (any, error) {
 	amount := t.Amount
 	kf, kt := c.key(int64(t.From)), c.key(int64(t.To))
-	read, err := c.cli.Txn(ctx).Then(clientv3.OpGet(kf), clientv3.OpGet(kt)).Commit()
+	gets := []clientv3.Op{clientv3.OpGet(kf), clientv3.OpGet(kt)}
+	idem := ""
+	if op.IdempotencyKey != "" {
+		idem = c.idem + op.IdempotencyKey
+		gets = append(gets, clientv3.OpGet(idem, clientv3.WithCountOnly()))
+	}
+	read, err := c.cli.Txn(ctx).Then(gets...).Commit()
 	if err != nil {
 		// A read-only transaction changes nothing, whatever happened to it.
 		return nil, definiteError{fmt.Errorf("read balances: %w", err)}
+	}
+	if idem != "" && read.Responses[2].GetResponseRange().GetCount() > 0 {
+		return t, nil // an earlier attempt applied it
 	}
 	var bal [2]int64
 	var rev [2]int64
@@ -184,15 +247,26 @@ func (c *bankClient) transfer(ctx context.Context, t bank.Transfer) (any, error)
 		return nil, definite("insufficient funds: %s holds %d, cannot move %d", kf, bal[0], amount)
 	}
 	nextRequest(ctx)
-	resp, err := c.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(kf), "=", rev[0]),
-			clientv3.Compare(clientv3.ModRevision(kt), "=", rev[1])).
-		Then(clientv3.OpPut(kf, itoa(bal[0]-amount)), clientv3.OpPut(kt, itoa(bal[1]+amount))).
-		Commit()
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(kf), "=", rev[0]),
+		clientv3.Compare(clientv3.ModRevision(kt), "=", rev[1])}
+	puts := []clientv3.Op{clientv3.OpPut(kf, itoa(bal[0]-amount)), clientv3.OpPut(kt, itoa(bal[1]+amount))}
+	var orElse []clientv3.Op
+	if c.record {
+		puts = append(puts, clientv3.OpPut(fmt.Sprintf("%s%d/%d", c.applied, op.Logical, op.Attempt), ""))
+	}
+	if idem != "" {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(idem), "=", 0))
+		puts = append(puts, clientv3.OpPut(idem, ""))
+		orElse = append(orElse, clientv3.OpGet(idem, clientv3.WithCountOnly()))
+	}
+	resp, err := c.cli.Txn(ctx).If(cmps...).Then(puts...).Else(orElse...).Commit()
 	if err != nil {
 		return nil, err
 	}
 	if !resp.Succeeded {
+		if idem != "" && resp.Responses[0].GetResponseRange().GetCount() > 0 {
+			return t, nil // an earlier attempt applied it, since our read
+		}
 		return nil, definite("conflict: %s or %s changed since read", kf, kt)
 	}
 	return t, nil

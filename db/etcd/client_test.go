@@ -396,3 +396,42 @@ func TestCounterAddWithAKeyAppliesOncePerKey(t *testing.T) {
 		want(t, "read after "+s.what, invoke(a, 5*time.Second, "read", "k", nil), history.OK, s.sum)
 	}
 }
+
+// TestBankRecordsAppliedAttemptsAndKeyedTransfersApplyOnce: with
+// RecordApplied every applied attempt of a transfer leaves its record (a
+// naive second attempt of one logical op too: the duplicate the
+// exactly-once checker names), and a transfer sent with an idempotency key
+// applies once per key, whichever member the later attempts go to.
+func TestBankRecordsAppliedAttemptsAndKeyedTransfersApplyOnce(t *testing.T) {
+	c := shared.get(t)
+	o := &BankOpener{ClientOptions: testClientOptions(c.db), Prefix: prefix(t, "bank"), Accounts: 2, Total: 100, RecordApplied: true}
+	a, b := openClient(t, o, c.nodes[0]), openClient(t, o, c.nodes[1])
+	move := map[string]any{"from": 0, "to": 1, "amount": 5}
+	send := func(cl workload.Client, logical int64, attempt int, key string) workload.Result {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return cl.Invoke(ctx, workload.Op{F: "transfer", Value: move, Logical: logical, Attempt: attempt, IdempotencyKey: key})
+	}
+	for _, s := range []struct {
+		cl       workload.Client
+		logical  int64
+		attempt  int
+		key      string
+		balances map[string]int64
+		what     string
+	}{
+		{a, 10, 1, "", map[string]int64{"0": 45, "1": 55}, "op 10, attempt 1"},
+		{b, 10, 2, "", map[string]int64{"0": 40, "1": 60}, "op 10, attempt 2, naive: applies again"},
+		{a, 20, 1, "w0-2", map[string]int64{"0": 35, "1": 65}, "op 20, attempt 1, keyed"},
+		{b, 20, 2, "w0-2", map[string]int64{"0": 35, "1": 65}, "op 20, attempt 2, keyed, on another member: applied already"},
+	} {
+		want(t, s.what, send(s.cl, s.logical, s.attempt, s.key), history.OK, move)
+		want(t, "read after "+s.what, invoke(a, 5*time.Second, "read", "", nil), history.OK, s.balances)
+	}
+	want(t, "applied", invoke(b, 5*time.Second, "applied", "", nil), history.OK,
+		[]map[string]int64{{"op": 10, "attempt": 1, "times": 1}, {"op": 10, "attempt": 2, "times": 1}, {"op": 20, "attempt": 1, "times": 1}})
+	want(t, "a transfer that names no attempt", invoke(a, 5*time.Second, "transfer", "", move), history.Fail, nil)
+
+	plain := openClient(t, &BankOpener{ClientOptions: testClientOptions(c.db), Prefix: prefix(t, "bank"), Accounts: 2, Total: 100}, c.nodes[2])
+	want(t, "applied without record_applied", invoke(plain, 5*time.Second, "applied", "", nil), history.Fail, nil)
+}

@@ -96,7 +96,7 @@ func (d instance) Opener(name string, options any) (workload.Opener, error) {
 		if !ok {
 			return nil, fmt.Errorf("etcd bank client: workload options of type %T, want *bank.Options", options)
 		}
-		return &BankOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultBankPrefix), Accounts: bo.Accounts, Total: bo.Total}, nil
+		return &BankOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultBankPrefix), Accounts: bo.Accounts, Total: bo.Total, RecordApplied: bo.RecordApplied}, nil
 	case "counter":
 		return &CounterOpener{ClientOptions: co, Prefix: Prefix(ns, DefaultCounterPrefix)}, nil
 	case "watch":

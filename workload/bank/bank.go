@@ -6,7 +6,8 @@
 // Accounts are named "0" to "Accounts-1". Initially Total is split evenly,
 // the remainder on account 0 (see InitialBalances); the db's client sets
 // that up. Ops follow package workload: transfer {"from":a,"to":b,
-// "amount":n}, read (null) → {"0":b0, "1":b1, ...}.
+// "amount":n}, read (null) → {"0":b0, "1":b1, ...}; with RecordApplied,
+// applied (null) → the records of applied attempts (checker/exactlyonce).
 package bank
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/chaos-testing/chaos/checker"
 	bankchecker "github.com/chaos-testing/chaos/checker/bank"
+	"github.com/chaos-testing/chaos/checker/exactlyonce"
 	"github.com/chaos-testing/chaos/workload"
 )
 
@@ -29,6 +31,12 @@ type Options struct {
 	// ReadRatio is the fraction of ops that read (the zero value: none
 	// but the final reads). DefaultOptions uses 0.5.
 	ReadRatio float64 `yaml:"read_ratio" default:"0.5" min:"0" max:"1" doc:"Fraction of ops that read every balance."`
+	// RecordApplied asks the client to record, in each transfer's
+	// transaction, which attempt of which logical op applied it, and
+	// ends the run with one applied op that reads the records, for the
+	// exactly-once checker: the one way to see a transfer applied twice
+	// (by a retry), since a double transfer conserves the total.
+	RecordApplied bool `yaml:"record_applied" doc:"Each transfer's transaction also records which attempt of which logical op applied it, and a final applied op reads the records: the exactly-once checker then catches a transfer applied twice (by a naive retry), which conserves the total. Needs a client that records (etcd's; a jsonl client that handles the applied op)."`
 }
 
 // DefaultOptions returns the defaults.
@@ -87,24 +95,30 @@ func (w *Workload) Options() Options { return w.o }
 func (w *Workload) Name() string { return "bank" }
 
 // Generator returns worker's generator.
-func (w *Workload) Generator(_ int, rng *rand.Rand) workload.Generator {
-	return &generator{o: w.o, rng: rng}
+func (w *Workload) Generator(worker int, rng *rand.Rand) workload.Generator {
+	return &generator{o: w.o, rng: rng, worker: worker}
 }
 
 // Checkers are bank (total and accounts from the options, no negative
 // balance), stats (a transfer that never succeeds makes the run unknown)
-// and history validity.
+// and history validity; with RecordApplied also exactly-once (no
+// transfer applied by two attempts).
 func (w *Workload) Checkers() []checker.Checker {
-	return []checker.Checker{
+	cs := []checker.Checker{
 		bankchecker.New(bankchecker.Options{Total: w.o.Total, Accounts: w.o.Accounts}),
 		checker.Stats{},
 		checker.HistoryValid{},
 	}
+	if w.o.RecordApplied {
+		cs = append(cs, exactlyonce.New(exactlyonce.Options{F: "transfer"}))
+	}
+	return cs
 }
 
 type generator struct {
-	o   Options
-	rng *rand.Rand
+	o      Options
+	rng    *rand.Rand
+	worker int
 }
 
 // Next returns the worker's next op.
@@ -120,8 +134,15 @@ func (g *generator) Next() workload.Op {
 	return workload.Op{F: "transfer", Value: Transfer{From: from, To: to, Amount: 1 + g.rng.Int64N(g.o.MaxTransfer)}}
 }
 
-// Final reads every balance once.
-func (g *generator) Final() []workload.Op { return []workload.Op{{F: "read"}} }
+// Final reads every balance once; with RecordApplied worker 0 then reads
+// the records of applied transfers (exactlyonce.AppliedF).
+func (g *generator) Final() []workload.Op {
+	ops := []workload.Op{{F: "read"}}
+	if g.o.RecordApplied && g.worker == 0 {
+		ops = append(ops, workload.Op{F: exactlyonce.AppliedF})
+	}
+	return ops
+}
 
 // Kind registers the workload under the name "bank".
 func Kind() workload.Kind {

@@ -3,6 +3,7 @@ package bank
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/chaos-testing/chaos/history"
@@ -91,4 +92,36 @@ func TestCheckersJudgeSimulatedRuns(t *testing.T) {
 // a scenario file gets are DefaultOptions.
 func TestScenarioDefaultsAreDefaultOptions(t *testing.T) {
 	workloadtest.ScenarioDefaults(t, DefaultOptions())
+}
+
+// TestRecordAppliedAddsTheRecordsReadAndTheirChecker: with record_applied
+// worker 0 (only) ends with one applied op, and the exactly-once checker
+// judges transfers; without it, neither.
+func TestRecordAppliedAddsTheRecordsReadAndTheirChecker(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		o := DefaultOptions()
+		o.RecordApplied = on
+		w, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		final := map[int][]workload.Op{}
+		for worker := range 2 {
+			final[worker] = w.Generator(worker, nil).Final()
+		}
+		want := map[int][]workload.Op{0: {{F: "read"}}, 1: {{F: "read"}}}
+		if on {
+			want[0] = append(want[0], workload.Op{F: "applied"})
+		}
+		if !reflect.DeepEqual(final, want) {
+			t.Errorf("record_applied %v: final ops %v, want %v", on, final, want)
+		}
+		var names []string
+		for _, c := range w.Checkers() {
+			names = append(names, c.Name())
+		}
+		if has := slices.Contains(names, "exactly-once"); has != on {
+			t.Errorf("record_applied %v: checkers %v", on, names)
+		}
+	}
 }
