@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -55,6 +56,8 @@ type host struct {
 	// sessions bounds the sessions open at once on the connection
 	// (OpenSSH's MaxSessions is 10 by default).
 	sessions chan struct{}
+	// uploads counts the files sent over the network to the host.
+	uploads atomic.Int64
 
 	mu     sync.Mutex
 	client *ssh.Client

@@ -34,6 +34,9 @@ type Settings struct {
 	InsecureIgnoreHostKeys bool `yaml:"insecure_ignore_host_keys" json:"insecure_ignore_host_keys,omitempty" doc:"INSECURE: accept any host key, so that anyone between chaos and a host can act as the host. Only for throwaway machines; every run logs a warning for each host."`
 	// Dir is the working directory on every host that gives none.
 	Dir string `yaml:"dir" default:"/var/tmp/chaos" json:"dir" doc:"The folder on each host under which chaos keeps everything of its clusters (<dir>/<cluster id>/<node>/: the server's files, data and log). Absolute. Removed at teardown."`
+	// UploadCache keeps every uploaded file in <dir>/cache on its host,
+	// named by its SHA-256, so that later clusters copy it from there.
+	UploadCache bool `yaml:"upload_cache" json:"upload_cache,omitempty" doc:"Keep each file uploaded to a host (the db's binaries) in <dir>/cache there, named by its SHA-256, so that the next cluster on that host copies it from there instead of uploading it again. The cache is the one thing of ours that stays on a host after teardown (remove it with rm -rf <dir>/cache). Default: off, and nothing stays."`
 	// ConnectTimeout bounds one attempt to connect and log in.
 	ConnectTimeout time.Duration `yaml:"connect_timeout" default:"10s" chaos:"nonzero" json:"connect_timeout" doc:"Bound on one attempt to connect to a host and log in."`
 	// CommandTimeout bounds every command chaos runs on a host.
