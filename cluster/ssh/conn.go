@@ -281,7 +281,8 @@ func (e *exitError) Error() string {
 }
 
 // run runs argv on the host (through sudo -n when the settings say so),
-// with stdin, and returns its combined output. Every argument is quoted
+// with stdin, and returns its stdout (its stderr goes into the error
+// of a command that fails). Every argument is quoted
 // by shellquote, the one quoting function: none is shell syntax. The
 // command is bounded by ctx and command_timeout; a command that could
 // not start because the connection was lost is retried on a new one.
@@ -344,8 +345,12 @@ func newSession(ctx context.Context, c *ssh.Client) (*ssh.Session, error) {
 
 func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, line, what string) ([]byte, error) {
 	defer sess.Close()
-	var out syncBuffer
-	sess.Stdout, sess.Stderr = &out, &out
+	// Only the command's stdout is its output: a login shell's startup
+	// files (a .bashrc that a non-interactive shell reads under sshd) may
+	// write to stderr, which must never reach a file copied or a pid
+	// read. stderr goes into errors.
+	var out, errOut syncBuffer
+	sess.Stdout, sess.Stderr = &out, &errOut
 	if stdin != nil {
 		sess.Stdin = stdin
 	}
@@ -358,14 +363,23 @@ func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, li
 		case err == nil:
 			return out.Bytes(), nil
 		case errors.As(err, &ee):
-			return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, &exitError{status: ee.ExitStatus(), out: out.Bytes()})
+			return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, &exitError{status: ee.ExitStatus(), out: append(out.Bytes(), errOut.Bytes()...)})
 		}
-		return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, err)
+		return out.Bytes(), fmt.Errorf("%s: %s: %w%s", h, what, err, stderrOf(&errOut))
 	case <-ctx.Done():
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
-		return out.Bytes(), fmt.Errorf("%s: %s: not done within its deadline: %w", h, what, ctx.Err())
+		return out.Bytes(), fmt.Errorf("%s: %s: not done within its deadline: %w%s", h, what, ctx.Err(), stderrOf(&errOut))
 	}
+}
+
+// stderrOf is ": " and a command's stderr, clipped, or "" if it wrote
+// none.
+func stderrOf(b *syncBuffer) string {
+	if e := bytes.TrimSpace(b.Bytes()); len(e) > 0 {
+		return ": " + string(clip(e))
+	}
+	return ""
 }
 
 // syncBuffer is a bytes.Buffer safe for the session's two writers.
