@@ -82,7 +82,7 @@ func writeEtc(t testing.TB, ns string, files map[string][]byte) {
 	if err := os.MkdirAll(filepath.Join(dir, "sudoers.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir); _ = os.Remove("/etc/netns") }) // the latter only if empty
 	for name, b := range files {
 		mode := os.FileMode(0o644)
 		switch {
@@ -108,4 +108,3 @@ func (h *Host) RevokeSudo(t testing.TB) {
 		}
 	}
 }
-
