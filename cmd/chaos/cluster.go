@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaos-testing/chaos/cluster"
-	"github.com/chaos-testing/chaos/cluster/ssh"
 	"github.com/chaos-testing/chaos/runner"
 	"github.com/chaos-testing/chaos/scenario"
 )
@@ -65,7 +64,7 @@ with their servers' states and pids, and its upload cache.`,
 				}
 			}
 			var all []cluster.Status
-			var hosts []ssh.HostStatus
+			var hosts []cluster.HostStatus
 			err := a.eachRuntimeOf(cmd.Context(), s, func(rt cluster.Runtime) error {
 				if hr, ok := rt.(hostReporter); ok {
 					hosts = append(hosts, hr.Hosts(cmd.Context())...)
@@ -135,11 +134,11 @@ as SCENARIO, or --scenario FILE with an ID or --all.`,
 // hostReporter is a runtime of machines of the user's (SSH hosts) that
 // says which answer and what of ours is on each.
 type hostReporter interface {
-	Hosts(ctx context.Context) []ssh.HostStatus
+	Hosts(ctx context.Context) []cluster.HostStatus
 }
 
 // printHosts writes the hosts' table of a status, if there are hosts.
-func printHosts(w io.Writer, hosts []ssh.HostStatus) {
+func printHosts(w io.Writer, hosts []cluster.HostStatus) {
 	if len(hosts) == 0 {
 		return
 	}
