@@ -18,8 +18,10 @@ import (
 // hosts as a user that is not root, with sudo: true: the cluster comes
 // up, the server runs as root (chrooted, which a user cannot do), is
 // paused, killed and started, the log is read, and down leaves nothing.
-// With the user's sudo rule removed on one host, Up fails there naming
-// sudo: every command went through sudo -n, which asks for no password.
+// The login shell's .bashrc writes to stderr, and no output read (a pid,
+// a log, exec's) is touched by it. With the user's sudo rule removed on
+// one host, Up fails there naming sudo: every command went through
+// sudo -n, which asks for no password.
 func TestSSHRuntimeRunsEverythingThroughSudoForAUserNotRoot(t *testing.T) {
 	testenv.Short(t)
 	testenv.Need(t, sshhosts.SudoAvailable() == "", sshhosts.SudoAvailable())

@@ -84,7 +84,9 @@ type Options struct {
 	// only for the hosts' sshd and what it starts (their own /etc/passwd,
 	// /etc/shadow, /etc/group and /etc/sudoers.d, which ip netns exec
 	// mounts over /etc from /etc/netns/<namespace>/); this machine's /etc
-	// is untouched. It needs Debian's sudo (/usr/bin/sudo).
+	// is untouched. It needs Debian's sudo (/usr/bin/sudo). Its login
+	// shell is bash, whose .bashrc writes a line to stderr, as a noisy
+	// host's would.
 	SudoUser string
 }
 

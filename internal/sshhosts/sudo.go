@@ -54,9 +54,15 @@ func sudoUser(t testing.TB, hs *Hosts, auth, user string) map[string][]byte {
 	if err := os.Chmod(auth, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A noisy startup file, as real hosts have: bash reads .bashrc even
+	// for a command under sshd, and this one writes to stderr, which
+	// must never be taken for a command's output.
+	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("echo 'noise from .bashrc on stderr' >&2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	etc := map[string][]byte{}
 	for _, f := range []struct{ name, line string }{
-		{"passwd", fmt.Sprintf("%s:x:%d:%d:chaos test:%s:/bin/sh\n", user, sudoUID, sudoUID, home)},
+		{"passwd", fmt.Sprintf("%s:x:%d:%d:chaos test:%s:/bin/bash\n", user, sudoUID, sudoUID, home)},
 		{"group", fmt.Sprintf("%s:x:%d:\n", user, sudoUID)},
 		// "*": no password, but not locked (OpenSSH refuses "!").
 		{"shadow", user + ":*:19000:0:99999:7:::\n"},
