@@ -176,7 +176,12 @@ func (h *host) connect(ctx context.Context) (*ssh.Client, error) {
 		if errors.As(err, &p) {
 			return nil, fmt.Errorf("%s: %w", h, err)
 		}
-		if ctx.Err() != nil || time.Since(start)+wait > h.s.RetryFor {
+		if ctx.Err() != nil {
+			// The command's own deadline (or its run's end) came first:
+			// that says nothing of the host, which retry_for judges.
+			return nil, fmt.Errorf("%s: no connection before the command's deadline: %w (last attempt: %v)", h, ctx.Err(), err)
+		}
+		if time.Since(start)+wait > h.s.RetryFor {
 			h.trouble = append(h.trouble, fmt.Sprintf("%s was unreachable at %s: no connection within %v (%d attempts): %v",
 				h, start.UTC().Format(time.TimeOnly), time.Since(start).Round(time.Millisecond), attempt, err))
 			return nil, fmt.Errorf("%s: %w: no connection within %v (%d attempts): %v", h, ErrUnreachable, h.s.RetryFor, attempt, err)
@@ -184,7 +189,7 @@ func (h *host) connect(ctx context.Context) (*ssh.Client, error) {
 		h.log.Warn("ssh: connecting failed, retrying", "host", h.label, "addr", h.addr, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%s: %w: %v (last: %v)", h, ErrUnreachable, ctx.Err(), err)
+			return nil, fmt.Errorf("%s: no connection before the command's deadline: %w (last attempt: %v)", h, ctx.Err(), err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 5*time.Second)
@@ -312,11 +317,15 @@ func (h *host) run(ctx context.Context, stdin io.Reader, argv ...string) ([]byte
 		sess, err := newSession(sctx, c)
 		scancel()
 		if err != nil {
-			// The command never started: a new connection may run it.
-			h.drop(c, err)
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w: %v", h, ErrUnreachable, err)
+				// The command's deadline came before its session opened:
+				// the connection is not known to be bad (the keepalive
+				// judges that), and the host is not unreachable.
+				return nil, fmt.Errorf("%s: %s: no session before the command's deadline: %w", h, what, ctx.Err())
 			}
+			// The session did not open within connect_timeout: the
+			// command never started, and a new connection may run it.
+			h.drop(c, err)
 			continue
 		}
 		return h.runIn(ctx, sess, stdin, line, what)
