@@ -76,6 +76,11 @@ type Settings struct {
 	// (Cluster.Faults' Net). Without one, `chaos scenario validate`
 	// refuses every fault that needs it (partitions, packet faults).
 	NetFaults bool
+	// SystemClock, if set, says which nodes' hosts allow changes to
+	// their real system clock (SSH hosts marked clock: system), node by
+	// node: `chaos scenario validate` refuses a clock fault that could
+	// target any other node.
+	SystemClock func(settings any) []bool
 }
 
 // Problem is one thing wrong with a runtime's settings.

@@ -76,6 +76,7 @@ func (c Catalog) runtimeCheck(name string) scenario.Check {
 		for _, p := range rs.Check(v, s.Cluster.Nodes) {
 			out = append(out, s.Cluster.Options.Problem(p.Option, "%s", p.Msg))
 		}
+		out = append(out, c.systemClockCheck(s, rs, v)...)
 		if !rs.NetFaults && len(s.Nemesis.Faults) > 0 {
 			// The fault kinds' own checks, with every executor but the
 			// network's: what they refuse needs one.

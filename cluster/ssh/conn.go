@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -55,6 +56,8 @@ type host struct {
 	// sessions bounds the sessions open at once on the connection
 	// (OpenSSH's MaxSessions is 10 by default).
 	sessions chan struct{}
+	// uploads counts the files sent over the network to the host.
+	uploads atomic.Int64
 
 	mu     sync.Mutex
 	client *ssh.Client
@@ -173,7 +176,12 @@ func (h *host) connect(ctx context.Context) (*ssh.Client, error) {
 		if errors.As(err, &p) {
 			return nil, fmt.Errorf("%s: %w", h, err)
 		}
-		if ctx.Err() != nil || time.Since(start)+wait > h.s.RetryFor {
+		if ctx.Err() != nil {
+			// The command's own deadline (or its run's end) came first:
+			// that says nothing of the host, which retry_for judges.
+			return nil, fmt.Errorf("%s: no connection before the command's deadline: %w (last attempt: %v)", h, ctx.Err(), err)
+		}
+		if time.Since(start)+wait > h.s.RetryFor {
 			h.trouble = append(h.trouble, fmt.Sprintf("%s was unreachable at %s: no connection within %v (%d attempts): %v",
 				h, start.UTC().Format(time.TimeOnly), time.Since(start).Round(time.Millisecond), attempt, err))
 			return nil, fmt.Errorf("%s: %w: no connection within %v (%d attempts): %v", h, ErrUnreachable, h.s.RetryFor, attempt, err)
@@ -181,7 +189,7 @@ func (h *host) connect(ctx context.Context) (*ssh.Client, error) {
 		h.log.Warn("ssh: connecting failed, retrying", "host", h.label, "addr", h.addr, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%s: %w: %v (last: %v)", h, ErrUnreachable, ctx.Err(), err)
+			return nil, fmt.Errorf("%s: no connection before the command's deadline: %w (last attempt: %v)", h, ctx.Err(), err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 5*time.Second)
@@ -278,7 +286,8 @@ func (e *exitError) Error() string {
 }
 
 // run runs argv on the host (through sudo -n when the settings say so),
-// with stdin, and returns its combined output. Every argument is quoted
+// with stdin, and returns its stdout (its stderr goes into the error
+// of a command that fails). Every argument is quoted
 // by shellquote, the one quoting function: none is shell syntax. The
 // command is bounded by ctx and command_timeout; a command that could
 // not start because the connection was lost is retried on a new one.
@@ -308,11 +317,15 @@ func (h *host) run(ctx context.Context, stdin io.Reader, argv ...string) ([]byte
 		sess, err := newSession(sctx, c)
 		scancel()
 		if err != nil {
-			// The command never started: a new connection may run it.
-			h.drop(c, err)
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w: %v", h, ErrUnreachable, err)
+				// The command's deadline came before its session opened:
+				// the connection is not known to be bad (the keepalive
+				// judges that), and the host is not unreachable.
+				return nil, fmt.Errorf("%s: %s: no session before the command's deadline: %w", h, what, ctx.Err())
 			}
+			// The session did not open within connect_timeout: the
+			// command never started, and a new connection may run it.
+			h.drop(c, err)
 			continue
 		}
 		return h.runIn(ctx, sess, stdin, line, what)
@@ -341,8 +354,12 @@ func newSession(ctx context.Context, c *ssh.Client) (*ssh.Session, error) {
 
 func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, line, what string) ([]byte, error) {
 	defer sess.Close()
-	var out syncBuffer
-	sess.Stdout, sess.Stderr = &out, &out
+	// Only the command's stdout is its output: a login shell's startup
+	// files (a .bashrc that a non-interactive shell reads under sshd) may
+	// write to stderr, which must never reach a file copied or a pid
+	// read. stderr goes into errors.
+	var out, errOut syncBuffer
+	sess.Stdout, sess.Stderr = &out, &errOut
 	if stdin != nil {
 		sess.Stdin = stdin
 	}
@@ -355,14 +372,23 @@ func (h *host) runIn(ctx context.Context, sess *ssh.Session, stdin io.Reader, li
 		case err == nil:
 			return out.Bytes(), nil
 		case errors.As(err, &ee):
-			return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, &exitError{status: ee.ExitStatus(), out: out.Bytes()})
+			return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, &exitError{status: ee.ExitStatus(), out: append(out.Bytes(), errOut.Bytes()...)})
 		}
-		return out.Bytes(), fmt.Errorf("%s: %s: %w", h, what, err)
+		return out.Bytes(), fmt.Errorf("%s: %s: %w%s", h, what, err, stderrOf(&errOut))
 	case <-ctx.Done():
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
-		return out.Bytes(), fmt.Errorf("%s: %s: not done within its deadline: %w", h, what, ctx.Err())
+		return out.Bytes(), fmt.Errorf("%s: %s: not done within its deadline: %w%s", h, what, ctx.Err(), stderrOf(&errOut))
 	}
+}
+
+// stderrOf is ": " and a command's stderr, clipped, or "" if it wrote
+// none.
+func stderrOf(b *syncBuffer) string {
+	if e := bytes.TrimSpace(b.Bytes()); len(e) > 0 {
+		return ": " + string(clip(e))
+	}
+	return ""
 }
 
 // syncBuffer is a bytes.Buffer safe for the session's two writers.

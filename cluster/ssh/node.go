@@ -62,8 +62,9 @@ echo "pid $pid still there 10s after SIGKILL"; exit 1`
 	scriptPut = `mkdir -p "$(dirname "$2")" && cat > "$2.chaos-part" && chmod "$3" "$2.chaos-part" && mv -f "$2.chaos-part" "$2"`
 
 	// scriptExec runs "$@" (after $1) in the node's root folder (not
-	// chrooted: the root holds only the server's files).
-	scriptExec = `cd "$1/root" && shift && exec "$@"`
+	// chrooted: the root holds only the server's files), its stderr
+	// with its stdout (the login shell's own stderr stays apart).
+	scriptExec = `cd "$1/root" && shift && exec "$@" 2>&1`
 
 	// scriptRemove kills every server of ours under folder $1 that is
 	// still the process started, then removes the folder.

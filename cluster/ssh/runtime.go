@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -66,6 +65,7 @@ type Runtime struct {
 	scope      string
 	hosts      []*host
 	closeAgent func()
+	hashes     hashes // the local files' SHA-256, for the upload cache
 }
 
 // Factory makes the SSH runtime from cfg.Settings (a Settings as JSON).
@@ -280,13 +280,7 @@ func (r *Runtime) place(ctx context.Context, n *Node, rec record, files []db.Fil
 			}
 			continue
 		}
-		fh, err := os.Open(f.Src)
-		if err != nil {
-			return fmt.Errorf("upload: %w", err)
-		}
-		err = n.CopyTo(ctx, fh, f.Dst, f.Mode)
-		fh.Close()
-		if err != nil {
+		if err := r.upload(ctx, n, f); err != nil {
 			return fmt.Errorf("upload %s: %w", f.Src, err)
 		}
 	}

@@ -34,6 +34,9 @@ type Settings struct {
 	InsecureIgnoreHostKeys bool `yaml:"insecure_ignore_host_keys" json:"insecure_ignore_host_keys,omitempty" doc:"INSECURE: accept any host key, so that anyone between chaos and a host can act as the host. Only for throwaway machines; every run logs a warning for each host."`
 	// Dir is the working directory on every host that gives none.
 	Dir string `yaml:"dir" default:"/var/tmp/chaos" json:"dir" doc:"The folder on each host under which chaos keeps everything of its clusters (<dir>/<cluster id>/<node>/: the server's files, data and log). Absolute. Removed at teardown."`
+	// UploadCache keeps every uploaded file in <dir>/cache on its host,
+	// named by its SHA-256, so that later clusters copy it from there.
+	UploadCache bool `yaml:"upload_cache" json:"upload_cache,omitempty" doc:"Keep each file uploaded to a host (the db's binaries) in <dir>/cache there, named by its SHA-256, so that the next cluster on that host copies it from there instead of uploading it again. The cache is the one thing of ours that stays on a host after teardown (remove it with rm -rf <dir>/cache). Default: off, and nothing stays."`
 	// ConnectTimeout bounds one attempt to connect and log in.
 	ConnectTimeout time.Duration `yaml:"connect_timeout" default:"10s" chaos:"nonzero" json:"connect_timeout" doc:"Bound on one attempt to connect to a host and log in."`
 	// CommandTimeout bounds every command chaos runs on a host.
@@ -54,12 +57,29 @@ type Host struct {
 	Port int `yaml:"port" min:"0" max:"65535" json:"port,omitempty" doc:"The host's SSH port (default: port)."`
 	// Dir is the host's working directory (default: the settings' dir).
 	Dir string `yaml:"dir" json:"dir,omitempty" doc:"This host's working directory (default: dir). Absolute."`
+	// Clock is ClockSystem when clock faults may set this host's real
+	// system clock.
+	Clock string `yaml:"clock" json:"clock,omitempty" doc:"system: clock faults may set this host's real system clock (clock_settime, time sync paused meanwhile), as Jepsen does on its nodes; every process on the host sees it. Only for a machine of its own that nothing else relies on. A clock fault that could target a host not marked so is refused by scenario validate."`
 }
+
+// ClockSystem is the Host.Clock mark of a host whose real system clock
+// clock faults may set.
+const ClockSystem = "system"
 
 // SettingsKind is the SSH runtime's entry in a catalog's
 // RuntimeSettings.
 func SettingsKind() cluster.Settings {
-	return cluster.Settings{New: func() any { return &Settings{} }, Check: check}
+	return cluster.Settings{New: func() any { return &Settings{} }, Check: check, SystemClock: systemClock}
+}
+
+// systemClock says, host by host, which allow real system clock changes.
+func systemClock(v any) []bool {
+	s := v.(*Settings)
+	out := make([]bool, len(s.Hosts))
+	for i, h := range s.Hosts {
+		out[i] = h.Clock == ClockSystem
+	}
+	return out
 }
 
 // check is what scenario validate checks of the settings beyond their
@@ -87,6 +107,9 @@ func check(v any, nodes int) []cluster.Problem {
 		at := fmt.Sprintf("hosts[%d]", i)
 		if strings.ContainsAny(h.Address, " \t\n/@[]") || strings.HasPrefix(h.Address, "-") {
 			add(at+".address", "%q is not an IP address or host name", h.Address)
+		}
+		if h.Clock != "" && h.Clock != ClockSystem {
+			add(at+".clock", "%q is not a clock mark: the one mark is %q (clock faults may set the host's real clock)", h.Clock, ClockSystem)
 		}
 		if h.Dir != "" {
 			if err := checkDir(h.Dir); err != nil {

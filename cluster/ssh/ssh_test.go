@@ -173,7 +173,13 @@ func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
 	if err := p.Pause(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := procState(t, pids[0]); st != "T" {
+	// SIGSTOP takes effect when the process is next scheduled: on a
+	// busy machine, a moment after kill returns.
+	st := procState(t, pids[0])
+	for deadline := time.Now().Add(5 * time.Second); st != "T" && time.Now().Before(deadline); st = procState(t, pids[0]) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st != "T" {
 		t.Errorf("paused server is in state %s, want T (stopped)", st)
 	}
 	if err := p.Resume(ctx); err != nil {

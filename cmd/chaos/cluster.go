@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -50,7 +51,9 @@ func (a *app) clusterCmd() *cobra.Command {
 		Short: "List the clusters chaos has (kept, running, or left by a crashed run)",
 		Long: `List the clusters chaos has: Docker's, and those on the SSH hosts of the
 scenario file SCENARIO if one is given (SSH hosts are known only from a
-scenario's cluster.options).`,
+scenario's cluster.options). For SSH hosts, a table follows: each host,
+whether it answers (one attempt, connect_timeout), the nodes of ours on it
+with their servers' states and pids, and its upload cache.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			var s *scenario.Scenario
@@ -61,7 +64,11 @@ scenario's cluster.options).`,
 				}
 			}
 			var all []cluster.Status
+			var hosts []cluster.HostStatus
 			err := a.eachRuntimeOf(cmd.Context(), s, func(rt cluster.Runtime) error {
+				if hr, ok := rt.(hostReporter); ok {
+					hosts = append(hosts, hr.Hosts(cmd.Context())...)
+				}
 				st, err := rt.Status(cmd.Context())
 				all = append(all, st...)
 				return err
@@ -69,6 +76,7 @@ scenario's cluster.options).`,
 			if err != nil {
 				return err
 			}
+			defer printHosts(cmd.OutOrStdout(), hosts)
 			if len(all) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "no clusters")
 				return nil
@@ -121,6 +129,26 @@ as SCENARIO, or --scenario FILE with an ID or --all.`,
 	down.Flags().BoolVar(&force, "force", false, "remove the clusters of live runs too (those runs then end unknown)")
 	cmd.AddCommand(up, status, down)
 	return cmd
+}
+
+// hostReporter is a runtime of machines of the user's (SSH hosts) that
+// says which answer and what of ours is on each.
+type hostReporter interface {
+	Hosts(ctx context.Context) []cluster.HostStatus
+}
+
+// printHosts writes the hosts' table of a status, if there are hosts.
+func printHosts(w io.Writer, hosts []cluster.HostStatus) {
+	if len(hosts) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tADDRESS\tFOLDER\tSTATE")
+	for _, h := range hosts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Addr, h.Dir, strings.ReplaceAll(h.Summary(), "\n", " "))
+	}
+	_ = tw.Flush()
 }
 
 // eachRuntime opens every runtime of the catalog in turn and calls f.

@@ -199,6 +199,15 @@ func TestClusterUpStatusDownOnSSHHosts(t *testing.T) {
 		t.Fatalf("cluster status: exit %d, want %s with 3 nodes running:\n%s", code, id, out.String())
 	}
 	t.Logf("status:\n%s", out.String())
+	// The hosts' table: each host answers, and runs its node of the
+	// cluster.
+	for i, h := range hs.List {
+		row := regexp.MustCompile(`(?m)^` + h.Name + `\s+` + regexp.QuoteMeta(h.Addr.String()) + `:22\s.*reachable; ` +
+			regexp.QuoteMeta(fmt.Sprintf("%s/n%d running (pid ", id, i+1)))
+		if !row.MatchString(out.String()) {
+			t.Errorf("cluster status: no row saying %s answers and runs %s/n%d", h.Name, id, i+1)
+		}
+	}
 	// A run on the kept cluster: it attaches through the hosts' records,
 	// and leaves the cluster up.
 	out.Reset()

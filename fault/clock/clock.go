@@ -91,6 +91,11 @@ type Options struct {
 	Monotonic bool `yaml:"clock_monotonic" doc:"Shift the monotonic clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME) by the same offsets as the wall clock (default false: only CLOCK_REALTIME, gettimeofday and time)."`
 }
 
+// ClockTargetSpecs are the target specs clock faults draw from and the
+// node list the nodes spec names: what a runtime that allows clock faults
+// only on some hosts (SSH hosts marked clock: system) checks.
+func (o *Options) ClockTargetSpecs() (targets, nodes []string) { return o.ClockTargets, o.Nodes }
+
 // DefaultOptions returns the defaults: bumps up to 1m, skews up to 5s, a
 // strobe of 200ms every 10ms for 5s.
 func DefaultOptions() *Options {

@@ -9,6 +9,7 @@ package sshhosts
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,6 +56,8 @@ type Hosts struct {
 	Key     ssh.Signer
 	// KnownHosts is a known_hosts file with every host's key.
 	KnownHosts string
+	// User is the login the key is for: root, or Options.SudoUser.
+	User string
 	// Spare is an address on the switch where no host listens.
 	Spare netip.Addr
 	tmp   string
@@ -74,16 +77,32 @@ func Available() string {
 	return ""
 }
 
+// Options change how hosts are made.
+type Options struct {
+	// SudoUser, if set, is a user that is not root, added on every host
+	// with passwordless sudo: the key logs in as it too. The user exists
+	// only for the hosts' sshd and what it starts (their own /etc/passwd,
+	// /etc/shadow, /etc/group and /etc/sudoers.d, which ip netns exec
+	// mounts over /etc from /etc/netns/<namespace>/); this machine's /etc
+	// is untouched. It needs Debian's sudo (/usr/bin/sudo). Its login
+	// shell is bash, whose .bashrc writes a line to stderr, as a noisy
+	// host's would.
+	SudoUser string
+}
+
 // New makes n hosts for t and removes them when t ends. The caller has
 // checked Available.
-func New(t testing.TB, n int) *Hosts {
+func New(t testing.TB, n int) *Hosts { return NewWith(t, n, Options{}) }
+
+// NewWith makes n hosts as opts say (see New).
+func NewWith(t testing.TB, n int, opts Options) *Hosts {
 	t.Helper()
 	var id [3]byte
 	_, _ = rand.Read(id[:])
 	tag := hex.EncodeToString(id[:])
 	// A /24 of 10.214.0.0/16 that no interface here uses.
 	prefix := freePrefix(t)
-	hs := &Hosts{tmp: t.TempDir(), Controller: prefix.Addr().Next(), Spare: addrAt(prefix, 250)}
+	hs := &Hosts{tmp: t.TempDir(), Controller: prefix.Addr().Next(), Spare: addrAt(prefix, 250), User: cmp.Or(opts.SudoUser, "root")}
 	sw := "chsw-" + tag
 	run(t, "ip", "netns", "add", sw)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", sw).Run() })
@@ -107,6 +126,10 @@ func New(t testing.TB, n int) *Hosts {
 	if err := os.WriteFile(auth, ssh.MarshalAuthorizedKey(hs.Key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var etc map[string][]byte
+	if opts.SudoUser != "" {
+		etc = sudoUser(t, hs, auth, opts.SudoUser)
+	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +142,10 @@ func New(t testing.TB, n int) *Hosts {
 		h.Dir = filepath.Join(hdir, `work dir 'q' "d" $(touch pwned);x`)
 		if err := os.MkdirAll(h.Dir, 0o755); err != nil {
 			t.Fatal(err)
+		}
+		if etc != nil {
+			// Before the namespace exists, so that ip netns exec finds it.
+			writeEtc(t, h.NS, etc)
 		}
 		run(t, "ip", "netns", "add", h.NS)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", h.NS).Run() })
