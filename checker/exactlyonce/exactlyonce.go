@@ -3,7 +3,7 @@
 // supports it writes, in the very transaction that applies an attempt of
 // an op, a record naming the attempt (its logical op and attempt number,
 // workload.Op.Logical and Attempt), and a final op (f "applied", see
-// AppliedF) reads every record into the history.
+// history.AppliedF) reads every record into the history.
 //
 // This catches what no read of the data can: a bank transfer applied
 // twice by two attempts of a retried op moves money twice, yet the total
@@ -41,10 +41,8 @@
 package exactlyonce
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -53,10 +51,6 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	"github.com/chaos-testing/chaos/history"
 )
-
-// AppliedF is the f of the op that reads the store's records of applied
-// attempts.
-const AppliedF = "applied"
 
 // Kinds of anomaly the checker names (checker.Anomaly).
 const (
@@ -70,50 +64,6 @@ const (
 
 // maxNamed bounds how many instances the reasons describe.
 const maxNamed = 10
-
-// Record is one applied attempt, as the store recorded it.
-type Record struct {
-	// Op is the history index of the logical op's first invocation.
-	Op int64 `json:"op"`
-	// Attempt numbers the attempt from 1.
-	Attempt int `json:"attempt"`
-	// Times is how many times the attempt's transaction applied, ≥ 1.
-	Times int64 `json:"times"`
-}
-
-// DecodeRecords reads an applied op's value strictly: an array of
-// records, each with exactly op ≥ 0, attempt ≥ 1 and times ≥ 1, no
-// attempt listed twice.
-func DecodeRecords(raw json.RawMessage) ([]Record, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		return nil, fmt.Errorf(`want an array of {"op": i, "attempt": n, "times": k}, got %s`, checker.Clip(string(raw)))
-	}
-	out := make([]Record, 0, len(items))
-	seen := map[[2]int64]bool{}
-	for i, it := range items {
-		var r struct {
-			Op      *int64 `json:"op"`
-			Attempt *int   `json:"attempt"`
-			Times   *int64 `json:"times"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(it))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil || r.Op == nil || r.Attempt == nil || r.Times == nil {
-			return nil, fmt.Errorf(`record %d: want {"op": i, "attempt": n, "times": k}, got %s`, i, checker.Clip(string(it)))
-		}
-		if *r.Op < 0 || *r.Attempt < 1 || *r.Times < 1 {
-			return nil, fmt.Errorf("record %d: want op ≥ 0, attempt ≥ 1, times ≥ 1, got %s", i, checker.Clip(string(it)))
-		}
-		k := [2]int64{*r.Op, int64(*r.Attempt)}
-		if seen[k] {
-			return nil, fmt.Errorf("record %d: attempt %d of op %d is listed twice", i, *r.Attempt, *r.Op)
-		}
-		seen[k] = true
-		out = append(out, Record{Op: *r.Op, Attempt: *r.Attempt, Times: *r.Times})
-	}
-	return out, nil
-}
 
 // Options configure the checker.
 type Options struct {
@@ -133,7 +83,7 @@ func (c *Checker) Name() string { return "exactly-once" }
 type logical struct {
 	first    int64
 	attempts map[int]history.Pair
-	records  []Record
+	records  []history.AppliedRecord
 }
 
 // Check judges in.
@@ -147,7 +97,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 			continue
 		}
 		switch inv.F {
-		case AppliedF:
+		case history.AppliedF:
 			audits = append(audits, p)
 			continue
 		case c.o.F:
@@ -178,7 +128,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		if p.Outcome() != history.OK {
 			continue
 		}
-		recs, err := DecodeRecords(p.Complete.Value)
+		recs, err := history.DecodeApplied(p.Complete.Value)
 		if err != nil {
 			return unknown(res, fmt.Sprintf("cannot check: applied op %d: %v", p.Complete.Index, err))
 		}
@@ -202,7 +152,7 @@ func (c *Checker) Check(_ context.Context, in *checker.Input) checker.Result {
 		if l == nil || l.attempts[int(k[1])].Invoke == nil {
 			return unknown(res, fmt.Sprintf("cannot check: a record names attempt %d of op %d, which the history has no %s attempt for (records of another run?)", k[1], k[0], checker.Quote(c.o.F)))
 		}
-		l.records = append(l.records, Record{Op: k[0], Attempt: int(k[1]), Times: recorded[k]})
+		l.records = append(l.records, history.AppliedRecord{Op: k[0], Attempt: int(k[1]), Times: recorded[k]})
 	}
 	okBefore := 0
 	for _, l := range ops {

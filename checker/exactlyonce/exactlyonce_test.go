@@ -26,8 +26,8 @@ func hist(outcomes []history.Type, readOutcome history.Type, records string) []h
 		add(history.Op{Process: p, Type: history.Invoke, F: "transfer", Value: json.RawMessage(`{"from":0,"to":1,"amount":3}`), Attempt: a})
 		add(history.Op{Process: p, Type: o, F: "transfer", Value: json.RawMessage(`{"from":0,"to":1,"amount":3}`), Attempt: a})
 	}
-	add(history.Op{Process: 1, Type: history.Invoke, F: AppliedF})
-	done := history.Op{Process: 1, Type: readOutcome, F: AppliedF}
+	add(history.Op{Process: 1, Type: history.Invoke, F: history.AppliedF})
+	done := history.Op{Process: 1, Type: readOutcome, F: history.AppliedF}
 	if readOutcome == history.OK {
 		done.Value = json.RawMessage(records)
 	}
@@ -114,9 +114,9 @@ func TestOpsWithoutRetriesAreTheirOwnLogicalOps(t *testing.T) {
 		{Process: 0, Type: history.Invoke, F: "read"},
 		{Process: 0, Type: history.OK, F: "read", Value: json.RawMessage(`{"0":5,"1":5}`)},
 		{Process: 2, Type: history.Invoke, F: "transfer", Value: json.RawMessage(`{"from":1,"to":0,"amount":4}`)},
-		{Process: 3, Type: history.Invoke, F: AppliedF},
+		{Process: 3, Type: history.Invoke, F: history.AppliedF},
 		{Process: 2, Type: history.OK, F: "transfer"},
-		{Process: 3, Type: history.OK, F: AppliedF, Value: json.RawMessage(`[{"op":0,"attempt":1,"times":1},{"op":2,"attempt":1,"times":1}]`)},
+		{Process: 3, Type: history.OK, F: history.AppliedF, Value: json.RawMessage(`[{"op":0,"attempt":1,"times":1},{"op":2,"attempt":1,"times":1}]`)},
 	}
 	for i := range ops {
 		ops[i].Index, ops[i].Time = int64(i), int64(i)

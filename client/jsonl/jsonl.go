@@ -36,7 +36,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chaos-testing/chaos/checker/exactlyonce"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
@@ -340,8 +339,8 @@ func (c *Client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	if err == nil && r.Type == "ok" && op.F == "read" {
 		err = checkValue(c.o.cfg.Workload, r.Value)
 	}
-	if err == nil && r.Type == "ok" && op.F == exactlyonce.AppliedF {
-		_, err = exactlyonce.DecodeRecords(r.Value)
+	if err == nil && r.Type == "ok" && op.F == history.AppliedF {
+		_, err = history.DecodeApplied(r.Value)
 	}
 	if err != nil {
 		c.lose()
@@ -356,7 +355,7 @@ func (c *Client) Invoke(ctx context.Context, op workload.Op) workload.Result {
 	}
 	if r.Type == "ok" {
 		res.Value = op.Value
-		if op.F == "read" || op.F == exactlyonce.AppliedF {
+		if op.F == "read" || op.F == history.AppliedF {
 			res.Value = r.Value
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/chaos-testing/chaos/checker/exactlyonce"
+	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/node"
 	"github.com/chaos-testing/chaos/workload"
 	"github.com/chaos-testing/chaos/workload/bank"
@@ -180,7 +180,7 @@ func (c *bankClient) Invoke(ctx context.Context, op workload.Op) workload.Result
 		return c.do(ctx, true, func(ctx context.Context) (any, error) {
 			return c.transfer(ctx, t, op)
 		})
-	case exactlyonce.AppliedF:
+	case history.AppliedF:
 		if !c.record {
 			return badOp("bank", op, "applied: the records are kept only with the workload's record_applied")
 		}
@@ -199,8 +199,8 @@ func (c *bankClient) Invoke(ctx context.Context, op workload.Op) workload.Result
 
 // records decodes the records of applied attempts into an applied op's
 // value.
-func (c *bankClient) records(kvs []*mvccpb.KeyValue) ([]exactlyonce.Record, error) {
-	out := make([]exactlyonce.Record, 0, len(kvs))
+func (c *bankClient) records(kvs []*mvccpb.KeyValue) ([]history.AppliedRecord, error) {
+	out := make([]history.AppliedRecord, 0, len(kvs))
 	for _, kv := range kvs {
 		k := string(kv.Key)
 		op, n, ok := strings.Cut(strings.TrimPrefix(k, c.applied), "/")
@@ -209,7 +209,7 @@ func (c *bankClient) records(kvs []*mvccpb.KeyValue) ([]exactlyonce.Record, erro
 		if !ok || err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("key %s is not a record of an applied attempt (%s<op>/<attempt>)", k, c.applied)
 		}
-		out = append(out, exactlyonce.Record{Op: first, Attempt: attempt, Times: kv.Version})
+		out = append(out, history.AppliedRecord{Op: first, Attempt: attempt, Times: kv.Version})
 	}
 	return out, nil
 }

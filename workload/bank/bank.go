@@ -16,6 +16,7 @@ import (
 	"github.com/chaos-testing/chaos/checker"
 	bankchecker "github.com/chaos-testing/chaos/checker/bank"
 	"github.com/chaos-testing/chaos/checker/exactlyonce"
+	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/workload"
 )
 
@@ -135,11 +136,11 @@ func (g *generator) Next() workload.Op {
 }
 
 // Final reads every balance once; with RecordApplied worker 0 then reads
-// the records of applied transfers (exactlyonce.AppliedF).
+// the records of applied transfers (history.AppliedF).
 func (g *generator) Final() []workload.Op {
 	ops := []workload.Op{{F: "read"}}
 	if g.o.RecordApplied && g.worker == 0 {
-		ops = append(ops, workload.Op{F: exactlyonce.AppliedF})
+		ops = append(ops, workload.Op{F: history.AppliedF})
 	}
 	return ops
 }
