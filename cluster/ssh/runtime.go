@@ -20,9 +20,10 @@
 // naming the host. Host keys are checked against known_hosts (ErrHostKey,
 // not retried) unless the settings turn that off, loudly.
 //
-// Network and clock faults are not supplied yet: they will be applied by
-// an agent of ours uploaded to each host, holding a lease the controller
-// renews (Cluster.Faults is where its executor will be returned).
+// Network faults are applied on each host by an agent of ours
+// (cmd/chaos-agent, package agent), uploaded to the node's folder, holding
+// a lease the controller renews: if it lapses, the agent heals its host on
+// its own (faults.go, agent.go).
 package ssh
 
 import (
@@ -138,6 +139,9 @@ type Cluster struct {
 	r     *Runtime
 	id    string
 	nodes []*Node
+
+	fmu sync.Mutex
+	net *netFaults // the agents' network executor (faults.go), made once
 }
 
 // ID is the cluster's id.
@@ -167,9 +171,12 @@ func (c *Cluster) Protected() []netip.Addr {
 	return out
 }
 
-// Faults supplies no network executor yet: that will be the agent's.
-// Process faults go through the nodes' Process capability.
-func (c *Cluster) Faults(fault.ExecConfig) (fault.Executors, error) { return fault.Executors{}, nil }
+// Faults supplies the network executor of the agents on the hosts
+// (faults.go), made once per cluster. Process faults go through the
+// nodes' Process capability.
+func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
+	return fault.Executors{Net: c.netFaults(cfg)}, nil
+}
 
 // CollectLogs copies each node's server.log and the files listed.
 func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
@@ -391,7 +398,11 @@ func (r *Runtime) Down(ctx context.Context, id string) error {
 	var mu sync.Mutex
 	for _, h := range r.hosts {
 		wg.Go(func() {
-			_, err := h.run(ctx, nil, "sh", "-c", scriptRemove, "sh", path.Join(h.dir, id))
+			// The agents first: each heals what it holds as it exits.
+			_, err := h.run(ctx, nil, "sh", "-c", scriptStopAgents, "sh", path.Join(h.dir, id))
+			if err == nil {
+				_, err = h.run(ctx, nil, "sh", "-c", scriptRemove, "sh", path.Join(h.dir, id))
+			}
 			if err == nil {
 				// The working directory itself goes too once empty.
 				_, _ = h.run(ctx, nil, "rmdir", "--", h.dir)
