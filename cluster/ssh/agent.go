@@ -38,6 +38,10 @@ const scriptStopAgents = `for f in "$1"/*/agent.pid; do
 done
 exit 0`
 
+// quietKey marks a context whose end, in connect, is not the host's
+// trouble: the agents' renewals, tried every quarter of a lease.
+type quietKey struct{}
+
 // hostAgent is the controller's link to the agent of one node: the
 // program uploaded to the node's folder, one long-lived SSH session
 // relaying to its daemon, and the loop that renews its lease every quarter
@@ -164,10 +168,12 @@ func (a *hostAgent) upload(ctx context.Context) error {
 // (its lease lapsed) goes to onLapse.
 func (a *hostAgent) openLocked(ctx context.Context) error {
 	a.closeLocked()
+	began := time.Now()
 	if a.remote == "" {
 		if err := a.upload(ctx); err != nil {
 			return err
 		}
+		a.log.Debug("ssh: agent program on the host", "path", a.remote, "in", time.Since(began).Round(time.Millisecond))
 	}
 	c, err := a.n.h.connect(ctx)
 	if err != nil {
@@ -227,7 +233,7 @@ func (a *hostAgent) openLocked(ctx context.Context) error {
 		return err
 	}
 	a.cl, a.sess, a.info = cl, sess, *resp.Hello
-	a.log.Debug("ssh: agent connected", "pid", a.info.Pid, "started", a.info.Started)
+	a.log.Debug("ssh: agent connected", "pid", a.info.Pid, "started", a.info.Started, "in", time.Since(began).Round(time.Millisecond))
 	if err := a.readJournalLocked(hctx); err != nil {
 		return err
 	}
@@ -295,8 +301,17 @@ func (a *hostAgent) renewLoop() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), a.lease/4)
-		_, err := a.call(ctx, agent.Request{Op: agent.OpRenew})
+		// A renewal's short deadline is no sign of an unreachable host:
+		// connect records no trouble for it (quietKey).
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), a.lease/4)
+		cl, err := a.client(ctx)
+		if err == nil {
+			if _, err = cl.Call(ctx, agent.Request{Op: agent.OpRenew}); err != nil {
+				// A session that does not answer within a quarter of the
+				// lease is made again (the daemon outlives it).
+				a.reset(cl)
+			}
+		}
 		cancel()
 		if err != nil {
 			a.log.Warn("ssh: agent lease not renewed", "err", err)

@@ -55,7 +55,7 @@ func (c *Cluster) netFaults(cfg fault.ExecConfig) *netFaults {
 	if c.net == nil {
 		log := cfg.Log
 		if log == nil {
-			log = slog.New(slog.DiscardHandler)
+			log = c.r.log
 		}
 		c.net = &netFaults{c: c, journal: cfg.Journal, seed: cfg.Seed, log: log, agents: map[string]*hostAgent{}, touched: map[string]bool{}}
 	}

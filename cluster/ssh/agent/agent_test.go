@@ -238,7 +238,7 @@ func TestAgentRefusesProtectedAddressesAndUnknownOps(t *testing.T) {
 // connection fails calls in flight with ErrClosed.
 func TestClientMatchesAnswersAndHonoursDeadlines(t *testing.T) {
 	s, _, _, _ := newTestServer(t, time.Minute)
-	creq, sreq := io.Pipe()  // client → server
+	creq, sreq := io.Pipe()   // client → server
 	sresp, cresp := io.Pipe() // server → client
 	srv := struct {
 		io.Reader
