@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -110,7 +109,7 @@ func TestAgentsPartitionAndDelayRealHostsAndHealOnTheirOwnWhenCutOff(t *testing.
 	defer cancel()
 	s := settings(hs)
 	s.AgentLease = 3 * time.Second
-	rt, err := ssh.New(s, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})), "test")
+	rt, err := ssh.New(s, nil, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,12 +378,4 @@ func TestControllerKilledDuringAPartitionLeavesHostsWholeWithinTheLease(t *testi
 	if p := fault.Pending(es); len(p) != 3 || p[0].Kind != ssh.KindAgentNet {
 		t.Errorf("the dead controller's fault journal lists %d pending changes, want 3 of kind %s: %+v", len(p), ssh.KindAgentNet, p)
 	}
-}
-
-// testWriter sends log lines to the test's log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
