@@ -230,6 +230,12 @@ func (a *hostAgent) openLocked(ctx context.Context) error {
 		if msg := strings.TrimSpace(string(stderr.Bytes())); msg != "" {
 			err = fmt.Errorf("%w (agent: %s)", err, clip([]byte(msg)))
 		}
+		// The daemon's own last words, for the message.
+		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if out, terr := a.n.h.run(tctx, nil, "tail", "-n", "5", "--", path.Join(a.n.base, agent.LogFile)); terr == nil && len(out) > 0 {
+			err = fmt.Errorf("%w (%s ends: %s)", err, agent.LogFile, clip(out))
+		}
+		tcancel()
 		return err
 	}
 	a.cl, a.sess, a.info = cl, sess, *resp.Hello
@@ -258,11 +264,12 @@ func (a *hostAgent) readJournalLocked(ctx context.Context) error {
 			}
 			a.lapse(e)
 		}
-		if len(resp.Entries) == 0 || resp.Next <= a.offset {
+		done := len(resp.Entries) == 0 || resp.Next <= a.offset
+		a.offset = resp.Next
+		if done {
 			a.primed = true
 			return nil
 		}
-		a.offset = resp.Next
 	}
 }
 
@@ -301,14 +308,14 @@ func (a *hostAgent) renewLoop() {
 			return
 		case <-t.C:
 		}
-		// A renewal's short deadline is no sign of an unreachable host:
-		// connect records no trouble for it (quietKey).
-		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), a.lease/4)
+		// A renewal's deadline is no sign of an unreachable host: connect
+		// records no trouble for it (quietKey). A slow answer (a loaded
+		// machine) may take up to half the lease; a session that gives
+		// none by then is made again (the daemon outlives it).
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), a.lease/2)
 		cl, err := a.client(ctx)
 		if err == nil {
 			if _, err = cl.Call(ctx, agent.Request{Op: agent.OpRenew}); err != nil {
-				// A session that does not answer within a quarter of the
-				// lease is made again (the daemon outlives it).
 				a.reset(cl)
 			}
 		}

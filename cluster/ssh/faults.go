@@ -287,3 +287,16 @@ func (f *netFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
 	}
 	return note, nil
 }
+
+// stopAgents ends the network executor's work before the cluster goes:
+// every touched node healed, every agent's journal read (a heal of its own
+// reported), every agent shut down. Later calls find nothing to do.
+func (c *Cluster) stopAgents(ctx context.Context) error {
+	c.fmu.Lock()
+	f := c.net
+	c.fmu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return errors.Join(f.HealAll(ctx), f.Close())
+}

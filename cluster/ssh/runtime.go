@@ -196,8 +196,12 @@ func (c *Cluster) Trouble() []string {
 	return out
 }
 
-// Down kills every server of the cluster and removes its folders.
-func (c *Cluster) Down(ctx context.Context) error { return c.r.Down(ctx, c.id) }
+// Down stops the agents of this cluster's network executor (each heals
+// what it holds; what they journaled is read first), then kills every
+// server of the cluster and removes its folders.
+func (c *Cluster) Down(ctx context.Context) error {
+	return errors.Join(c.stopAgents(ctx), c.r.Down(ctx, c.id))
+}
 
 func (r *Runtime) nodeBase(h *host, id, name string) string { return path.Join(h.dir, id, name) }
 

@@ -27,9 +27,8 @@ import (
 )
 
 // sshScenario is the etcd register test scenario on SSH hosts: only its
-// cluster section differs from a Docker run's. Kills and pauses are the
-// faults: network faults on SSH hosts need the node-side agent, which is
-// not there yet.
+// cluster section differs from a Docker run's. Network faults go through
+// the agent the runtime uploads to each host (lease 4 s here).
 const sshScenario = `name: %s
 seed: 3
 time_limit: 20s
@@ -40,11 +39,13 @@ cluster:
     user: root
     key_files: [%q]
     known_hosts: [%q]
+    agent_lease: 4s
     hosts:
 %s%s`
 
-// sshRegister is the rest of the register scenario: linearizable reads,
-// kills and pauses.
+// sshRegister is the rest of the register scenario: linearizable reads;
+// partitions, packet faults (delay and loss: without netem, the fallback)
+// and kills, each once first (cover).
 const sshRegister = `
 db:
   name: etcd
@@ -56,8 +57,9 @@ client:
   concurrency: 6
   op_timeout: 1s
 nemesis:
-  interval: 3s
-  faults: [kill, pause]
+  interval: 1500ms
+  cover: true
+  faults: [partition-one, partition-halves, packet-delay, packet-loss, kill, pause]
   options: {targets: [one, minority]}
 final:
   quiet: 3s
@@ -90,12 +92,14 @@ final:
   quiet: 3s
 `
 
-// TestEtcdRegisterOnSSHHostsWithKillsIsValid runs `chaos run` of the
-// etcd register scenario on three real SSH hosts (a network namespace and
-// a real sshd each, reached only through SSH) while the nemesis kills and
-// pauses members through SSH: the run is valid, the members' logs are in
-// the run folder, and nothing of the run is left on the hosts.
-func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
+// TestEtcdRegisterOnSSHHostsWithPartitionsPacketFaultsAndKillsIsValid
+// runs `chaos run` of the etcd register scenario on three real SSH hosts
+// (a network namespace and a real sshd each, reached only through SSH)
+// while the nemesis partitions members and delays and drops their packets
+// through the agents on the hosts, and kills and pauses them through SSH:
+// the run is valid, the members' logs are in the run folder, and nothing
+// of the run (agents and their journals included) is left on the hosts.
+func TestEtcdRegisterOnSSHHostsWithPartitionsPacketFaultsAndKillsIsValid(t *testing.T) {
 	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
 	name, path := writeSSHScenario(t, hs, sshRegister)
@@ -125,8 +129,10 @@ func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
 			oks++
 		}
 	}
-	if faults[vocab.Kill] == 0 {
-		t.Errorf("no kill recorded: %v", faults)
+	for _, f := range []string{vocab.Kill, "start-partition", "stop-partition", "start-packet", "stop-packet"} {
+		if faults[f] == 0 {
+			t.Errorf("no %s recorded: %v", f, faults)
+		}
 	}
 	t.Logf("%d ok ops; nemesis ops %v", oks, faults)
 	for _, n := range []string{"n1", "n2", "n3"} {

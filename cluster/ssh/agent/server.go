@@ -360,9 +360,9 @@ func (s *Server) readJournal(offset int, resp *Response) error {
 	if err != nil {
 		return err
 	}
-	if offset < 0 || offset > len(es) {
-		return fmt.Errorf("journal offset %d: the journal has %d entries", offset, len(es))
-	}
+	// An offset past the end is a journal begun again (the folder was
+	// made anew): nothing of it is new to the caller.
+	offset = min(max(offset, 0), len(es))
 	end := min(len(es), offset+journalPage)
 	resp.Entries, resp.Next = es[offset:end], end
 	return nil
