@@ -23,6 +23,7 @@ import (
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/internal/sshhosts"
 	"github.com/chaos-testing/chaos/node"
+	"github.com/chaos-testing/chaos/watchdog"
 )
 
 // reach tries a TCP connection from inside host from's network namespace
@@ -268,6 +269,13 @@ func childController(v string) int {
 		fmt.Println(err)
 		return 1
 	}
+	// As the runner does: the journal names the cluster first, so that a
+	// crash guard reaches the hosts.
+	settings, _ := json.Marshal(cs.Settings)
+	if err := j.Append(fault.Entry{Op: fault.OpCluster, Cluster: &fault.ClusterRef{Runtime: ssh.Name, ID: cs.Cluster, Scope: "test", Settings: settings}}); err != nil {
+		fmt.Println(err)
+		return 1
+	}
 	ex, err := c.Faults(fault.ExecConfig{Journal: j})
 	if err == nil {
 		err = grudge(ctx, ex.Net, c.Nodes())
@@ -376,6 +384,26 @@ func TestControllerKilledDuringAPartitionLeavesHostsWholeWithinTheLease(t *testi
 		t.Fatal(err)
 	}
 	if p := fault.Pending(es); len(p) != 3 || p[0].Kind != ssh.KindAgentNet {
-		t.Errorf("the dead controller's fault journal lists %d pending changes, want 3 of kind %s: %+v", len(p), ssh.KindAgentNet, p)
+		t.Fatalf("the dead controller's fault journal lists %d pending changes, want 3 of kind %s: %+v", len(p), ssh.KindAgentNet, p)
+	}
+	// The crash guard (had it lived) undoes them through the agents, and
+	// says the agents had healed on their own.
+	if err := watchdog.HealJournal(ctx, jpath, watchdog.Runtimes{ssh.Name: ssh.Factory}, nil); err != nil {
+		t.Fatal(err)
+	}
+	es, err = fault.ReadJournal(jpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := fault.Pending(es); len(p) != 0 {
+		t.Errorf("pending after the crash guard: %+v", p)
+	}
+	for _, e := range es {
+		if e.By == fault.ByWatchdog && !strings.Contains(e.Note, "had healed on its own") {
+			t.Errorf("crash guard's heal of %s: %q, want it to say the agent had healed on its own", e.Target, e.Note)
+		}
+	}
+	if cut := cutOff(t, hs); len(cut) > 0 {
+		t.Errorf("cut off after the crash guard: %v", cut)
 	}
 }

@@ -277,6 +277,14 @@ func (f *netFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
 		return "", err
 	}
 	note := "healed by the agent: " + resp.Note
+	// Nothing is left for the agent to guard: it goes, and so does its
+	// renewal (the crash guard closes no executor).
+	if err := a.close(ctx); err != nil {
+		f.log.Warn("ssh: agent shutdown after undo", "node", m.name, "err", err)
+	}
+	f.mu.Lock()
+	delete(f.agents, m.name)
+	f.mu.Unlock()
 	a.mu.Lock()
 	past := slices.Clone(a.past)
 	a.mu.Unlock()
