@@ -40,6 +40,8 @@ type netFaults struct {
 	agents  map[string]*hostAgent
 	touched map[string]bool // nodes that may hold faults of this run
 	method  string
+	// prepared says every node's agent was opened (prepare).
+	prepared bool
 }
 
 var (
@@ -58,8 +60,51 @@ func (c *Cluster) netFaults(cfg fault.ExecConfig) *netFaults {
 			log = c.r.log
 		}
 		c.net = &netFaults{c: c, journal: cfg.Journal, seed: cfg.Seed, log: log, agents: map[string]*hostAgent{}, touched: map[string]bool{}}
+		go c.net.findPrograms()
 	}
 	return c.net
+}
+
+// findPrograms finds (or builds) the agent program for every host's
+// architecture in the background, so that the first fault does not wait
+// for a build. Nothing goes to the hosts until a fault is asked for.
+func (f *netFaults) findPrograms() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, n := range f.c.nodes {
+		out, err := n.h.run(ctx, nil, "uname", "-m")
+		if err != nil {
+			return
+		}
+		if arch, err := goArch(string(out)); err == nil {
+			if _, err := f.bins.get(ctx, arch); err != nil {
+				f.log.Debug("ssh: agent program", "arch", arch, "err", err)
+			}
+		}
+	}
+}
+
+// prepare opens the agent of every node in the background (uploading the
+// program, starting the daemon), once: the first network fault of a run
+// then finds the other nodes' agents ready.
+func (f *netFaults) prepare() {
+	f.mu.Lock()
+	if f.prepared {
+		f.mu.Unlock()
+		return
+	}
+	f.prepared = true
+	f.mu.Unlock()
+	for _, n := range f.c.nodes {
+		a := f.agentOf(n)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), time.Minute)
+			defer cancel()
+			if _, err := a.client(ctx); err != nil {
+				f.log.Debug("ssh: agent not ready yet", "node", n.name, "err", err)
+			}
+		}()
+	}
 }
 
 func (f *netFaults) nodeOf(n node.Node) (*Node, error) {
@@ -133,6 +178,7 @@ func (f *netFaults) change(ctx context.Context, n node.Node, remove bool, req ag
 	if remove && !f.isTouched(m.name) {
 		return nil // nothing of this run's there
 	}
+	f.prepare()
 	data, _ := json.Marshal(map[string]any{"host": m.h.String(), "op": req.Op, "addrs": req.Addrs, "shape": req.Shape})
 	if err := f.journal.Append(fault.Entry{Op: fault.OpApply, Kind: KindAgentNet, Target: m.name, Key: "net", Data: data, By: "executor"}); err != nil {
 		return err

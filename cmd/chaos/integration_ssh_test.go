@@ -57,7 +57,7 @@ client:
   concurrency: 6
   op_timeout: 1s
 nemesis:
-  interval: 1500ms
+  interval: 1s
   cover: true
   faults: [partition-one, partition-halves, packet-delay, packet-loss, kill, pause]
   options: {targets: [one, minority]}
