@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -353,4 +356,30 @@ func (c *Cluster) stopAgents(ctx context.Context) error {
 		return nil
 	}
 	return errors.Join(f.HealAll(ctx), f.Close())
+}
+
+// collectAgentFiles copies each node's agent journal (agent.jsonl) and
+// daemon log (as agent.txt: the log-pattern checker scans *.log, which
+// are the db's) into dir/<node>/, where an agent ran.
+func (c *Cluster) collectAgentFiles(ctx context.Context, dir string) error {
+	var errs []error
+	for _, n := range c.nodes {
+		for _, f := range [][2]string{{agent.JournalFile, "agent.jsonl"}, {agent.LogFile, "agent.txt"}} {
+			out, err := n.h.run(ctx, nil, "sh", "-c", `[ -f "$1" ] && cat -- "$1"; exit 0`, "sh", path.Join(n.base, f[0]))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %s: agent files: %w", n.name, err))
+				break
+			}
+			if len(out) == 0 {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Join(dir, n.name), 0o755); err == nil {
+				err = os.WriteFile(filepath.Join(dir, n.name, f[1]), out, 0o644)
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

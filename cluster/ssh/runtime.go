@@ -178,9 +178,10 @@ func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
 	return fault.Executors{Net: c.netFaults(cfg)}, nil
 }
 
-// CollectLogs copies each node's server.log and the files listed.
+// CollectLogs copies each node's server.log and the files listed, and
+// its agent's journal and log if one ran (faults.go).
 func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
-	return cluster.CollectLogs(ctx, dir, c.Nodes(), files)
+	return errors.Join(cluster.CollectLogs(ctx, dir, c.Nodes(), files), c.collectAgentFiles(ctx, dir))
 }
 
 // Trouble names every host that stayed unreachable longer than

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/sshhosts"
@@ -139,6 +140,19 @@ func TestEtcdRegisterOnSSHHostsWithPartitionsPacketFaultsAndKillsIsValid(t *test
 		b, err := os.ReadFile(filepath.Join(dir, "nodes", n, "stdout.log"))
 		if err != nil || !bytes.Contains(b, []byte(`"name":"`+n+`"`)) && !bytes.Contains(b, []byte(n)) {
 			t.Errorf("%s: collected etcd log: %d bytes, %v", n, len(b), err)
+		}
+	}
+	for _, n := range []string{"n1", "n2", "n3"} {
+		// The agent's journal, collected: the changes it made, and its heals.
+		es, err := fault.ReadJournal(filepath.Join(dir, "nodes", n, "agent.jsonl"))
+		heals := 0
+		for _, e := range es {
+			if e.Op == fault.OpHeal {
+				heals++
+			}
+		}
+		if err != nil || heals == 0 {
+			t.Errorf("%s: collected agent journal: %d entries, %d heals, %v", n, len(es), heals, err)
 		}
 	}
 	for _, h := range hs.List {
