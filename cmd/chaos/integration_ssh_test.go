@@ -126,6 +126,9 @@ func TestEtcdRegisterOnSSHHostsWithPartitionsPacketFaultsAndKillsIsValid(t *test
 		if op.Process == history.NemesisProcess && op.Type == history.OK {
 			faults[op.F]++
 		}
+		if op.Process == history.NemesisProcess {
+			t.Logf("nemesis %6.2fs %s %s %.200s %s", float64(op.Time)/1e9, op.Type, op.F, op.Value, op.Error)
+		}
 		if op.Type == history.OK {
 			oks++
 		}
