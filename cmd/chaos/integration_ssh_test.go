@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,6 +177,16 @@ func needSSHTest(t *testing.T) string {
 	}
 	_, err = os.Stat(filepath.Join(binDir, "etcd-3.7.3"))
 	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd server (make build): %v", err))
+	// The SSH runtime's agent, built as make builds it, where chaos (this
+	// test, and the chaos it runs) looks first: a run's first network
+	// fault then waits for no build.
+	agents := t.TempDir()
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(agents, "chaos-agent-linux-"+runtime.GOARCH), "../chaos-agent")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the agent: %v\n%s", err, out)
+	}
+	t.Setenv("CHAOS_AGENT_DIR", agents)
 	return binDir
 }
 
