@@ -19,12 +19,23 @@ SERVERS   := $(patsubst tools/%/go.mod,$(BIN)/%,$(wildcard tools/*/go.mod))
 VALIDATION_ONLY := $(BIN)/nats-server-2.10.22 $(BIN)/nats-server-2.10.23 $(BIN)/nats-server-2.15.2
 TEST_SERVERS := $(filter-out $(VALIDATION_ONLY),$(SERVERS))
 
-.PHONY: all build servers install uninstall test test-short bench lint demo validate validate-nats validate-checkers validate-etcd-bugs fuzz clean
+.PHONY: all build agents servers install uninstall test test-short bench lint demo validate validate-nats validate-checkers validate-etcd-bugs fuzz clean
 
 all: build
 
-## build: the chaos binary and every pinned db server version (bin/<binary>-<version>)
-build: $(BIN)/chaos servers
+## build: the chaos binary, the SSH runtime's agents and every pinned db server version (bin/<binary>-<version>)
+build: $(BIN)/chaos agents servers
+
+# The SSH runtime's node-side agent, static, for the hosts' architectures:
+# chaos uploads the one that fits each host (docs/SSH.md).
+AGENT_ARCHES := amd64 arm64
+AGENTS := $(patsubst %,$(BIN)/chaos-agent-linux-%,$(AGENT_ARCHES))
+
+## agents: the SSH runtime's agent for each host architecture (bin/chaos-agent-linux-<arch>)
+agents: $(AGENTS)
+
+$(BIN)/chaos-agent-linux-%: FORCE
+	GOOS=linux GOARCH=$* $(GO) build -trimpath -o $@ ./cmd/chaos-agent
 
 ## servers: every pinned db server version, each from its module under tools/
 servers: $(SERVERS)
@@ -47,13 +58,13 @@ INSTALL_DIR ?= $(shell d=$$($(GO) env GOBIN); [ -n "$$d" ] || d=$$($(GO) env GOP
 ## where `go install` puts programs); chaos finds the servers beside itself
 install: build
 	@mkdir -p "$(INSTALL_DIR)"
-	install -m 0755 $(BIN)/chaos $(SERVERS) "$(INSTALL_DIR)/"
+	install -m 0755 $(BIN)/chaos $(AGENTS) $(SERVERS) "$(INSTALL_DIR)/"
 	@echo "installed chaos and $(notdir $(SERVERS)) in $(INSTALL_DIR)"
 	@case ":$$PATH:" in *":$(INSTALL_DIR):"*) ;; *) echo "$(INSTALL_DIR) is not on your PATH; add it: export PATH=\"$(INSTALL_DIR):\$$PATH\"" ;; esac
 
 ## uninstall: remove what install put in INSTALL_DIR
 uninstall:
-	rm -f "$(INSTALL_DIR)/chaos" $(patsubst $(BIN)/%,"$(INSTALL_DIR)/%",$(SERVERS))
+	rm -f "$(INSTALL_DIR)/chaos" $(patsubst $(BIN)/%,"$(INSTALL_DIR)/%",$(AGENTS)) $(patsubst $(BIN)/%,"$(INSTALL_DIR)/%",$(SERVERS))
 
 ## test: every test, integration tests included (they need Docker and root;
 ## with CI=true they fail instead of skipping when those are missing)

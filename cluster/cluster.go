@@ -76,6 +76,10 @@ type Settings struct {
 	// (Cluster.Faults' Net). Without one, `chaos scenario validate`
 	// refuses every fault that needs it (partitions, packet faults).
 	NetFaults bool
+	// ClockFaults says the runtime supplies a clock fault executor
+	// (Cluster.Faults' Clock). Without one, `chaos scenario validate`
+	// refuses every clock fault.
+	ClockFaults bool
 	// SystemClock, if set, says which nodes' hosts allow changes to
 	// their real system clock (SSH hosts marked clock: system), node by
 	// node: `chaos scenario validate` refuses a clock fault that could

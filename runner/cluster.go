@@ -77,20 +77,38 @@ func (c Catalog) runtimeCheck(name string) scenario.Check {
 			out = append(out, s.Cluster.Options.Problem(p.Option, "%s", p.Msg))
 		}
 		out = append(out, c.systemClockCheck(s, rs, v)...)
-		if !rs.NetFaults && len(s.Nemesis.Faults) > 0 {
-			// The fault kinds' own checks, with every executor but the
-			// network's: what they refuse needs one.
+		if (!rs.NetFaults || !rs.ClockFaults) && len(s.Nemesis.Faults) > 0 {
+			// The fault kinds' own checks, with every executor but those
+			// the runtime lacks: what they refuse needs one.
+			env := &fault.Env{Processes: db.NodeProcesses{}, Primaries: somePrimaries{}}
+			var lacks []string
+			if rs.NetFaults {
+				env.Net = someNet{}
+			} else {
+				lacks = append(lacks, "network")
+			}
+			if rs.ClockFaults {
+				env.Clock = someClock{}
+			} else {
+				lacks = append(lacks, "clock")
+			}
 			if opts, err := c.nemesisOptions(s); err == nil {
-				env := &fault.Env{Processes: db.NodeProcesses{}, Primaries: somePrimaries{}}
 				for _, p := range nemesis.Check(c.Faults, scenario.NodeNames(s.Cluster.Nodes), fault.Zones(s.Cluster.Zones), s.Nemesis.Faults, opts, env) {
 					out = append(out, &scenario.FieldError{Path: "nemesis." + p.Path,
-						Msg: fmt.Sprintf("%s (runtime %s has no network fault executor yet)", p.Msg, name)})
+						Msg: fmt.Sprintf("%s (runtime %s has no %s fault executor yet)", p.Msg, name, strings.Join(lacks, " or "))})
 				}
 			}
 		}
 		return out
 	}
 }
+
+// someNet and someClock stand for executors a runtime has, in checks of
+// the fault kinds: the checks ask only whether there is one.
+type (
+	someNet   struct{ fault.Net }
+	someClock struct{ fault.Clock }
+)
 
 // somePrimaries stands for a db that names its primaries, in checks that
 // are about something else.

@@ -182,8 +182,10 @@ func (h *host) connect(ctx context.Context) (*ssh.Client, error) {
 			return nil, fmt.Errorf("%s: no connection before the command's deadline: %w (last attempt: %v)", h, ctx.Err(), err)
 		}
 		if time.Since(start)+wait > h.s.RetryFor {
-			h.trouble = append(h.trouble, fmt.Sprintf("%s was unreachable at %s: no connection within %v (%d attempts): %v",
-				h, start.UTC().Format(time.TimeOnly), time.Since(start).Round(time.Millisecond), attempt, err))
+			if ctx.Value(quietKey{}) == nil {
+				h.trouble = append(h.trouble, fmt.Sprintf("%s was unreachable at %s: no connection within %v (%d attempts): %v",
+					h, start.UTC().Format(time.TimeOnly), time.Since(start).Round(time.Millisecond), attempt, err))
+			}
 			return nil, fmt.Errorf("%s: %w: no connection within %v (%d attempts): %v", h, ErrUnreachable, h.s.RetryFor, attempt, err)
 		}
 		h.log.Warn("ssh: connecting failed, retrying", "host", h.label, "addr", h.addr, "attempt", attempt, "err", err)

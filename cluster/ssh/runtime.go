@@ -20,9 +20,10 @@
 // naming the host. Host keys are checked against known_hosts (ErrHostKey,
 // not retried) unless the settings turn that off, loudly.
 //
-// Network and clock faults are not supplied yet: they will be applied by
-// an agent of ours uploaded to each host, holding a lease the controller
-// renews (Cluster.Faults is where its executor will be returned).
+// Network faults are applied on each host by an agent of ours
+// (cmd/chaos-agent, package agent), uploaded to the node's folder, holding
+// a lease the controller renews: if it lapses, the agent heals its host on
+// its own (faults.go, agent.go).
 package ssh
 
 import (
@@ -138,6 +139,9 @@ type Cluster struct {
 	r     *Runtime
 	id    string
 	nodes []*Node
+
+	fmu sync.Mutex
+	net *netFaults // the agents' network executor (faults.go), made once
 }
 
 // ID is the cluster's id.
@@ -167,13 +171,17 @@ func (c *Cluster) Protected() []netip.Addr {
 	return out
 }
 
-// Faults supplies no network executor yet: that will be the agent's.
-// Process faults go through the nodes' Process capability.
-func (c *Cluster) Faults(fault.ExecConfig) (fault.Executors, error) { return fault.Executors{}, nil }
+// Faults supplies the network executor of the agents on the hosts
+// (faults.go), made once per cluster. Process faults go through the
+// nodes' Process capability.
+func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
+	return fault.Executors{Net: c.netFaults(cfg)}, nil
+}
 
-// CollectLogs copies each node's server.log and the files listed.
+// CollectLogs copies each node's server.log and the files listed, and
+// its agent's journal and log if one ran (faults.go).
 func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
-	return cluster.CollectLogs(ctx, dir, c.Nodes(), files)
+	return errors.Join(cluster.CollectLogs(ctx, dir, c.Nodes(), files), c.collectAgentFiles(ctx, dir))
 }
 
 // Trouble names every host that stayed unreachable longer than
@@ -189,8 +197,12 @@ func (c *Cluster) Trouble() []string {
 	return out
 }
 
-// Down kills every server of the cluster and removes its folders.
-func (c *Cluster) Down(ctx context.Context) error { return c.r.Down(ctx, c.id) }
+// Down stops the agents of this cluster's network executor (each heals
+// what it holds; what they journaled is read first), then kills every
+// server of the cluster and removes its folders.
+func (c *Cluster) Down(ctx context.Context) error {
+	return errors.Join(c.stopAgents(ctx), c.r.Down(ctx, c.id))
+}
 
 func (r *Runtime) nodeBase(h *host, id, name string) string { return path.Join(h.dir, id, name) }
 
@@ -385,7 +397,11 @@ func (r *Runtime) Down(ctx context.Context, id string) error {
 	var mu sync.Mutex
 	for _, h := range r.hosts {
 		wg.Go(func() {
-			_, err := h.run(ctx, nil, "sh", "-c", scriptRemove, "sh", path.Join(h.dir, id))
+			// The agents first: each heals what it holds as it exits.
+			_, err := h.run(ctx, nil, "sh", "-c", scriptStopAgents, "sh", path.Join(h.dir, id))
+			if err == nil {
+				_, err = h.run(ctx, nil, "sh", "-c", scriptRemove, "sh", path.Join(h.dir, id))
+			}
 			if err == nil {
 				// The working directory itself goes too once empty.
 				_, _ = h.run(ctx, nil, "rmdir", "--", h.dir)

@@ -44,6 +44,16 @@ type Settings struct {
 	// RetryFor is how long a lost connection is retried before the host
 	// counts as unreachable.
 	RetryFor time.Duration `yaml:"retry_for" default:"30s" chaos:"nonzero" json:"retry_for" doc:"How long a lost or refused connection is retried, with backoff, before the host counts as unreachable (which makes the run unknown, naming the host)."`
+	// AgentLease is the lease of the agents that apply network faults.
+	AgentLease time.Duration `yaml:"agent_lease" default:"10s" json:"agent_lease,omitempty" doc:"The lease of the agent that applies network faults on each host: renewed by chaos every quarter of it; if chaos dies or cannot reach the host for this long, the agent heals everything of ours on its host on its own (and journals it). Longer rides out longer network trouble; shorter heals sooner after a crash."`
+}
+
+// lease is the agents' lease (10 s when unset, as for a Go caller).
+func (s *Settings) lease() time.Duration {
+	if s.AgentLease <= 0 {
+		return 10 * time.Second
+	}
+	return s.AgentLease
 }
 
 // Host is one machine.
@@ -69,7 +79,7 @@ const ClockSystem = "system"
 // SettingsKind is the SSH runtime's entry in a catalog's
 // RuntimeSettings.
 func SettingsKind() cluster.Settings {
-	return cluster.Settings{New: func() any { return &Settings{} }, Check: check, SystemClock: systemClock}
+	return cluster.Settings{New: func() any { return &Settings{} }, Check: check, SystemClock: systemClock, NetFaults: true}
 }
 
 // systemClock says, host by host, which allow real system clock changes.
@@ -101,6 +111,9 @@ func check(v any, nodes int) []cluster.Problem {
 	}
 	if err := checkDir(s.Dir); err != nil {
 		add("dir", "%v", err)
+	}
+	if s.AgentLease != 0 && s.AgentLease < time.Second {
+		add("agent_lease", "%v is too short: the controller renews it every quarter of it over SSH; give 1s or more", s.AgentLease)
 	}
 	seen := map[string]int{}
 	for i, h := range s.Hosts {

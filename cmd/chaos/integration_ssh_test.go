@@ -12,12 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chaos-testing/chaos/checker"
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/fault/vocab"
 	"github.com/chaos-testing/chaos/history"
 	"github.com/chaos-testing/chaos/internal/sshhosts"
@@ -27,9 +29,8 @@ import (
 )
 
 // sshScenario is the etcd register test scenario on SSH hosts: only its
-// cluster section differs from a Docker run's. Kills and pauses are the
-// faults: network faults on SSH hosts need the node-side agent, which is
-// not there yet.
+// cluster section differs from a Docker run's. Network faults go through
+// the agent the runtime uploads to each host (lease 4 s here).
 const sshScenario = `name: %s
 seed: 3
 time_limit: 20s
@@ -40,11 +41,13 @@ cluster:
     user: root
     key_files: [%q]
     known_hosts: [%q]
+    agent_lease: 4s
     hosts:
 %s%s`
 
-// sshRegister is the rest of the register scenario: linearizable reads,
-// kills and pauses.
+// sshRegister is the rest of the register scenario: linearizable reads;
+// partitions, packet faults (delay and loss: without netem, the fallback)
+// and kills, each once first (cover).
 const sshRegister = `
 db:
   name: etcd
@@ -56,8 +59,9 @@ client:
   concurrency: 6
   op_timeout: 1s
 nemesis:
-  interval: 3s
-  faults: [kill, pause]
+  interval: 1s
+  cover: true
+  faults: [partition-one, partition-halves, packet-delay, packet-loss, kill, pause]
   options: {targets: [one, minority]}
 final:
   quiet: 3s
@@ -90,12 +94,14 @@ final:
   quiet: 3s
 `
 
-// TestEtcdRegisterOnSSHHostsWithKillsIsValid runs `chaos run` of the
-// etcd register scenario on three real SSH hosts (a network namespace and
-// a real sshd each, reached only through SSH) while the nemesis kills and
-// pauses members through SSH: the run is valid, the members' logs are in
-// the run folder, and nothing of the run is left on the hosts.
-func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
+// TestEtcdRegisterOnSSHHostsWithPartitionsPacketFaultsAndKillsIsValid
+// runs `chaos run` of the etcd register scenario on three real SSH hosts
+// (a network namespace and a real sshd each, reached only through SSH)
+// while the nemesis partitions members and delays and drops their packets
+// through the agents on the hosts, and kills and pauses them through SSH:
+// the run is valid, the members' logs are in the run folder, and nothing
+// of the run (agents and their journals included) is left on the hosts.
+func TestEtcdRegisterOnSSHHostsWithPartitionsPacketFaultsAndKillsIsValid(t *testing.T) {
 	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
 	name, path := writeSSHScenario(t, hs, sshRegister)
@@ -121,18 +127,37 @@ func TestEtcdRegisterOnSSHHostsWithKillsIsValid(t *testing.T) {
 		if op.Process == history.NemesisProcess && op.Type == history.OK {
 			faults[op.F]++
 		}
+		if op.Process == history.NemesisProcess {
+			t.Logf("nemesis %6.2fs %s %s %.200s %s", float64(op.Time)/1e9, op.Type, op.F, op.Value, op.Error)
+		}
 		if op.Type == history.OK {
 			oks++
 		}
 	}
-	if faults[vocab.Kill] == 0 {
-		t.Errorf("no kill recorded: %v", faults)
+	for _, f := range []string{vocab.Kill, "start-partition", "stop-partition", "start-packet", "stop-packet"} {
+		if faults[f] == 0 {
+			t.Errorf("no %s recorded: %v", f, faults)
+		}
 	}
 	t.Logf("%d ok ops; nemesis ops %v", oks, faults)
 	for _, n := range []string{"n1", "n2", "n3"} {
 		b, err := os.ReadFile(filepath.Join(dir, "nodes", n, "stdout.log"))
 		if err != nil || !bytes.Contains(b, []byte(`"name":"`+n+`"`)) && !bytes.Contains(b, []byte(n)) {
 			t.Errorf("%s: collected etcd log: %d bytes, %v", n, len(b), err)
+		}
+	}
+	for _, n := range []string{"n1", "n2", "n3"} {
+		// The agent's journal, collected before teardown: the changes it
+		// made (its final heal comes at teardown, after the logs).
+		es, err := fault.ReadJournal(filepath.Join(dir, "nodes", n, "agent.jsonl"))
+		applies := 0
+		for _, e := range es {
+			if e.Op == fault.OpApply && e.Kind == fault.KindNetNS {
+				applies++
+			}
+		}
+		if err != nil || applies == 0 {
+			t.Errorf("%s: collected agent journal: %d entries, %d applies, %v", n, len(es), applies, err)
 		}
 	}
 	for _, h := range hs.List {
@@ -153,6 +178,16 @@ func needSSHTest(t *testing.T) string {
 	}
 	_, err = os.Stat(filepath.Join(binDir, "etcd-3.7.3"))
 	testenv.Need(t, err == nil, fmt.Sprintf("needs the etcd server (make build): %v", err))
+	// The SSH runtime's agent, built as make builds it, where chaos (this
+	// test, and the chaos it runs) looks first: a run's first network
+	// fault then waits for no build.
+	agents := t.TempDir()
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(agents, "chaos-agent-linux-"+runtime.GOARCH), "../chaos-agent")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the agent: %v\n%s", err, out)
+	}
+	t.Setenv("CHAOS_AGENT_DIR", agents)
 	return binDir
 }
 
