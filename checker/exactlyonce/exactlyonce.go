@@ -241,16 +241,6 @@ func valueOf(l *logical) string {
 	return checker.Clip(string(l.attempts[slices.Min(slices.Collect(maps.Keys(l.attempts)))].Invoke.Value))
 }
 
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 func unknown(res checker.Result, why string) checker.Result {
 	res.Valid = checker.Unknown
 	res.Reasons = append(res.Reasons, why)

@@ -373,11 +373,12 @@ func (c *Cluster) collectAgentFiles(ctx context.Context, dir string) error {
 			if len(out) == 0 {
 				continue
 			}
-			if err := os.MkdirAll(filepath.Join(dir, n.name), 0o755); err == nil {
+			err = os.MkdirAll(filepath.Join(dir, n.name), 0o755)
+			if err == nil {
 				err = os.WriteFile(filepath.Join(dir, n.name, f[1]), out, 0o644)
 			}
 			if err != nil {
-				errs = append(errs, err)
+				errs = append(errs, fmt.Errorf("node %s: agent files: %w", n.name, err))
 			}
 		}
 	}

@@ -151,11 +151,6 @@ func printHosts(w io.Writer, hosts []cluster.HostStatus) {
 	_ = tw.Flush()
 }
 
-// eachRuntime opens every runtime of the catalog in turn and calls f.
-func (a *app) eachRuntime(ctx context.Context, f func(cluster.Runtime) error) error {
-	return a.eachRuntimeOf(ctx, nil, f)
-}
-
 // eachRuntimeOf opens every runtime of the catalog in turn and calls f;
 // s's runtime (if s is not nil) with s's settings (its SSH hosts).
 func (a *app) eachRuntimeOf(_ context.Context, s *scenario.Scenario, f func(cluster.Runtime) error) error {
