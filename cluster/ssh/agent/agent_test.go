@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/netip"
 	"path/filepath"
@@ -24,6 +25,8 @@ type fakeFaults struct {
 	f      map[string]netfault.Faults
 	heals  int
 	closed bool
+	// failHeals makes that many heals fail first.
+	failHeals int
 }
 
 func (x *fakeFaults) set(t netfault.Target, mut func(*netfault.Faults)) error {
@@ -50,8 +53,12 @@ func (x *fakeFaults) Shape(_ context.Context, t netfault.Target, s netfault.Shap
 func (x *fakeFaults) Heal(_ context.Context, t netfault.Target) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.f, t.Name)
 	x.heals++
+	if x.failHeals > 0 {
+		x.failHeals--
+		return errors.New("nft: resource busy")
+	}
+	delete(x.f, t.Name)
 	return x.r.Record(netfault.Entry{Op: netfault.OpHeal, Target: t.Name, By: "executor", NS: netfault.NSState{NetNS: t.NetNS}})
 }
 
@@ -285,5 +292,25 @@ func TestClientMatchesAnswersAndHonoursDeadlines(t *testing.T) {
 	<-cl.Done()
 	if _, err := cl.Call(ctx, Request{Op: OpRenew}); err == nil || !strings.Contains(err.Error(), ErrClosed.Error()) {
 		t.Errorf("call on a closed connection: %v, want ErrClosed", err)
+	}
+}
+
+// TestALapseRetriesAHealThatFailed: a heal that fails twice when the
+// lease lapses is tried again, so the host is left whole.
+func TestALapseRetriesAHealThatFailed(t *testing.T) {
+	s, ff, clk, _ := newTestServer(t, time.Second)
+	do(t, s, Request{Op: OpHello, Node: "n1", Protected: []netip.Addr{ctl}})
+	do(t, s, Request{Op: OpPartition, Addrs: []netip.Addr{n2}})
+	ff.mu.Lock()
+	ff.failHeals = 2
+	ff.mu.Unlock()
+	clk.add(2 * time.Second)
+	if !s.Tick(context.Background()) {
+		t.Fatal("the lease did not lapse")
+	}
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.heals != 3 || len(ff.f) != 0 {
+		t.Fatalf("%d heals, faults left %v; want 3 heals (two failed) and nothing left", ff.heals, ff.f)
 	}
 }

@@ -214,7 +214,7 @@ func (s *Server) finish(ctx context.Context, why, by string, lapsed *Lease) {
 				s.log.Error("agent: journal", "err", err)
 			}
 		}
-		if err := s.faults.Heal(ctx, s.target()); err != nil {
+		if err := s.healRetrying(ctx); err != nil {
 			s.log.Error("agent: heal", "why", why, "err", err)
 		} else {
 			s.log.Info("agent: healed everything of ours", "why", why, "held", held)
@@ -227,6 +227,36 @@ func (s *Server) finish(ctx context.Context, why, by string, lapsed *Lease) {
 	s.why = why
 	s.lmu.Unlock()
 	close(s.done)
+}
+
+// HealAttempts bounds how often finish tries to heal before it gives up:
+// a heal that failed once (a busy netlink, a transient nft error) must
+// not leave a fault of ours on the host when the agent exits. The waits
+// between attempts double from 100 ms, so the attempts take about 6 s at
+// most beyond the heals themselves.
+const HealAttempts = 7
+
+// healRetrying heals everything of ours, retrying a failed heal up to
+// HealAttempts times in all while ctx lasts; it returns the last error.
+func (s *Server) healRetrying(ctx context.Context) error {
+	wait := 100 * time.Millisecond
+	var err error
+	for i := range HealAttempts {
+		if err = s.faults.Heal(ctx, s.target()); err == nil {
+			return nil
+		}
+		if i == HealAttempts-1 {
+			break
+		}
+		s.log.Warn("agent: heal failed; retrying", "attempt", i+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+	return fmt.Errorf("%d attempts: %w", HealAttempts, err)
 }
 
 // Handle carries out one request.
