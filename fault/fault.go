@@ -93,6 +93,24 @@ type Executors struct {
 	Clock Clock
 }
 
+// Warmer is implemented by an executor that must get ready on the nodes
+// before its first fault (the SSH runtime's: its agents are uploaded and
+// started on each host, which takes seconds). A kind that will use an
+// executor calls Warm on it when the nemesis makes the kind, so that the
+// getting ready runs in the background from the start of the run, not
+// inside the first fault's deadline.
+type Warmer interface {
+	// Warm starts getting ready, in the background, and returns at once.
+	Warm()
+}
+
+// Warm calls x's Warm if x is a Warmer.
+func Warm(x any) {
+	if w, ok := x.(Warmer); ok {
+		w.Warm()
+	}
+}
+
 // Clock shifts the clocks every process of a node reads, never the
 // machine's clock: the Docker runtime patches each process's vDSO from
 // the host (package clockfault). Offsets are absolute: the zero

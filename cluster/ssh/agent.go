@@ -55,6 +55,12 @@ type hostAgent struct {
 	hello   func() agent.Request
 	onLapse func(e fault.Entry, d agent.LapseData)
 
+	// opening is held while the connection is opened: a caller waits
+	// for it no longer than its own context.
+	opening chan struct{}
+	umu     sync.Mutex
+	up      *upload // the program's placing, once started
+
 	mu     sync.Mutex
 	cl     *agent.Client
 	sess   *ssh.Session
@@ -71,7 +77,7 @@ type hostAgent struct {
 func newHostAgent(n *Node, lease time.Duration, bins *agentBins, log *slog.Logger, hello func() agent.Request,
 	onLapse func(fault.Entry, agent.LapseData)) *hostAgent {
 	return &hostAgent{n: n, lease: lease, bins: bins, log: log.With("node", n.name, "host", n.h.label), hello: hello, onLapse: onLapse,
-		stop: make(chan struct{})}
+		stop: make(chan struct{}), opening: make(chan struct{}, 1)}
 }
 
 // call sends req to the agent (connecting first if need be) within ctx.
@@ -93,6 +99,14 @@ func (a *hostAgent) call(ctx context.Context, req agent.Request) (agent.Response
 // client returns the connection to the agent, opening it if there is
 // none.
 func (a *hostAgent) client(ctx context.Context) (*agent.Client, error) {
+	// Another caller may be opening it (the program's upload, the
+	// daemon's start): wait for that no longer than ctx.
+	select {
+	case a.opening <- struct{}{}:
+		defer func() { <-a.opening }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("node %s: agent on %s: waiting for the connection another call opens: %w", a.n.name, a.n.h, ctx.Err())
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
@@ -129,37 +143,93 @@ func (a *hostAgent) closeLocked() {
 	}
 }
 
+// uploadTimeout bounds placing the agent program on a host, whoever
+// waits for it.
+const uploadTimeout = 2 * time.Minute
+
+// upload is one attempt at placing the agent program on a node's host:
+// done closes when it ends, with the program's path or the error.
+type upload struct {
+	done   chan struct{}
+	remote string
+	err    error
+}
+
+// program returns the agent program's path on the host, placing it
+// there first if need be. The placing runs on its own, bounded by
+// uploadTimeout and not by ctx: a caller whose deadline comes first (a
+// fault cut off by the end of its phase) leaves it to finish for the
+// next caller, rather than cutting the upload off halfway. A failed
+// attempt is made again by the next caller.
+func (a *hostAgent) program(ctx context.Context) (string, error) {
+	a.umu.Lock()
+	u := a.up
+	if u != nil {
+		select {
+		case <-u.done:
+			if u.err != nil {
+				u = nil
+			}
+		default:
+		}
+	}
+	if u == nil {
+		u = &upload{done: make(chan struct{})}
+		a.up = u
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), uploadTimeout)
+		go func() {
+			defer cancel()
+			began := time.Now()
+			u.remote, u.err = a.upload(uctx)
+			if u.err == nil {
+				a.log.Debug("ssh: agent program on the host", "path", u.remote, "in", time.Since(began).Round(time.Millisecond))
+			}
+			close(u.done)
+		}()
+	}
+	a.umu.Unlock()
+	select {
+	case <-u.done:
+		return u.remote, u.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("the agent program is still being placed on the host (it goes on): %w", ctx.Err())
+	}
+}
+
 // upload places the agent program for the host's architecture in the
 // node's folder, named by its content's hash: a program already there is
-// not sent again.
-func (a *hostAgent) upload(ctx context.Context) error {
+// not sent again, and one cut off halfway is never left there (scriptPut
+// checks the size).
+func (a *hostAgent) upload(ctx context.Context) (string, error) {
 	out, err := a.n.h.run(ctx, nil, "uname", "-m")
 	if err != nil {
-		return err
+		return "", err
 	}
 	arch, err := goArch(string(out))
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.n.h, err)
+		return "", fmt.Errorf("%s: %w", a.n.h, err)
 	}
 	bin, err := a.bins.get(ctx, arch)
 	if err != nil {
-		return err
+		return "", err
 	}
 	remote := path.Join(a.n.base, "chaos-agent-"+bin.hash)
 	if _, err := a.n.h.run(ctx, nil, "test", "-x", remote); err == nil {
-		a.remote = remote
-		return nil
+		return remote, nil
 	}
 	f, err := os.Open(bin.path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
-	if _, err := a.n.sh(ctx, f, scriptPut, remote, "755"); err != nil {
-		return fmt.Errorf("upload the agent: %w", err)
+	r, size, err := sized(f)
+	if err != nil {
+		return "", err
 	}
-	a.remote = remote
-	return nil
+	if err := a.n.put(ctx, r, size, remote, 0o755); err != nil {
+		return "", fmt.Errorf("upload the agent: %w", err)
+	}
+	return remote, nil
 }
 
 // openLocked uploads the agent if need be, opens the session, says hello,
@@ -170,10 +240,11 @@ func (a *hostAgent) openLocked(ctx context.Context) error {
 	a.closeLocked()
 	began := time.Now()
 	if a.remote == "" {
-		if err := a.upload(ctx); err != nil {
+		remote, err := a.program(ctx)
+		if err != nil {
 			return err
 		}
-		a.log.Debug("ssh: agent program on the host", "path", a.remote, "in", time.Since(began).Round(time.Millisecond))
+		a.remote = remote
 	}
 	c, err := a.n.h.connect(ctx)
 	if err != nil {

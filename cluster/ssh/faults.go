@@ -50,6 +50,7 @@ type netFaults struct {
 var (
 	_ fault.Net    = (*netFaults)(nil)
 	_ fault.Undoer = (*netFaults)(nil)
+	_ fault.Warmer = (*netFaults)(nil)
 )
 
 // netFaults returns the cluster's network executor, made once: the first
@@ -87,9 +88,13 @@ func (f *netFaults) findPrograms() {
 	}
 }
 
+// Warm implements fault.Warmer: the network fault kinds call it when the
+// run's nemesis is made, so the agents start with the run.
+func (f *netFaults) Warm() { f.prepare() }
+
 // prepare opens the agent of every node in the background (uploading the
-// program, starting the daemon), once: the first network fault of a run
-// then finds the other nodes' agents ready.
+// program, starting the daemon), once: the run's first network fault then
+// finds the agents ready, or waits only for what is left.
 func (f *netFaults) prepare() {
 	f.mu.Lock()
 	if f.prepared {
@@ -101,7 +106,7 @@ func (f *netFaults) prepare() {
 	for _, n := range f.c.nodes {
 		a := f.agentOf(n)
 		go func() {
-			ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), time.Minute)
+			ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), uploadTimeout)
 			defer cancel()
 			if _, err := a.client(ctx); err != nil {
 				f.log.Debug("ssh: agent not ready yet", "node", n.name, "err", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -58,8 +59,15 @@ while [ $i -lt 200 ]; do
 done
 echo "pid $pid still there 10s after SIGKILL"; exit 1`
 
-	// scriptPut writes stdin to $2 (through a temporary file), mode $3.
-	scriptPut = `mkdir -p "$(dirname "$2")" && cat > "$2.chaos-part" && chmod "$3" "$2.chaos-part" && mv -f "$2.chaos-part" "$2"`
+	// scriptPut writes stdin to $2 through a temporary file, mode $3,
+	// if it got exactly $4 bytes: an upload cut off (its deadline, a
+	// lost connection: the remote cat then sees the end of its input,
+	// and under sudo a SIGKILL sent through SSH reaches sudo, not the
+	// shell) never leaves a short file in place. Exit 5: short.
+	scriptPut = `mkdir -p "$(dirname "$2")" && cat > "$2.chaos-part" || { rm -f -- "$2.chaos-part"; exit 1; }
+got=$(($(wc -c < "$2.chaos-part")))
+[ "$got" -eq "$4" ] || { rm -f -- "$2.chaos-part"; echo "got $got bytes of $4: cut off"; exit 5; }
+chmod "$3" "$2.chaos-part" && mv -f "$2.chaos-part" "$2"`
 
 	// scriptExec runs "$@" (after $1) in the node's root folder (not
 	// chrooted: the root holds only the server's files), its stderr
@@ -124,12 +132,51 @@ func (n *Node) Exec(ctx context.Context, argv ...string) ([]byte, error) {
 // inRoot maps a path on the node (as its server sees it) to the host's.
 func (n *Node) inRoot(p string) string { return path.Join(n.base, "root", path.Clean("/"+p)) }
 
-// CopyTo writes r to path on the node (below its root).
+// CopyTo writes r to path on the node (below its root). A reader whose
+// size is not known ahead (not a file, nor a Len of its own) is read into
+// memory first: the host keeps the file only if it got every byte.
 func (n *Node) CopyTo(ctx context.Context, r io.Reader, p string, mode int64) error {
-	if _, err := n.sh(ctx, r, scriptPut, n.inRoot(p), strconv.FormatInt(mode&0o7777, 8)); err != nil {
+	r, size, err := sized(r)
+	if err != nil {
+		return fmt.Errorf("copy to %s: %w", p, err)
+	}
+	if err := n.put(ctx, r, size, n.inRoot(p), mode); err != nil {
 		return fmt.Errorf("copy to %s: %w", p, err)
 	}
 	return nil
+}
+
+// put writes size bytes from r to file dst on the host (a host path),
+// with mode's permission bits, through scriptPut: dst is whole or as it
+// was.
+func (n *Node) put(ctx context.Context, r io.Reader, size int64, dst string, mode int64) error {
+	_, err := n.sh(ctx, r, scriptPut, dst, strconv.FormatInt(mode&0o7777, 8), strconv.FormatInt(size, 10))
+	return err
+}
+
+// sized returns r and the number of bytes it holds: a file's size from
+// where it is read to its end, a reader's Len, or else all of it read
+// into memory.
+func sized(r io.Reader) (io.Reader, int64, error) {
+	switch v := r.(type) {
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil {
+			return nil, 0, err
+		}
+		at, err := v.Seek(0, io.SeekCurrent)
+		if err != nil || !st.Mode().IsRegular() {
+			break
+		}
+		return r, st.Size() - at, nil
+	case interface{ Len() int }:
+		return r, int64(v.Len()), nil
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return bytes.NewReader(b), int64(len(b)), nil
 }
 
 // CopyFrom reads the file at path on the node (below its root).

@@ -27,6 +27,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -272,7 +273,7 @@ func (r *Runtime) place(ctx context.Context, n *Node, rec record, files []db.Fil
 	if err != nil {
 		return err
 	}
-	if _, err := n.sh(ctx, strings.NewReader(string(b)), scriptPut, path.Join(n.base, "cluster.json"), "644"); err != nil {
+	if err := n.put(ctx, bytes.NewReader(b), int64(len(b)), path.Join(n.base, "cluster.json"), 0o644); err != nil {
 		return fmt.Errorf("record the cluster: %w", err)
 	}
 	for _, f := range files {

@@ -112,7 +112,6 @@ func (r *Runtime) upload(ctx context.Context, n *Node, f db.File) error {
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}
-	mode := strconv.FormatInt(fileMode(f, lf.mode), 8)
 	if !r.s.UploadCache {
 		fh, err := os.Open(f.Src)
 		if err != nil {
@@ -120,11 +119,13 @@ func (r *Runtime) upload(ctx context.Context, n *Node, f db.File) error {
 		}
 		defer fh.Close()
 		n.h.uploads.Add(1)
-		if _, err := n.sh(ctx, fh, scriptPut, n.inRoot(f.Dst), mode); err != nil {
+		// The size hashed: a file that changes meanwhile is refused.
+		if err := n.put(ctx, fh, lf.size, n.inRoot(f.Dst), fileMode(f, lf.mode)); err != nil {
 			return fmt.Errorf("copy to %s: %w", f.Dst, err)
 		}
 		return nil
 	}
+	mode := strconv.FormatInt(fileMode(f, lf.mode), 8)
 	cached := path.Join(n.h.dir, CacheDir, "sha256-"+lf.sum)
 	size := strconv.FormatInt(lf.size, 10)
 	fromCache := func() error {

@@ -1,8 +1,14 @@
 package ssh
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +66,101 @@ func TestHashesAreComputedOnceAndAgainWhenTheFileChanges(t *testing.T) {
 	}
 	if _, err := hs.of(filepath.Dir(f)); err == nil {
 		t.Error("a folder was hashed")
+	}
+}
+
+// TestPutKeepsAFileOnlyIfEveryByteArrived: scriptPut, run by this
+// machine's sh as a host's would, leaves the destination as it was when
+// the upload was cut off (fewer bytes than announced, or more), and
+// places it whole otherwise.
+func TestPutKeepsAFileOnlyIfEveryByteArrived(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sent   string
+		size   int
+		status int // 0: placed
+	}{
+		{"whole", "0123456789", 10, 0},
+		{"empty", "", 0, 0},
+		{"cut off", "01234", 10, 5},
+		{"nothing arrived", "", 10, 5},
+		{"more than announced", "0123456789ab", 10, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dst := filepath.Join(dir, "sub dir", "it's $(x)")
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, []byte("old"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("sh", "-c", scriptPut, "sh", dir, dst, "750", strconv.Itoa(tc.size))
+			cmd.Stdin = strings.NewReader(tc.sent)
+			out, err := cmd.CombinedOutput()
+			status := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				status = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.status {
+				t.Fatalf("exit %d, want %d (%s)", status, tc.status, out)
+			}
+			got, err := os.ReadFile(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "old"
+			if tc.status == 0 {
+				want = tc.sent
+			}
+			if string(got) != want {
+				t.Errorf("%s holds %q, want %q", dst, got, want)
+			}
+			if _, err := os.Stat(dst + ".chaos-part"); !os.IsNotExist(err) {
+				t.Errorf("the temporary file is left: %v", err)
+			}
+			if st, _ := os.Stat(dst); tc.status == 0 && st.Mode().Perm() != 0o750 {
+				t.Errorf("mode %o, want 750", st.Mode().Perm())
+			}
+		})
+	}
+}
+
+// TestSizedKnowsTheBytesLeftOfAnyReader: a file's bytes from where it is
+// read, a reader's Len, and anything else by reading it.
+func TestSizedKnowsTheBytesLeftOfAnyReader(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(f, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, err := fh.Seek(3, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+		want string
+	}{
+		{"file read from 3", fh, "3456789"},
+		{"strings.Reader", strings.NewReader("abc"), "abc"},
+		{"bytes.Buffer", bytes.NewBufferString("abcd"), "abcd"},
+		{"plain reader", io.MultiReader(strings.NewReader("ab"), strings.NewReader("cde")), "abcde"},
+	} {
+		r, n, err := sized(tc.r)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, _ := io.ReadAll(r)
+		if string(b) != tc.want || n != int64(len(tc.want)) {
+			t.Errorf("%s: %d bytes %q, want %d %q", tc.name, n, b, len(tc.want), tc.want)
+		}
 	}
 }

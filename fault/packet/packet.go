@@ -93,6 +93,7 @@ func Kind() fault.Kind {
 			if len(ps) > 0 {
 				return nil, fmt.Errorf("packet: options.%s: %s", ps[0].Path, ps[0].Msg)
 			}
+			fault.Warm(env.Net)
 			return &injector{env: env, cfg: r, shapes: map[string]*shaped{}}, nil
 		},
 	}

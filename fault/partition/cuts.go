@@ -48,6 +48,7 @@ type Cuts struct {
 // NewCuts returns Cuts that apply through apply. key names its faults in a
 // restarted node's record ("partition").
 func NewCuts(env fault.Env, key string, apply Apply) *Cuts {
+	fault.Warm(env.Net)
 	return &Cuts{env: env, apply: apply, key: key, drops: map[string][]string{}}
 }
 
