@@ -180,9 +180,17 @@ func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
 }
 
 // CollectLogs copies each node's server.log and the files listed, and
-// its agent's journal and log if one ran (faults.go).
+// its agent's journal and log if one ran (faults.go). Logs are collected
+// once the run is over, so the agents' work ends first (stopAgents: every
+// node they touched healed, their journals read, each shut down): the
+// copies hold their last heal, and a heal an agent made on its own is
+// already in the cluster's Trouble.
 func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
-	return errors.Join(cluster.CollectLogs(ctx, dir, c.Nodes(), files), c.collectAgentFiles(ctx, dir))
+	stopErr := c.stopAgents(ctx)
+	if stopErr != nil {
+		stopErr = fmt.Errorf("ending the agents' work: %w", stopErr)
+	}
+	return errors.Join(stopErr, cluster.CollectLogs(ctx, dir, c.Nodes(), files), c.collectAgentFiles(ctx, dir))
 }
 
 // Trouble names every host that stayed unreachable longer than
