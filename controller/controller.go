@@ -81,8 +81,9 @@ type Test struct {
 	// Opener opens a client per worker. Required.
 	Opener workload.Opener
 	// Nemesis injects faults; nil runs without faults. It is given the
-	// cluster's nodes once they are up.
-	Nemesis func(nodes []node.Node) (nemesis.Nemesis, error)
+	// cluster's nodes once they are up, and a context bounding the
+	// getting ready of its executors (fault.Ready) within setup.
+	Nemesis func(ctx context.Context, nodes []node.Node) (nemesis.Nemesis, error)
 	// Checkers judge the history; nil means the workload's checkers.
 	// The baseline checkers (checker.Baseline) are added to them if not
 	// there already.
@@ -286,7 +287,9 @@ func (r *runner) execute(ctx context.Context) {
 		return
 	}
 	if t := r.t; t.Nemesis != nil {
-		nem, err := t.Nemesis(r.order)
+		nctx, cancel := context.WithTimeout(ctx, t.SetupTimeout)
+		nem, err := t.Nemesis(nctx, r.order)
+		cancel()
 		if err != nil {
 			r.unknownf("the nemesis could not be set up: %v", err)
 			return

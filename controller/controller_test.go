@@ -258,7 +258,7 @@ func TestSameSeedSameOpsAndFaults(t *testing.T) {
 		tt := newTest(t, testtarget.New(3, testtarget.Bugs{}, 1))
 		// Long enough for several nemesis ops even on a loaded machine.
 		tt.TimeLimit = time.Second
-		tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return &recNemesis{}, nil }
+		tt.Nemesis = func(context.Context, []node.Node) (nemesis.Nemesis, error) { return &recNemesis{}, nil }
 		if _, err := Run(context.Background(), tt); err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +303,7 @@ func TestInterruptHealsAndStillChecks(t *testing.T) {
 	tt := newTest(t, testtarget.New(3, testtarget.Bugs{}, 1))
 	tt.TimeLimit = time.Minute
 	nem := &recNemesis{}
-	tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return nem, nil }
+	tt.Nemesis = func(context.Context, []node.Node) (nemesis.Nemesis, error) { return nem, nil }
 	ctx, cancel := context.WithCancelCause(context.Background())
 	time.AfterFunc(100*time.Millisecond, func() { cancel(&runstore.Interrupt{Signal: "SIGTERM"}) })
 	start := time.Now()
@@ -415,7 +415,7 @@ func (n *failingHeal) Heal(context.Context) (any, error) { return nil, errors.Ne
 
 func TestFailedHealMakesTheRunUnknown(t *testing.T) {
 	tt := newTest(t, testtarget.New(3, testtarget.Bugs{}, 1))
-	tt.Nemesis = func([]node.Node) (nemesis.Nemesis, error) { return &failingHeal{}, nil }
+	tt.Nemesis = func(context.Context, []node.Node) (nemesis.Nemesis, error) { return &failingHeal{}, nil }
 	res, err := Run(context.Background(), tt)
 	if err != nil {
 		t.Fatal(err)

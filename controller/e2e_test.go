@@ -47,7 +47,7 @@ func runPipeline(t *testing.T, bugs testtarget.Bugs, seed uint64) (*runstore.Res
 		Name: "e2e", Seed: seed, Run: run,
 		Up:       func(context.Context) (controller.Cluster, error) { return tgt, nil },
 		Workload: w, Opener: tgt,
-		Nemesis: func(nodes []node.Node) (nemesis.Nemesis, error) {
+		Nemesis: func(_ context.Context, nodes []node.Node) (nemesis.Nemesis, error) {
 			env := fault.Env{Nodes: nodes, Processes: db.NodeProcesses{}}
 			return nemesis.New(nemesis.Kinds{process.Name: process.Kind()}, env, nemesis.Config{Faults: []string{"kill", "pause"}, Interval: 100 * time.Millisecond})
 		},

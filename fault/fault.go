@@ -96,12 +96,17 @@ type Executors struct {
 // Warmer is implemented by an executor that must get ready on the nodes
 // before its first fault (the SSH runtime's: its agents are uploaded and
 // started on each host, which takes seconds). A kind that will use an
-// executor calls Warm on it when the nemesis makes the kind, so that the
-// getting ready runs in the background from the start of the run, not
-// inside the first fault's deadline.
+// executor calls Warm on it when the nemesis makes the kind; the runner
+// then waits for Ready before the main phase, so that the first fault
+// does not wait inside its deadline, nor the upload compete with the
+// workload.
 type Warmer interface {
 	// Warm starts getting ready, in the background, and returns at once.
 	Warm()
+	// Ready waits until what Warm started is done, or ctx is, and
+	// returns what could not get ready. Before any Warm it returns nil at
+	// once.
+	Ready(ctx context.Context) error
 }
 
 // Warm calls x's Warm if x is a Warmer.
@@ -109,6 +114,14 @@ func Warm(x any) {
 	if w, ok := x.(Warmer); ok {
 		w.Warm()
 	}
+}
+
+// Ready calls x's Ready if x is a Warmer, and returns nil otherwise.
+func Ready(ctx context.Context, x any) error {
+	if w, ok := x.(Warmer); ok {
+		return w.Ready(ctx)
+	}
+	return nil
 }
 
 // Clock shifts the clocks every process of a node reads, never the

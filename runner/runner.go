@@ -231,7 +231,7 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 		},
 	}
 	if faults {
-		t.Nemesis = func(nodes []node.Node) (nemesis.Nemesis, error) {
+		t.Nemesis = func(ctx context.Context, nodes []node.Node) (nemesis.Nemesis, error) {
 			opts, err := o.Catalog.nemesisOptions(s)
 			if err != nil {
 				return nil, err
@@ -240,7 +240,21 @@ func Run(ctx context.Context, s *scenario.Scenario, o Options) (*Result, error) 
 			if p, ok := tgt.db.(db.Primaries); ok {
 				env.Primaries = p
 			}
-			return nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
+			nem, err := nemesis.New(o.Catalog.Faults, env, nemesis.Config{Faults: s.Nemesis.Faults, Interval: s.Nemesis.Interval, Cover: s.Nemesis.Cover, Options: opts})
+			if err != nil {
+				return nil, err
+			}
+			// The kinds just made warmed the executors they use (the SSH
+			// agents are uploaded and started): setup waits for that, so
+			// the first fault does not, and the upload does not compete
+			// with the workload. What could not get ready is logged; the
+			// faults on it fail in the history.
+			for _, x := range []any{execs.Net, execs.Clock} {
+				if err := fault.Ready(ctx, x); err != nil {
+					log.Warn("a fault executor did not get ready before the main phase", "err", err)
+				}
+			}
+			return nem, nil
 		}
 	}
 	res, runErr := controller.Run(ctx, t)

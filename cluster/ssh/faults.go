@@ -43,8 +43,11 @@ type netFaults struct {
 	agents  map[string]*hostAgent
 	touched map[string]bool // nodes that may hold faults of this run
 	method  string
-	// prepared says every node's agent was opened (prepare).
+	// prepared says every node's agent was being opened (prepare);
+	// ready closes when all are done, with their errors in readyErr.
 	prepared bool
+	ready    chan struct{}
+	readyErr error
 }
 
 var (
@@ -89,8 +92,26 @@ func (f *netFaults) findPrograms() {
 }
 
 // Warm implements fault.Warmer: the network fault kinds call it when the
-// run's nemesis is made, so the agents start with the run.
+// run's nemesis is made, so the agents start before the main phase.
 func (f *netFaults) Warm() { f.prepare() }
+
+// Ready implements fault.Warmer: it waits for every agent prepare opens.
+func (f *netFaults) Ready(ctx context.Context) error {
+	f.mu.Lock()
+	ready := f.ready
+	f.mu.Unlock()
+	if ready == nil {
+		return nil
+	}
+	select {
+	case <-ready:
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.readyErr
+	case <-ctx.Done():
+		return fmt.Errorf("the agents are not all started yet: %w", ctx.Err())
+	}
+}
 
 // prepare opens the agent of every node in the background (uploading the
 // program, starting the daemon), once: the run's first network fault then
@@ -102,17 +123,31 @@ func (f *netFaults) prepare() {
 		return
 	}
 	f.prepared = true
+	f.ready = make(chan struct{})
 	f.mu.Unlock()
-	for _, n := range f.c.nodes {
+	var wg sync.WaitGroup
+	errs := make([]error, len(f.c.nodes))
+	for i, n := range f.c.nodes {
 		a := f.agentOf(n)
-		go func() {
+		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), quietKey{}, true), uploadTimeout)
 			defer cancel()
+			began := time.Now()
 			if _, err := a.client(ctx); err != nil {
+				errs[i] = err
 				f.log.Debug("ssh: agent not ready yet", "node", n.name, "err", err)
+				return
 			}
-		}()
+			f.log.Debug("ssh: agent ready", "node", n.name, "in", time.Since(began).Round(time.Millisecond))
+		})
 	}
+	go func() {
+		wg.Wait()
+		f.mu.Lock()
+		f.readyErr = errors.Join(errs...)
+		close(f.ready)
+		f.mu.Unlock()
+	}()
 }
 
 func (f *netFaults) nodeOf(n node.Node) (*Node, error) {
