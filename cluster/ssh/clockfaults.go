@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,11 +91,36 @@ func (f *clockFaults) call(ctx context.Context, n node.Node, req agent.Request) 
 	return f.ask(ctx, m, req)
 }
 
+// agentFinished is what an agent that finished (it was shut down, or its
+// lease lapsed) answers.
+const agentFinished = "agent finished"
+
 // ask sends a clock request to m's agent and reads its answer.
 func (f *clockFaults) ask(ctx context.Context, m *Node, req agent.Request) (fault.ClockReport, error) {
-	sent := time.Now()
-	resp, err := f.net.agentOf(m).call(ctx, req)
-	got := time.Now()
+	a := f.net.agentOf(m)
+	var resp agent.Response
+	var sent, got time.Time
+	var err error
+	for try := 0; ; try++ {
+		// Connected first: the round trip below bounds the skew's error.
+		if _, err = a.client(ctx); err != nil {
+			return fault.ClockReport{}, err
+		}
+		sent = time.Now()
+		resp, err = a.call(ctx, req)
+		got = time.Now()
+		// An agent that finished restored everything (its journal says
+		// so, and is read on the next connection) and is gone a moment
+		// later: the next connection starts a new one.
+		if err == nil || try > 0 || !strings.Contains(err.Error(), agentFinished) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fault.ClockReport{}, err
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
 	var rep fault.ClockReport
 	if resp.Clock != nil {
 		rep = resp.Clock.Report
