@@ -45,7 +45,12 @@ type clockFaults struct {
 var (
 	_ fault.Clock  = (*clockFaults)(nil)
 	_ fault.Undoer = (*clockFaults)(nil)
+	_ fault.Warmer = (*clockFaults)(nil)
 )
+
+// Warm implements fault.Warmer: the clock kind calls it when the run's
+// nemesis is made, so the agents start with the run.
+func (f *clockFaults) Warm() { f.net.prepare() }
 
 // clockFaults returns the cluster's clock executor, made once, sharing
 // the network executor's agents.

@@ -121,6 +121,7 @@ func Kind() fault.Kind {
 			if len(ps) > 0 {
 				return nil, fmt.Errorf("clock: %s: %s", ps[0].Path, ps[0].Msg)
 			}
+			fault.Warm(env.Clock)
 			return &injector{env: env, cfg: r, offsets: map[string]fault.ClockOffsets{}}, nil
 		},
 	}
