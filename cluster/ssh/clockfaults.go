@@ -52,6 +52,9 @@ var (
 // nemesis is made, so the agents start with the run.
 func (f *clockFaults) Warm() { f.net.prepare() }
 
+// Ready implements fault.Warmer: it waits for the agents Warm started.
+func (f *clockFaults) Ready(ctx context.Context) error { return f.net.Ready(ctx) }
+
 // clockFaults returns the cluster's clock executor, made once, sharing
 // the network executor's agents.
 func (c *Cluster) clockFaults(cfg fault.ExecConfig) *clockFaults {
