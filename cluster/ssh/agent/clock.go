@@ -332,6 +332,14 @@ func (s *Server) handleClock(ctx context.Context, req Request, resp *Response) e
 	c := &s.clk
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A lapse or shutdown that began meanwhile has restored the clocks
+	// (it takes c.mu after marking the server closed): change nothing.
+	s.lmu.Lock()
+	closed, why := s.closed, s.why
+	s.lmu.Unlock()
+	if closed {
+		return fmt.Errorf("agent finished: %s", why)
+	}
 	ans := &ClockAnswer{Mode: ModeProcess}
 	if c.system {
 		ans.Mode = ModeSystem
