@@ -23,7 +23,8 @@ import (
 // faults only: bumps (up to 10 s, either way) and strobes (200 ms every
 // 10 ms for 1 s), on one node or all, each once first (cover). 20 s, as
 // the other SSH scenarios: the first fault waits for the agents' upload
-// and start (over 10 s once on this 2-core machine under load). The hosts
+// and start (over 10 s on this 2-core machine under load), so the clients
+// are held to 100 ops/s, which leaves the hosts' sshd some CPU. The hosts
 // are not marked clock: system, so each shifts the clocks of the etcd
 // process on its host (per-process offsets, applied by the agent).
 const sshClockScenario = `name: %s
@@ -46,7 +47,8 @@ workload:
   name: register
   options: {workers_per_key: 2, ops_per_key: 100, values: 5, mix: {read: 2, write: 1, cas: 1}}
 client:
-  concurrency: 6
+  concurrency: 4
+  rate: 100
   op_timeout: 1s
 nemesis:
   interval: 1s
