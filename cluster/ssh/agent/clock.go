@@ -261,7 +261,7 @@ type clocks struct {
 
 func procKey(p clockfault.Proc) string { return fmt.Sprintf("pid %d start %d", p.Pid, p.Start) }
 
-// by is the By of the clock entries the server journals now.
+// byNow is the By of the clock entries the server journals now.
 func (s *Server) byNow() string {
 	if by := s.by.Load(); by != nil {
 		return *by
@@ -269,7 +269,8 @@ func (s *Server) byNow() string {
 	return "agent"
 }
 
-// markSystem records hello's clock: system mark (clk.mu held by none).
+// markSystem records hello's clock: system mark; it refuses to switch
+// modes while clock faults of the other mode are held.
 func (s *Server) markSystem(system bool) error {
 	c := &s.clk
 	c.mu.Lock()

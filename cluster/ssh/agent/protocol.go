@@ -2,7 +2,11 @@
 // program of ours (cmd/chaos-agent) that the runtime uploads to each host
 // and that applies network faults there, in the host's own network
 // namespace, with package netfault: the same nft table of ours, reserved
-// qdisc handles and no-netem fallback as the Docker runtime's executor.
+// qdisc handles and no-netem fallback as the Docker runtime's executor;
+// and clock faults (clock.go): the clocks of the node's server processes
+// shifted with package clockfault, as the Docker runtime's executor does,
+// or on a host marked clock: system the host's real clock stepped with
+// package sysclock.
 //
 // On a host the agent is a daemon, one per node folder, reached through a
 // Unix socket in that folder (agent.sock). The controller talks to it over
