@@ -119,8 +119,11 @@ func (f *clockFaults) ask(ctx context.Context, m *Node, req agent.Request) (faul
 		got = time.Now()
 		// An agent that finished restored everything (its journal says
 		// so, and is read on the next connection) and is gone a moment
-		// later: the next connection starts a new one.
-		if err == nil || try > 0 || !strings.Contains(err.Error(), agentFinished) {
+		// later, and a connection that closed meanwhile (the renewal saw
+		// that first) is opened again: the next connection starts a new
+		// agent if need be. Every clock request is absolute, so asking
+		// again is safe.
+		if err == nil || try > 0 || !strings.Contains(err.Error(), agentFinished) && !errors.Is(err, agent.ErrClosed) {
 			break
 		}
 		select {
