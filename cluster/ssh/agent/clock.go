@@ -552,7 +552,18 @@ loop:
 			ans.Report.Flips++
 		}
 	}
-	return errors.Join(ferr, setAll(a))
+	err := errors.Join(ferr, setAll(a))
+	// The skew as the strobe leaves it, read now: the answer goes back at
+	// once, so the controller's round trip bounds the host's part.
+	for p := range c.patched {
+		if len(ans.Report.Pids) > 0 && p.Pid == ans.Report.Pids[0] {
+			if m, merr := c.procs.Measure(ctx, p); merr == nil {
+				ans.Skew, ans.Within, ans.Measured = m.Skew, m.Within, true
+			}
+		}
+	}
+	ans.Host = time.Now()
+	return err
 }
 
 // resetProcs gives every patched process of the server its original
