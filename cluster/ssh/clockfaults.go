@@ -136,10 +136,13 @@ func (f *clockFaults) ask(ctx context.Context, m *Node, req agent.Request) (faul
 	if resp.Clock != nil {
 		rep = resp.Clock.Report
 		if a := resp.Clock; a.Measured && !a.Host.IsZero() {
-			rtt := got.Sub(sent)
-			host := a.Host.Sub(sent.Add(rtt / 2))
+			// The host read its clock at least After past sent (the
+			// request arrived after it was sent), and before got.
+			lo := sent.Add(min(max(a.After, 0), got.Sub(sent)))
+			half := got.Sub(lo) / 2
+			host := a.Host.Sub(lo.Add(half))
 			rep.Skew = (a.Skew + host).Round(time.Microsecond).String()
-			rep.Within = (a.Within + rtt/2).Round(time.Microsecond).String()
+			rep.Within = (a.Within + half).Round(time.Microsecond).String()
 		}
 	}
 	if err != nil && resp.NotRunning {

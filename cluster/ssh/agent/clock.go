@@ -62,8 +62,11 @@ type ClockAnswer struct {
 	Skew     time.Duration `json:"skew"`
 	Within   time.Duration `json:"within"`
 	Measured bool          `json:"measured,omitempty"`
-	// Host is the host's clock read after the change.
-	Host time.Time `json:"host"`
+	// Host is the host's clock read after the change, After after the
+	// request arrived: the controller places that reading within its
+	// round trip (a strobe's answer comes its duration after the request).
+	Host  time.Time     `json:"host"`
+	After time.Duration `json:"after,omitempty"`
 }
 
 // ClockHeld is what of the clocks the agent had changed (LapseData).
@@ -330,6 +333,7 @@ func (s *Server) handleClock(ctx context.Context, req Request, resp *Response) e
 	if req.Op == OpClockReset {
 		s.endStrobe()
 	}
+	arrived := time.Now()
 	c := &s.clk
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -360,9 +364,10 @@ func (s *Server) handleClock(ctx context.Context, req Request, resp *Response) e
 	if errors.Is(err, ErrNotRunning) {
 		resp.NotRunning = true
 	}
-	if ans.Host.IsZero() {
+	if ans.Mode == ModeProcess || ans.Host.IsZero() {
 		ans.Host = time.Now()
 	}
+	ans.After = time.Since(arrived)
 	return err
 }
 
