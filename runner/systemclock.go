@@ -10,16 +10,21 @@ import (
 )
 
 // clockTargeted is the options of a clock fault kind: the target specs
-// its faults draw from.
+// its faults draw from, and whether they shift the monotonic clocks too.
 type clockTargeted interface {
 	ClockTargetSpecs() (targets, nodes []string)
+	ClockMonotonic() bool
 }
 
-// systemClockCheck refuses, on a runtime whose settings say which hosts
-// allow real system clock changes (cluster.Settings.SystemClock), every
-// clock fault that could target a node whose host is not marked so: a
-// fault drawn with one, minority, majority or all may pick any node; only
-// the nodes spec (clock_targets: [nodes], or nodes alone) narrows it.
+// systemClockCheck checks clock faults on a runtime whose settings say
+// which hosts allow real system clock changes
+// (cluster.Settings.SystemClock). A clock fault steps the real clock of a
+// host marked so, and shifts only the server's processes' clocks on
+// another; a real system's monotonic clock cannot be set, so a fault that
+// shifts the monotonic clocks (clock_monotonic) is refused if it could
+// target a marked host: a fault drawn with one, minority, majority or all
+// may pick any node; only the nodes spec (clock_targets: [nodes], or
+// nodes alone) narrows it.
 func (c Catalog) systemClockCheck(s *scenario.Scenario, rs cluster.Settings, settings any) []*scenario.FieldError {
 	if rs.SystemClock == nil || len(s.Nemesis.Faults) == 0 {
 		return nil
@@ -37,7 +42,7 @@ func (c Catalog) systemClockCheck(s *scenario.Scenario, rs cluster.Settings, set
 			continue
 		}
 		ct, ok := opts.Of(k.Name).(clockTargeted)
-		if !ok {
+		if !ok || !ct.ClockMonotonic() {
 			continue
 		}
 		given, listed := ct.ClockTargetSpecs()
@@ -48,7 +53,7 @@ func (c Catalog) systemClockCheck(s *scenario.Scenario, rs cluster.Settings, set
 		}
 		var bad []string
 		for j, n := range names {
-			if j < len(marked) && marked[j] {
+			if j >= len(marked) || !marked[j] {
 				continue
 			}
 			for _, cand := range candidates {
@@ -59,7 +64,7 @@ func (c Catalog) systemClockCheck(s *scenario.Scenario, rs cluster.Settings, set
 		}
 		if len(bad) > 0 {
 			out = append(out, &scenario.FieldError{Path: fmt.Sprintf("nemesis.faults[%d]", i),
-				Msg: fmt.Sprintf("%s could set the real system clock of %s, whose host is not marked clock: system: mark every host it may target, or narrow it with clock_targets: [nodes] and nodes: [...]",
+				Msg: fmt.Sprintf("%s with clock_monotonic could target %s, whose host is marked clock: system: a host's real monotonic clock cannot be set; drop clock_monotonic, or narrow the fault to unmarked hosts with clock_targets: [nodes] and nodes: [...]",
 					f, strings.Join(bad, ", "))})
 		}
 	}

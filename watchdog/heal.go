@@ -179,8 +179,10 @@ func (r *reach) undo(ctx context.Context, e fault.Entry) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("executors: %w", err)
 	}
-	if u, ok := execs.Net.(fault.Undoer); ok && slices.Contains(u.Undoes(), e.Kind) {
-		return u.Undo(ctx, e)
+	for _, x := range []any{execs.Net, execs.Clock} {
+		if u, ok := x.(fault.Undoer); ok && slices.Contains(u.Undoes(), e.Kind) {
+			return u.Undo(ctx, e)
+		}
 	}
 	return "", fmt.Errorf("no executor of runtime %s undoes changes of kind %q", r.ref.Runtime, e.Kind)
 }

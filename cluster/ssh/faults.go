@@ -166,7 +166,7 @@ func (f *netFaults) agentOf(n *Node) *hostAgent {
 	a := f.agents[n.name]
 	if a == nil {
 		hello := func() agent.Request {
-			return agent.Request{Op: agent.OpHello, Node: n.name, Protected: f.c.Protected(), Seed: f.seed}
+			return agent.Request{Op: agent.OpHello, Node: n.name, Protected: f.c.Protected(), Seed: f.seed, SystemClock: f.c.systemClock(n)}
 		}
 		a = newHostAgent(n, f.c.r.s.lease(), &f.bins, f.log, hello, func(e fault.Entry, d agent.LapseData) { f.lapsed(n, e, d) })
 		f.agents[n.name] = a
@@ -179,6 +179,12 @@ func (f *netFaults) agentOf(n *Node) *hostAgent {
 // history says they were in effect after it, so the host's trouble says
 // so and the run's verdict is unknown.
 func (f *netFaults) lapsed(n *Node, e fault.Entry, d agent.LapseData) {
+	f.c.fmu.Lock()
+	clk := f.c.clk
+	f.c.fmu.Unlock()
+	if clk != nil {
+		clk.lapsed(n, e, d)
+	}
 	f.mu.Lock()
 	held := f.touched[n.name]
 	delete(f.touched, n.name)
@@ -190,6 +196,9 @@ func (f *netFaults) lapsed(n *Node, e fault.Entry, d agent.LapseData) {
 		}
 	}
 	if d.Held.IsZero() {
+		if !d.Clock.IsZero() {
+			return // the clock executor said so
+		}
 		f.log.Warn("ssh: an agent's lease lapsed while it held no fault", "node", n.name, "host", n.h.label, "note", e.Note)
 		return
 	}
@@ -390,12 +399,16 @@ func (f *netFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
 // reported), every agent shut down. Later calls find nothing to do.
 func (c *Cluster) stopAgents(ctx context.Context) error {
 	c.fmu.Lock()
-	f := c.net
+	f, clk := c.net, c.clk
 	c.fmu.Unlock()
 	if f == nil {
 		return nil
 	}
-	return errors.Join(f.HealAll(ctx), f.Close())
+	var cerr error
+	if clk != nil {
+		cerr = clk.HealAll(ctx)
+	}
+	return errors.Join(cerr, f.HealAll(ctx), f.Close())
 }
 
 // collectAgentFiles copies each node's agent journal (agent.jsonl) and

@@ -142,7 +142,8 @@ type Cluster struct {
 	nodes []*Node
 
 	fmu sync.Mutex
-	net *netFaults // the agents' network executor (faults.go), made once
+	net *netFaults   // the agents' network executor (faults.go), made once
+	clk *clockFaults // the agents' clock executor (clockfaults.go), made once
 }
 
 // ID is the cluster's id.
@@ -172,11 +173,11 @@ func (c *Cluster) Protected() []netip.Addr {
 	return out
 }
 
-// Faults supplies the network executor of the agents on the hosts
-// (faults.go), made once per cluster. Process faults go through the
-// nodes' Process capability.
+// Faults supplies the network and clock executors of the agents on the
+// hosts (faults.go, clockfaults.go), made once per cluster. Process faults
+// go through the nodes' Process capability.
 func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
-	return fault.Executors{Net: c.netFaults(cfg)}, nil
+	return fault.Executors{Net: c.netFaults(cfg), Clock: c.clockFaults(cfg)}, nil
 }
 
 // CollectLogs copies each node's server.log and the files listed, and

@@ -79,7 +79,7 @@ const ClockSystem = "system"
 // SettingsKind is the SSH runtime's entry in a catalog's
 // RuntimeSettings.
 func SettingsKind() cluster.Settings {
-	return cluster.Settings{New: func() any { return &Settings{} }, Check: check, SystemClock: systemClock, NetFaults: true}
+	return cluster.Settings{New: func() any { return &Settings{} }, Check: check, SystemClock: systemClock, NetFaults: true, ClockFaults: true}
 }
 
 // systemClock says, host by host, which allow real system clock changes.

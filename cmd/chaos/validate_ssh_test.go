@@ -16,9 +16,7 @@ import (
 func TestScenarioValidateRefusesEveryBadSSHSetting(t *testing.T) {
 	head := "name: bad-ssh\ndb: {name: etcd}\nworkload: {name: register}\n"
 	good := "cluster:\n  runtime: ssh\n  nodes: 2\n  options:\n    user: root\n    key_files: [~/.ssh/id_ed25519]\n    hosts:\n      - {address: 10.0.0.1}\n      - {address: 10.0.0.2}\n"
-	// Clock faults on SSH hosts are refused anyway until the agent
-	// carries them out (no clock executor): one problem more there.
-	problems := map[string]int{"a clock fault that may pick a host not marked": 2}
+	problems := map[string]int{}
 	for _, tc := range []struct {
 		name, body string
 		want       string // file:line:col: path: message start; "" means valid
@@ -52,12 +50,14 @@ func TestScenarioValidateRefusesEveryBadSSHSetting(t *testing.T) {
 		{"kills and pauses on hosts", good + "nemesis:\n  faults: [kill, pause]\n", ""},
 		{"a clock mark that is not one", strings.Replace(good, "{address: 10.0.0.2}", "{address: 10.0.0.2, clock: wall}", 1),
 			`:12:36: cluster.options.hosts[1].clock: "wall" is not a clock mark`},
-		{"a clock fault that may pick a host not marked", strings.Replace(good, "{address: 10.0.0.1}", "{address: 10.0.0.1, clock: system}", 1) +
-			"nemesis:\n  faults: [clock-bump]\n",
-			":14:12: nemesis.faults[0]: clock-bump could set the real system clock of n2 (cluster.options.hosts[1]), whose host is not marked clock: system"},
-		{"a clock fault narrowed to the marked host", strings.Replace(good, "{address: 10.0.0.1}", "{address: 10.0.0.1, clock: system}", 1) +
-			"nemesis:\n  faults: [clock-bump]\n  options: {clock_targets: [nodes], nodes: [n1]}\n",
-			":14:12: nemesis.faults[0]: clock-bump: this runtime has no clock executor"},
+		{"clock faults on hosts not marked (the server's processes' clocks)", good + "nemesis:\n  faults: [clock-bump, clock-strobe, clock-skew, clock-reset]\n", ""},
+		{"clock faults on a marked host and another", strings.Replace(good, "{address: 10.0.0.1}", "{address: 10.0.0.1, clock: system}", 1) +
+			"nemesis:\n  faults: [clock-bump, clock-strobe]\n", ""},
+		{"monotonic clock faults that may pick a marked host", strings.Replace(good, "{address: 10.0.0.1}", "{address: 10.0.0.1, clock: system}", 1) +
+			"nemesis:\n  faults: [clock-bump]\n  options: {clock_monotonic: true}\n",
+			":14:12: nemesis.faults[0]: clock-bump with clock_monotonic could target n1 (cluster.options.hosts[0]), whose host is marked clock: system"},
+		{"monotonic clock faults narrowed to a host not marked", strings.Replace(good, "{address: 10.0.0.1}", "{address: 10.0.0.1, clock: system}", 1) +
+			"nemesis:\n  faults: [clock-bump]\n  options: {clock_monotonic: true, clock_targets: [nodes], nodes: [n2]}\n", ""},
 		{"options for docker", "cluster:\n  nodes: 2\n  options: {user: root}\n",
 			":6:12: cluster.options: runtime docker takes no options"},
 	} {

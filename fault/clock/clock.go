@@ -92,9 +92,14 @@ type Options struct {
 }
 
 // ClockTargetSpecs are the target specs clock faults draw from and the
-// node list the nodes spec names: what a runtime that allows clock faults
-// only on some hosts (SSH hosts marked clock: system) checks.
+// node list the nodes spec names: what a runtime that sets real clocks on
+// some hosts (SSH hosts marked clock: system) checks.
 func (o *Options) ClockTargetSpecs() (targets, nodes []string) { return o.ClockTargets, o.Nodes }
+
+// ClockMonotonic reports whether clock faults shift the monotonic clocks
+// too: a runtime that sets real system clocks (SSH hosts marked clock:
+// system) cannot.
+func (o *Options) ClockMonotonic() bool { return o.Monotonic }
 
 // DefaultOptions returns the defaults: bumps up to 1m, skews up to 5s, a
 // strobe of 200ms every 10ms for 5s.
@@ -116,6 +121,7 @@ func Kind() fault.Kind {
 			if len(ps) > 0 {
 				return nil, fmt.Errorf("clock: %s: %s", ps[0].Path, ps[0].Msg)
 			}
+			fault.Warm(env.Clock)
 			return &injector{env: env, cfg: r, offsets: map[string]fault.ClockOffsets{}}, nil
 		},
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/chaos-testing/chaos/sysclock"
 )
 
 // Files of the agent in its folder (a node's folder on the host). The
@@ -162,13 +164,20 @@ func daemon(dir, node string, lease time.Duration, log *slog.Logger) error {
 		return err
 	}
 	defer os.Remove(PidFile)
+	// The real system clock is used only on a host whose hello says it is
+	// marked clock: system, or to restore what a previous daemon of this
+	// folder journaled (Recover).
 	s, err := NewServer(Config{Lease: lease, Journal: JournalFile, NetNS: "/proc/self/ns/net", Node: node,
-		NewFaults: NetfaultExecutor(log), Log: log})
+		NewFaults: NetfaultExecutor(log), Procs: ServerProcs{PidFile: "server.pid"},
+		SystemClock: sysclock.System{}, TimeSync: sysclock.Services{Run: sysclock.Exec{}}, Log: log})
 	if err != nil {
 		return err
 	}
 	log.Info("chaos-agent daemon started", "dir", dir, "node", node, "lease", lease)
 	ctx := context.Background()
+	if err := s.Recover(ctx); err != nil {
+		log.Error("chaos-agent: restoring what a previous daemon left", "err", err)
+	}
 	go func() {
 		for {
 			c, err := ln.Accept()

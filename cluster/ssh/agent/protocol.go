@@ -2,7 +2,11 @@
 // program of ours (cmd/chaos-agent) that the runtime uploads to each host
 // and that applies network faults there, in the host's own network
 // namespace, with package netfault: the same nft table of ours, reserved
-// qdisc handles and no-netem fallback as the Docker runtime's executor.
+// qdisc handles and no-netem fallback as the Docker runtime's executor;
+// and clock faults (clock.go): the clocks of the node's server processes
+// shifted with package clockfault, as the Docker runtime's executor does,
+// or on a host marked clock: system the host's real clock stepped with
+// package sysclock.
 //
 // On a host the agent is a daemon, one per node folder, reached through a
 // Unix socket in that folder (agent.sock). The controller talks to it over
@@ -60,6 +64,13 @@ const (
 	OpJournal = "journal"
 	// OpShutdown heals everything and ends the daemon.
 	OpShutdown = "shutdown"
+	// OpClockSet, OpClockStrobe and OpClockReset shift the clocks of the
+	// node's server (as fault.Clock's Set, Strobe and Reset; Request.Clock
+	// says how): each of its processes through clockfault, or on a host
+	// marked clock: system the host's real clock through sysclock.
+	OpClockSet    = "clock-set"
+	OpClockStrobe = "clock-strobe"
+	OpClockReset  = "clock-reset"
 )
 
 // ByLease is fault.Entry.By of the journal entries of a heal the agent did
@@ -81,6 +92,12 @@ type Request struct {
 	Node      string       `json:"node,omitempty"`
 	Protected []netip.Addr `json:"protected,omitempty"`
 	Seed      uint64       `json:"seed,omitempty"`
+	// SystemClock is hello's too: the host is marked clock: system, so
+	// clock faults step its real clock (sysclock) instead of shifting the
+	// server's processes.
+	SystemClock bool `json:"system_clock,omitempty"`
+	// Clock is a clock op's offsets.
+	Clock *ClockRequest `json:"clock,omitempty"`
 	// Addrs are a partition's or a one-way drop's addresses.
 	Addrs []netip.Addr `json:"addrs,omitempty"`
 	// Shape is a packet fault.
@@ -105,6 +122,11 @@ type Response struct {
 	Next    int           `json:"next,omitempty"`
 	// Note says what a heal found.
 	Note string `json:"note,omitempty"`
+	// Clock answers a clock op.
+	Clock *ClockAnswer `json:"clock,omitempty"`
+	// NotRunning says the request needed the node's server and it does
+	// not run (a clock op on a killed node).
+	NotRunning bool `json:"not_running,omitempty"`
 }
 
 // Hello is what the agent says of itself.
@@ -126,6 +148,8 @@ type LapseData struct {
 	LeaseMS     int64     `json:"lease_ms"`
 	// Held are the faults the agent held when the lease lapsed.
 	Held netfault.Faults `json:"held"`
+	// Clock is the clock faults it held then, if any.
+	Clock *ClockHeld `json:"clock,omitempty"`
 }
 
 // ErrClosed is wrapped by the error of a call on a client whose

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/netfault"
+	"github.com/chaos-testing/chaos/sysclock"
 )
 
 // Lease is the dead man's switch: it lapses when no renewal came for
@@ -90,7 +91,15 @@ type Server struct {
 	why    string
 	done   chan struct{}
 
-	// mu serializes the fault work and guards what follows.
+	// clk is the clock faults' state (clock.go), with its own lock:
+	// a strobe never holds up network faults. Lock order: mu, then clk.mu.
+	clk clocks
+
+	// nmu guards node for readers that do not hold mu (mu and nmu are
+	// both held to change it).
+	nmu sync.Mutex
+
+	// mu serializes the network fault work and guards what follows.
 	mu        sync.Mutex
 	node      string
 	protected []netip.Addr
@@ -111,6 +120,14 @@ type Config struct {
 	Node string
 	// NewFaults makes the executor on the first fault.
 	NewFaults NewFaults
+	// Procs shifts the clocks of the node's server processes (nil: clock
+	// faults are refused, except on a host marked clock: system).
+	Procs Procs
+	// SystemClock and TimeSync are the host's real clock and time sync,
+	// used only once a hello says the host is marked clock: system, or
+	// by Recover for a state a previous agent journaled (nil: none).
+	SystemClock sysclock.Clock
+	TimeSync    sysclock.TimeSync
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	Log *slog.Logger
@@ -133,7 +150,8 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	now := cfg.Now()
 	return &Server{log: cfg.Log, now: cfg.Now, netns: cfg.NetNS, newFaults: cfg.NewFaults, journal: j, jpath: cfg.Journal,
-		started: now, lease: NewLease(cfg.Lease, now), done: make(chan struct{}), node: cfg.Node}, nil
+		started: now, lease: NewLease(cfg.Lease, now), done: make(chan struct{}), node: cfg.Node,
+		clk: clocks{procs: cfg.Procs, sysClock: cfg.SystemClock, timeSync: cfg.TimeSync}}, nil
 }
 
 // Done is closed once the server healed and finished (its lease lapsed,
@@ -179,6 +197,7 @@ func (s *Server) Tick(ctx context.Context) bool {
 	lease := s.lease
 	s.closed = true
 	s.lmu.Unlock()
+	s.endStrobe()
 	why := fmt.Sprintf("lease lapsed: no renewal for %v (last %s)", now.Sub(lease.Last()).Round(time.Millisecond), lease.Last().UTC().Format(time.RFC3339Nano))
 	s.finish(ctx, why, ByLease, &lease)
 	return true
@@ -186,6 +205,7 @@ func (s *Server) Tick(ctx context.Context) bool {
 
 // Shutdown heals everything and finishes the server.
 func (s *Server) Shutdown(ctx context.Context, why string) {
+	s.endStrobe()
 	s.lmu.Lock()
 	if s.closed {
 		s.lmu.Unlock()
@@ -201,19 +221,33 @@ func (s *Server) Shutdown(ctx context.Context, why string) {
 func (s *Server) finish(ctx context.Context, why, by string, lapsed *Lease) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.clk.mu.Lock()
+	defer s.clk.mu.Unlock()
 	if by != "" {
 		s.by.Store(&by)
 		defer s.by.Store(nil)
 	}
+	clockHeld := s.clockHeld()
+	if lapsed != nil && (s.faults != nil || clockHeld != nil) {
+		var held netfault.Faults
+		if s.faults != nil {
+			held, _ = s.faults.Faults(s.node)
+		}
+		data, _ := json.Marshal(LapseData{LastRenewal: lapsed.Last(), LeaseMS: lapsed.Duration().Milliseconds(), Held: held, Clock: clockHeld})
+		if err := s.journal.Append(fault.Entry{Op: fault.OpHeal, Kind: KindLease, Target: s.node, Key: "lease", Data: data, By: by,
+			Note: why}); err != nil {
+			s.log.Error("agent: journal", "err", err)
+		}
+	}
+	if clockHeld != nil {
+		if err := s.healClocks(ctx); err != nil {
+			s.log.Error("agent: clock heal", "why", why, "err", err)
+		} else {
+			s.log.Info("agent: restored every clock of ours", "why", why, "held", clockHeld.String())
+		}
+	}
 	if s.faults != nil {
 		held, _ := s.faults.Faults(s.node)
-		if lapsed != nil {
-			data, _ := json.Marshal(LapseData{LastRenewal: lapsed.Last(), LeaseMS: lapsed.Duration().Milliseconds(), Held: held})
-			if err := s.journal.Append(fault.Entry{Op: fault.OpHeal, Kind: KindLease, Target: s.node, Key: "lease", Data: data, By: by,
-				Note: why}); err != nil {
-				s.log.Error("agent: journal", "err", err)
-			}
-		}
 		if err := s.healRetrying(ctx); err != nil {
 			s.log.Error("agent: heal", "why", why, "err", err)
 		} else {
@@ -266,6 +300,9 @@ func (s *Server) Handle(ctx context.Context, req Request) Response {
 	if req.TimeoutMS > 0 {
 		timeout = time.Duration(req.TimeoutMS) * time.Millisecond
 	}
+	if req.TimeoutMS <= 0 && req.Op == OpClockStrobe && req.Clock != nil {
+		timeout += req.Clock.Duration // a strobe lasts its duration
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := s.handle(ctx, req, &resp); err != nil {
@@ -295,6 +332,11 @@ func (s *Server) handle(ctx context.Context, req Request, resp *Response) error 
 		s.Shutdown(ctx, "shut down by the controller")
 		return nil
 	case OpHello, OpPartition, OpDropFrom, OpShape, OpHeal:
+	case OpClockSet, OpClockStrobe, OpClockReset:
+		if err := s.renew(); err != nil {
+			return err
+		}
+		return s.handleClock(ctx, req, resp)
 	default:
 		return fmt.Errorf("unknown op %q", req.Op)
 	}
@@ -309,7 +351,12 @@ func (s *Server) handle(ctx context.Context, req Request, resp *Response) error 
 			if s.faults != nil && req.Node != s.node {
 				return fmt.Errorf("agent holds faults of node %s, not %s", s.node, req.Node)
 			}
+			s.nmu.Lock()
 			s.node = req.Node
+			s.nmu.Unlock()
+		}
+		if err := s.markSystem(req.SystemClock); err != nil {
+			return err
 		}
 		for _, a := range req.Protected {
 			if a.IsValid() && !slices.Contains(s.protected, a.Unmap()) {
