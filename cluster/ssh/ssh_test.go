@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,15 +51,58 @@ func settings(hs *sshhosts.Hosts) *ssh.Settings {
 	return s
 }
 
+// argvd is the test server (testdata/argvd), built once for the test
+// binary by the first test that needs it, into a folder TestMain removes:
+// every cluster of these tests runs it, and building it for each (as many
+// as four times in a test) was a noticeable part of their time.
+var argvd struct {
+	sync.Mutex
+	dir, bin, err string
+}
+
+// buildArgvd returns a copy of the test server of t's own (a test may
+// change its copy, as the upload cache test does).
 func buildArgvd(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "argvd")
-	cmd := exec.Command("go", "build", "-o", bin, "./testdata/argvd")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build argvd: %v\n%s", err, out)
+	argvd.Lock()
+	defer argvd.Unlock()
+	if argvd.err != "" {
+		t.Fatalf("build argvd (failed earlier): %s", argvd.err)
 	}
-	return bin
+	if argvd.bin == "" {
+		dir, err := os.MkdirTemp("", "chaos-ssh-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		argvd.dir = dir
+		bin := filepath.Join(dir, "argvd")
+		cmd := exec.Command("go", "build", "-o", bin, "./testdata/argvd")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			argvd.err = fmt.Sprintf("%v\n%s", err, out)
+			t.Fatalf("build argvd: %s", argvd.err)
+		}
+		argvd.bin = bin
+	}
+	mine := filepath.Join(t.TempDir(), "argvd")
+	b, err := os.ReadFile(argvd.bin)
+	if err == nil {
+		err = os.WriteFile(mine, b, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mine
+}
+
+// removeArgvd removes the shared build (TestMain, once every test is
+// done).
+func removeArgvd() {
+	argvd.Lock()
+	defer argvd.Unlock()
+	if argvd.dir != "" {
+		_ = os.RemoveAll(argvd.dir)
+	}
 }
 
 func spec(t *testing.T, id string, n int) cluster.Spec {
