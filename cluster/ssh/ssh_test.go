@@ -34,6 +34,10 @@ import (
 // a shell unquoted.
 var hostile = []string{`it's`, `"dq"`, `a;touch /tmp/chaos-pwned`, `$(touch /tmp/chaos-pwned)`, "`id`", "line\nbreak", `$HOME`, ``, `--x=a b`}
 
+// newHosts makes n real SSH hosts for t. Every test's hosts are its own
+// (namespaces, addresses, sshd, folders), so the tests that do not time a
+// lease or set the environment run in parallel (t.Parallel), which cuts
+// the package's time to about its longest tests'.
 func newHosts(t *testing.T, n int) *sshhosts.Hosts {
 	t.Helper()
 	testenv.Short(t)
@@ -139,6 +143,7 @@ func logsOf(t *testing.T, p node.Process) string {
 // ways, a second runtime attaches and sees the cluster, logs are
 // collected, and down leaves nothing on the hosts.
 func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
+	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 3)
 	_ = os.Remove("/tmp/chaos-pwned")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -318,6 +323,7 @@ func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
 // in known_hosts stops Up with ErrHostKey, naming the host and its key's
 // fingerprint, and nothing is started anywhere.
 func TestSSHRuntimeStopsOnAHostKeyNotInKnownHosts(t *testing.T) {
+	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	known := filepath.Join(hs.Temp(), "known_hosts_partial")
@@ -344,6 +350,7 @@ func TestSSHRuntimeStopsOnAHostKeyNotInKnownHosts(t *testing.T) {
 // the one known_hosts holds for it stops Up with ErrHostKey and says the
 // key changed, naming the known_hosts line.
 func TestSSHRuntimeStopsOnAChangedHostKey(t *testing.T) {
+	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 1)
 	s := settings(hs)
 	other, err := sshhosts.NewKey(filepath.Join(hs.Temp(), "other_key"))
@@ -367,6 +374,7 @@ func TestSSHRuntimeStopsOnAChangedHostKey(t *testing.T) {
 // listens is retried with backoff for retry_for, then fails with
 // ErrUnreachable naming it.
 func TestSSHRuntimeNamesAHostThatStaysUnreachable(t *testing.T) {
+	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 1)
 	s := settings(hs)
 	s.Hosts = append(s.Hosts, ssh.Host{Name: "gone-host", Address: hs.Spare.String(), Dir: hs.List[0].Dir + "2"})
@@ -460,6 +468,7 @@ func upErr(t *testing.T, s *ssh.Settings) error {
 // makes the run unknown); once it is back, a new connection is made and
 // the cluster comes down cleanly.
 func TestSSHRuntimeNamesAHostLostMidRun(t *testing.T) {
+	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	s.ConnectTimeout, s.RetryFor, s.CommandTimeout = time.Second, 2*time.Second, 20*time.Second
@@ -506,6 +515,7 @@ func TestSSHRuntimeNamesAHostLostMidRun(t *testing.T) {
 // the hosts and starts a killed server and resumes a paused one, and
 // journals each heal.
 func TestCrashGuardHealsSSHNodesFromTheJournal(t *testing.T) {
+	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	rt, err := ssh.New(s, nil, "test")

@@ -97,6 +97,7 @@ func New(t testing.TB, n int) *Hosts { return NewWith(t, n, Options{}) }
 // NewWith makes n hosts as opts say (see New).
 func NewWith(t testing.TB, n int, opts Options) *Hosts {
 	t.Helper()
+	began := time.Now()
 	var id [3]byte
 	_, _ = rand.Read(id[:])
 	tag := hex.EncodeToString(id[:])
@@ -183,6 +184,7 @@ func NewWith(t testing.TB, n int, opts Options) *Hosts {
 	for _, h := range hs.List {
 		waitListening(t, h)
 	}
+	t.Logf("sshhosts: %d hosts with sshd listening in %v", n, time.Since(began).Round(time.Millisecond))
 	return hs
 }
 
