@@ -17,7 +17,6 @@ import (
 // cache; once the cluster is down, the hosts hold nothing of ours but
 // the cache.
 func TestHostsSaysWhichHostsAnswerAndWhatOfOursRunsThere(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	s.UploadCache = true

@@ -34,10 +34,11 @@ import (
 // a shell unquoted.
 var hostile = []string{`it's`, `"dq"`, `a;touch /tmp/chaos-pwned`, `$(touch /tmp/chaos-pwned)`, "`id`", "line\nbreak", `$HOME`, ``, `--x=a b`}
 
-// newHosts makes n real SSH hosts for t. Every test's hosts are its own
-// (namespaces, addresses, sshd, folders), so the tests that do not time a
-// lease or set the environment run in parallel (t.Parallel), which cuts
-// the package's time to about its longest tests'.
+// newHosts makes n real SSH hosts for t, its own. The tests do not run in
+// parallel although they could (each has hosts of its own): on a busy
+// 2-core machine, SSH transfers are CPU-bound, and in parallel they were
+// slower together (353 s against 294 s) and an upload missed its 30 s
+// command deadline (2026-11-30).
 func newHosts(t *testing.T, n int) *sshhosts.Hosts {
 	t.Helper()
 	testenv.Short(t)
@@ -143,7 +144,6 @@ func logsOf(t *testing.T, p node.Process) string {
 // ways, a second runtime attaches and sees the cluster, logs are
 // collected, and down leaves nothing on the hosts.
 func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 3)
 	_ = os.Remove("/tmp/chaos-pwned")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -323,7 +323,6 @@ func TestSSHRuntimeControlsServersOnRealHosts(t *testing.T) {
 // in known_hosts stops Up with ErrHostKey, naming the host and its key's
 // fingerprint, and nothing is started anywhere.
 func TestSSHRuntimeStopsOnAHostKeyNotInKnownHosts(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	known := filepath.Join(hs.Temp(), "known_hosts_partial")
@@ -350,7 +349,6 @@ func TestSSHRuntimeStopsOnAHostKeyNotInKnownHosts(t *testing.T) {
 // the one known_hosts holds for it stops Up with ErrHostKey and says the
 // key changed, naming the known_hosts line.
 func TestSSHRuntimeStopsOnAChangedHostKey(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 1)
 	s := settings(hs)
 	other, err := sshhosts.NewKey(filepath.Join(hs.Temp(), "other_key"))
@@ -374,7 +372,6 @@ func TestSSHRuntimeStopsOnAChangedHostKey(t *testing.T) {
 // listens is retried with backoff for retry_for, then fails with
 // ErrUnreachable naming it.
 func TestSSHRuntimeNamesAHostThatStaysUnreachable(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 1)
 	s := settings(hs)
 	s.Hosts = append(s.Hosts, ssh.Host{Name: "gone-host", Address: hs.Spare.String(), Dir: hs.List[0].Dir + "2"})
@@ -468,7 +465,6 @@ func upErr(t *testing.T, s *ssh.Settings) error {
 // makes the run unknown); once it is back, a new connection is made and
 // the cluster comes down cleanly.
 func TestSSHRuntimeNamesAHostLostMidRun(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	s.ConnectTimeout, s.RetryFor, s.CommandTimeout = time.Second, 2*time.Second, 20*time.Second
@@ -515,7 +511,6 @@ func TestSSHRuntimeNamesAHostLostMidRun(t *testing.T) {
 // the hosts and starts a killed server and resumes a paused one, and
 // journals each heal.
 func TestCrashGuardHealsSSHNodesFromTheJournal(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	rt, err := ssh.New(s, nil, "test")

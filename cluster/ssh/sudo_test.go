@@ -23,7 +23,6 @@ import (
 // one host, Up fails there naming sudo: every command went through
 // sudo -n, which asks for no password.
 func TestSSHRuntimeRunsEverythingThroughSudoForAUserNotRoot(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	testenv.Short(t)
 	testenv.Need(t, sshhosts.SudoAvailable() == "", sshhosts.SudoAvailable())
 	hs := sshhosts.NewWith(t, 2, sshhosts.Options{SudoUser: "chaos-sudo"})

@@ -21,7 +21,6 @@ import (
 // again. Teardown leaves the cache and nothing else. A file whose db
 // gives no mode keeps its local mode (executable).
 func TestUploadCacheSendsEachFileToAHostOnce(t *testing.T) {
-	t.Parallel() // hosts of its own; see newHosts
 	hs := newHosts(t, 2)
 	s := settings(hs)
 	s.UploadCache = true
