@@ -115,8 +115,8 @@ final:
 //     the cluster, leaves nothing of ours on the hosts (files or
 //     processes), and status no longer lists it.
 //
-// The subtests run in this order and share the cluster; once one fails,
-// the rest are not run.
+// The subtests run in this order and share the cluster; if it does not
+// come up, the rest are not run.
 func TestEtcdOnSSHHosts(t *testing.T) {
 	binDir := needSSHTest(t)
 	hs := sshhosts.New(t, 3)
@@ -163,6 +163,13 @@ func TestEtcdOnSSHHosts(t *testing.T) {
 			}
 		}},
 		{"RegisterWithPartitionsPacketFaultsAndKillsIsValid", func(t *testing.T) {
+			// The scenario's 20 s main phase. The agents start with it
+			// (fault.Warmer); on this 2-core machine (load 5–8,
+			// 2026-11-30) placing the agent program on the hosts ended
+			// only as the main phase did, with 20 s (22–26 s) and with
+			// 45 s (40–46 s) alike, so a longer phase does not let the
+			// faults land: the wait is the runtime's (reported), and this
+			// test fails until it is fixed, as it should.
 			code, dir, r := sshRun(t, registerName, registerPath, binDir, "--cluster", id)
 			if code != exitValid {
 				t.Fatalf("chaos run --cluster %s exited %d, want %d (valid)\n%s", id, code, exitValid, r.tail())
@@ -236,9 +243,9 @@ func TestEtcdOnSSHHosts(t *testing.T) {
 			}
 		}},
 	}
-	for _, st := range steps {
-		if !t.Run(st.name, st.f) {
-			t.Fatalf("%s failed: the later steps need it", st.name)
+	for i, st := range steps {
+		if !t.Run(st.name, st.f) && i == 0 {
+			t.Fatalf("%s failed: the later steps need the cluster", st.name)
 		}
 	}
 }
