@@ -28,10 +28,9 @@ import (
 // testing your own system (examples/etcd-python: db.name process, etcd
 // started from a binary the user gives, a Python client) on three real
 // SSH hosts, with its cluster section changed to the hosts and its
-// partitions changed to kills and pauses (a partition goes through the
-// node-side agent, whose upload takes 20 s and more of a run's main
-// phase on a busy 2-core machine: the register run of TestEtcdOnSSHHosts
-// and cluster/ssh's agent tests cover it). Nothing in the process target
+// partitions changed to kills and pauses (network faults through the
+// node-side agent are the register run's of TestEtcdOnSSHHosts, and
+// cluster/ssh's agent tests'). Nothing in the process target
 // knows about SSH: the runtime uploads its files and starts its command.
 // The run is valid, a kill was applied (the seed draws it first), the
 // members' logs are in the run folder, and nothing of the run (files or
