@@ -3,8 +3,10 @@
 // private switch (a bridge in one more namespace, joined by veth pairs,
 // the controller's end among them) and a real OpenSSH server (Debian's
 // openssh-server) listening only there. A test reaches a host only
-// through SSH, as it would a machine of its own. Everything is removed
-// when the test ends. It needs root, ip and /usr/sbin/sshd.
+// through SSH, as it would a machine of its own. Root's home there is an
+// empty folder of the test's (the hosts' own /etc/passwd), so that this
+// machine's startup files do not run for every command. Everything is
+// removed when the test ends. It needs root, ip and /usr/sbin/sshd.
 package sshhosts
 
 import (
