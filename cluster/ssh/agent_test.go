@@ -236,7 +236,9 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(childEnv); v != "" {
 		os.Exit(childController(v))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeArgvd()
+	os.Exit(code)
 }
 
 type childSpec struct {

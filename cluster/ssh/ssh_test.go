@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,11 @@ import (
 // a shell unquoted.
 var hostile = []string{`it's`, `"dq"`, `a;touch /tmp/chaos-pwned`, `$(touch /tmp/chaos-pwned)`, "`id`", "line\nbreak", `$HOME`, ``, `--x=a b`}
 
+// newHosts makes n real SSH hosts for t, its own. The tests do not run in
+// parallel although they could (each has hosts of its own): on a busy
+// 2-core machine, SSH transfers are CPU-bound, and in parallel they were
+// slower together (353 s against 294 s) and an upload missed its 30 s
+// command deadline (2026-11-30).
 func newHosts(t *testing.T, n int) *sshhosts.Hosts {
 	t.Helper()
 	testenv.Short(t)
@@ -50,15 +56,58 @@ func settings(hs *sshhosts.Hosts) *ssh.Settings {
 	return s
 }
 
+// argvd is the test server (testdata/argvd), built once for the test
+// binary by the first test that needs it, into a folder TestMain removes:
+// every cluster of these tests runs it, and building it for each (as many
+// as four times in a test) was a noticeable part of their time.
+var argvd struct {
+	sync.Mutex
+	dir, bin, err string
+}
+
+// buildArgvd returns a copy of the test server of t's own (a test may
+// change its copy, as the upload cache test does).
 func buildArgvd(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "argvd")
-	cmd := exec.Command("go", "build", "-o", bin, "./testdata/argvd")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build argvd: %v\n%s", err, out)
+	argvd.Lock()
+	defer argvd.Unlock()
+	if argvd.err != "" {
+		t.Fatalf("build argvd (failed earlier): %s", argvd.err)
 	}
-	return bin
+	if argvd.bin == "" {
+		dir, err := os.MkdirTemp("", "chaos-ssh-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		argvd.dir = dir
+		bin := filepath.Join(dir, "argvd")
+		cmd := exec.Command("go", "build", "-o", bin, "./testdata/argvd")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			argvd.err = fmt.Sprintf("%v\n%s", err, out)
+			t.Fatalf("build argvd: %s", argvd.err)
+		}
+		argvd.bin = bin
+	}
+	mine := filepath.Join(t.TempDir(), "argvd")
+	b, err := os.ReadFile(argvd.bin)
+	if err == nil {
+		err = os.WriteFile(mine, b, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mine
+}
+
+// removeArgvd removes the shared build (TestMain, once every test is
+// done).
+func removeArgvd() {
+	argvd.Lock()
+	defer argvd.Unlock()
+	if argvd.dir != "" {
+		_ = os.RemoveAll(argvd.dir)
+	}
 }
 
 func spec(t *testing.T, id string, n int) cluster.Spec {

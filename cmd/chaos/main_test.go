@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 	if cfg := os.Getenv(crashEnv); cfg != "" {
 		os.Exit(runCrashController(cfg))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	sharedBuilds.remove()
+	os.Exit(code)
 }
 
 // killedScenario is the scenario the killed controller runs.

@@ -3,8 +3,10 @@
 // private switch (a bridge in one more namespace, joined by veth pairs,
 // the controller's end among them) and a real OpenSSH server (Debian's
 // openssh-server) listening only there. A test reaches a host only
-// through SSH, as it would a machine of its own. Everything is removed
-// when the test ends. It needs root, ip and /usr/sbin/sshd.
+// through SSH, as it would a machine of its own. Root's home there is an
+// empty folder of the test's (the hosts' own /etc/passwd), so that this
+// machine's startup files do not run for every command. Everything is
+// removed when the test ends. It needs root, ip and /usr/sbin/sshd.
 package sshhosts
 
 import (
@@ -97,6 +99,7 @@ func New(t testing.TB, n int) *Hosts { return NewWith(t, n, Options{}) }
 // NewWith makes n hosts as opts say (see New).
 func NewWith(t testing.TB, n int, opts Options) *Hosts {
 	t.Helper()
+	began := time.Now()
 	var id [3]byte
 	_, _ = rand.Read(id[:])
 	tag := hex.EncodeToString(id[:])
@@ -126,9 +129,18 @@ func NewWith(t testing.TB, n int, opts Options) *Hosts {
 	if err := os.WriteFile(auth, ssh.MarshalAuthorizedKey(hs.Key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var etc map[string][]byte
+	etc := map[string][]byte{}
 	if opts.SudoUser != "" {
 		etc = sudoUser(t, hs, auth, opts.SudoUser)
+	}
+	// Root's home on the hosts is an empty folder of the test's, not this
+	// machine's /root: bash reads ~/.bashrc for every command sshd runs,
+	// and this machine's (pyenv init) took 2.5 s a command at load 8,
+	// which made each SSH command of a test take seconds while a cluster
+	// was busy. A real host's startup files are its own; the sudo user's
+	// noisy .bashrc (Options) stands for them.
+	if etc["passwd"], err = rootHomeIn(etc["passwd"], filepath.Join(hs.tmp, "home-root")); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatal(err)
@@ -143,10 +155,8 @@ func NewWith(t testing.TB, n int, opts Options) *Hosts {
 		if err := os.MkdirAll(h.Dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if etc != nil {
-			// Before the namespace exists, so that ip netns exec finds it.
-			writeEtc(t, h.NS, etc)
-		}
+		// Before the namespace exists, so that ip netns exec finds it.
+		writeEtc(t, h.NS, etc)
 		run(t, "ip", "netns", "add", h.NS)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", h.NS).Run() })
 		run(t, "ip", "-n", h.NS, "link", "set", "lo", "up")
@@ -183,7 +193,37 @@ func NewWith(t testing.TB, n int, opts Options) *Hosts {
 	for _, h := range hs.List {
 		waitListening(t, h)
 	}
+	t.Logf("sshhosts: %d hosts with sshd listening in %v", n, time.Since(began).Round(time.Millisecond))
 	return hs
+}
+
+// rootHomeIn returns passwd (this machine's /etc/passwd if nil) with
+// root's home changed to home, which it makes, empty.
+func rootHomeIn(passwd []byte, home string) ([]byte, error) {
+	if passwd == nil {
+		b, err := os.ReadFile("/etc/passwd")
+		if err != nil {
+			return nil, err
+		}
+		passwd = b
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, err
+	}
+	lines := strings.SplitAfter(string(passwd), "\n")
+	found := false
+	for i, l := range lines {
+		f := strings.Split(strings.TrimSuffix(l, "\n"), ":")
+		if len(f) == 7 && f[0] == "root" {
+			f[5] = home
+			lines[i] = strings.Join(f, ":") + strings.TrimPrefix(l, strings.TrimSuffix(l, "\n"))
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("sshhosts: no root line in /etc/passwd")
+	}
+	return []byte(strings.Join(lines, "")), nil
 }
 
 // Temp is a folder of the test's for files of its own.

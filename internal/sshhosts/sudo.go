@@ -85,11 +85,14 @@ func sudoUser(t testing.TB, hs *Hosts, auth, user string) map[string][]byte {
 func writeEtc(t testing.TB, ns string, files map[string][]byte) {
 	t.Helper()
 	dir := filepath.Join("/etc/netns", ns)
-	if err := os.MkdirAll(filepath.Join(dir, "sudoers.d"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir); _ = os.Remove("/etc/netns") }) // the latter only if empty
 	for name, b := range files {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		mode := os.FileMode(0o644)
 		switch {
 		case name == "shadow":
