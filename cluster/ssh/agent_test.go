@@ -355,27 +355,39 @@ func TestControllerKilledDuringAPartitionLeavesHostsWholeWithinTheLease(t *testi
 	if cut := cutOff(t, hs); strings.Join(cut, " ") != want {
 		t.Errorf("%v after the controller died (lease %v): cut off %v, want the partition still there", time.Since(killed).Round(time.Millisecond), s.AgentLease, cut)
 	}
+	// The agents' own heals (their journals' times, on this machine's
+	// clock as the hosts share it) must come within the lease and a
+	// second; the probes that see the hosts whole take up to 0.7 s more
+	// each, and more to start under load.
 	bound := s.AgentLease + time.Second
+	probeBound := bound + 2*time.Second
 	var whole time.Duration
 	for {
 		if cut := cutOff(t, hs); len(cut) == 0 {
 			whole = time.Since(killed)
 			break
 		}
-		if time.Since(killed) > bound+5*time.Second {
+		if time.Since(killed) > probeBound+5*time.Second {
 			t.Fatalf("hosts still cut off %v after the controller died (lease %v)", time.Since(killed).Round(time.Millisecond), s.AgentLease)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Logf("every host whole %v after the controller's SIGKILL (lease %v)", whole.Round(time.Millisecond), s.AgentLease)
-	if whole > bound {
-		t.Errorf("hosts whole after %v, want within the lease and a second (%v)", whole, bound)
+	t.Logf("every host seen whole %v after the controller's SIGKILL (lease %v)", whole.Round(time.Millisecond), s.AgentLease)
+	if whole > probeBound {
+		t.Errorf("hosts seen whole after %v, want within the lease and 3 s (%v)", whole, probeBound)
 	}
 	for i, h := range hs.List {
 		es := agentJournal(t, h, id, fmt.Sprintf("n%d", i+1))
 		var healed bool
 		for _, e := range es {
-			healed = healed || (e.Kind == fault.KindNetNS && e.Op == fault.OpHeal && e.By == agent.ByLease)
+			if e.Kind == fault.KindNetNS && e.Op == fault.OpHeal && e.By == agent.ByLease {
+				healed = true
+				at := e.Time.Sub(killed)
+				t.Logf("%s: the agent healed %v after the controller's SIGKILL", h.Name, at.Round(time.Millisecond))
+				if at > bound {
+					t.Errorf("%s: the agent healed %v after the SIGKILL, want within the lease and a second (%v)", h.Name, at, bound)
+				}
+			}
 		}
 		if lapses(es) != 1 || !healed {
 			t.Errorf("%s: agent journal has %d lapses and heal by the lease %v, want 1 and true: %+v", h.Name, lapses(es), healed, es)
