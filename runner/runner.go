@@ -294,10 +294,15 @@ func healAll(ctx context.Context, execs fault.Executors, journal *fault.Journal,
 	defer cancel()
 	var errs []error
 	if execs.Net != nil {
-		errs = append(errs, execs.Net.HealAll(hctx), execs.Net.Close())
+		errs = append(errs, execs.Net.HealAll(hctx))
 	}
 	if execs.Clock != nil {
 		errs = append(errs, execs.Clock.HealAll(hctx))
+	}
+	// Closed last: the SSH runtime's clock executor heals through the
+	// network executor's agents, which Close shuts down.
+	if execs.Net != nil {
+		errs = append(errs, execs.Net.Close())
 	}
 	if journal == nil {
 		return errors.Join(errs...)
