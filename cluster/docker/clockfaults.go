@@ -178,40 +178,9 @@ func (c *clockFaults) Strobe(ctx context.Context, n node.Node, from, to fault.Cl
 	}
 	a := clockfault.Offsets{Realtime: from.Realtime, Monotonic: from.Monotonic}
 	b := clockfault.Offsets{Realtime: to.Realtime, Monotonic: to.Monotonic}
-	setAll := func(o clockfault.Offsets) error {
-		var errs []error
-		for _, s := range setters {
-			errs = append(errs, s.Set(o))
-		}
-		return errors.Join(errs...)
-	}
-	tick := time.NewTicker(period)
-	defer tick.Stop()
-	end := time.NewTimer(duration)
-	defer end.Stop()
-	flipped := false
-	var ferr error
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-end.C:
-			break loop
-		case <-tick.C:
-			o := b
-			if flipped {
-				o = a
-			}
-			if ferr = setAll(o); ferr != nil {
-				break loop
-			}
-			flipped = !flipped
-			rep.Flips++
-		}
-	}
-	// Leave it at from, even when ctx is done.
-	return rep, errors.Join(ferr, setAll(a))
+	flips, err := clockfault.Strobe(ctx, setters, a, b, period, duration)
+	rep.Flips += flips
+	return rep, err
 }
 
 // Reset implements fault.Clock: every process of n patched in this run

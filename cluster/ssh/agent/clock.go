@@ -523,41 +523,10 @@ func (s *Server) strobeProcs(ctx context.Context, cr ClockRequest, ans *ClockAns
 		}
 	}
 	a, b := toClockfault(cr.Offsets), toClockfault(cr.To)
-	setAll := func(o clockfault.Offsets) error {
-		var errs []error
-		for _, st := range setters {
-			errs = append(errs, st.Set(o))
-		}
-		return errors.Join(errs...)
-	}
 	sctx := s.startStrobe(ctx)
 	defer s.endStrobe()
-	tick := time.NewTicker(cr.Period)
-	defer tick.Stop()
-	end := time.NewTimer(cr.Duration)
-	defer end.Stop()
-	flipped := false
-	var ferr error
-loop:
-	for {
-		select {
-		case <-sctx.Done():
-			break loop
-		case <-end.C:
-			break loop
-		case <-tick.C:
-			o := b
-			if flipped {
-				o = a
-			}
-			if ferr = setAll(o); ferr != nil {
-				break loop
-			}
-			flipped = !flipped
-			ans.Report.Flips++
-		}
-	}
-	err := errors.Join(ferr, setAll(a))
+	flips, err := clockfault.Strobe(sctx, setters, a, b, cr.Period, cr.Duration)
+	ans.Report.Flips += flips
 	// The skew as the strobe leaves it, read now: the answer goes back at
 	// once, so the controller's round trip bounds the host's part.
 	for p := range c.patched {
