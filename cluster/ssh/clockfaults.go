@@ -247,14 +247,9 @@ func (f *clockFaults) Undoes() []string { return []string{KindAgentClock} }
 // journal on the host, what a dead one held); the note says whether it
 // had already done so on its own since the change.
 func (f *clockFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
-	var m *Node
-	for _, n := range f.c.nodes {
-		if n.name == e.Target {
-			m = n
-		}
-	}
-	if m == nil {
-		return "", fmt.Errorf("cluster %s has no node %s", f.c.id, e.Target)
+	m, err := f.c.node(e.Target)
+	if err != nil {
+		return "", err
 	}
 	a := f.net.agentOf(m)
 	rep, err := f.ask(ctx, m, agent.Request{Op: agent.OpClockReset})
@@ -262,21 +257,8 @@ func (f *clockFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
 		return "", err
 	}
 	note := fmt.Sprintf("reset by the agent: restored pids %v", rep.Restored)
-	if err := a.close(ctx); err != nil {
-		f.net.log.Warn("ssh: agent shutdown after undo", "node", m.name, "err", err)
-	}
-	f.net.mu.Lock()
-	if f.net.agents[m.name] == a {
-		delete(f.net.agents, m.name)
-	}
-	f.net.mu.Unlock()
-	a.mu.Lock()
-	past := slices.Clone(a.past)
-	a.mu.Unlock()
-	for _, p := range past {
-		if p.Kind == agent.KindLease && !p.Time.Before(e.Time.Add(-time.Second)) {
-			note = fmt.Sprintf("the agent had restored the clocks on its own at %s (%s); %s", p.Time.UTC().Format(time.RFC3339Nano), p.Note, note)
-		}
+	if p, ok := f.net.retire(ctx, a, e.Time); ok {
+		note = fmt.Sprintf("the agent had restored the clocks on its own at %s (%s); %s", p.Time.UTC().Format(time.RFC3339Nano), p.Note, note)
 	}
 	return note, nil
 }

@@ -360,14 +360,9 @@ func (f *netFaults) Undoes() []string { return []string{KindAgentNet} }
 // heals its host; the note says whether it had already healed on its own
 // since the change (its lease lapsed), from its journal.
 func (f *netFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
-	var m *Node
-	for _, n := range f.c.nodes {
-		if n.name == e.Target {
-			m = n
-		}
-	}
-	if m == nil {
-		return "", fmt.Errorf("cluster %s has no node %s", f.c.id, e.Target)
+	m, err := f.c.node(e.Target)
+	if err != nil {
+		return "", err
 	}
 	a := f.agentOf(m)
 	resp, err := a.call(ctx, agent.Request{Op: agent.OpHeal})
@@ -375,23 +370,47 @@ func (f *netFaults) Undo(ctx context.Context, e fault.Entry) (string, error) {
 		return "", err
 	}
 	note := "healed by the agent: " + resp.Note
-	// Nothing is left for the agent to guard: it goes, and so does its
-	// renewal (the crash guard closes no executor).
+	if p, ok := f.retire(ctx, a, e.Time); ok {
+		note = fmt.Sprintf("the agent had healed on its own at %s (%s); %s", p.Time.UTC().Format(time.RFC3339Nano), p.Note, note)
+	}
+	return note, nil
+}
+
+// node returns the cluster's node named name.
+func (c *Cluster) node(name string) (*Node, error) {
+	for _, n := range c.nodes {
+		if n.name == name {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("cluster %s has no node %s", c.id, name)
+}
+
+// retire shuts agent a down once the crash guard has undone a change of
+// its node (nothing is left for it to guard, and the guard closes no
+// executor, so its renewal goes too) and forgets it. It returns the last
+// heal the agent had made on its own (a lapsed lease) since about since,
+// from the journal entries it had before this process connected.
+func (f *netFaults) retire(ctx context.Context, a *hostAgent, since time.Time) (fault.Entry, bool) {
 	if err := a.close(ctx); err != nil {
-		f.log.Warn("ssh: agent shutdown after undo", "node", m.name, "err", err)
+		f.log.Warn("ssh: agent shutdown after undo", "node", a.n.name, "err", err)
 	}
 	f.mu.Lock()
-	delete(f.agents, m.name)
+	if f.agents[a.n.name] == a {
+		delete(f.agents, a.n.name)
+	}
 	f.mu.Unlock()
 	a.mu.Lock()
 	past := slices.Clone(a.past)
 	a.mu.Unlock()
+	var last fault.Entry
+	found := false
 	for _, p := range past {
-		if p.Kind == agent.KindLease && !p.Time.Before(e.Time.Add(-time.Second)) {
-			note = fmt.Sprintf("the agent had healed on its own at %s (%s); %s", p.Time.UTC().Format(time.RFC3339Nano), p.Note, note)
+		if p.Kind == agent.KindLease && !p.Time.Before(since.Add(-time.Second)) {
+			last, found = p, true
 		}
 	}
-	return note, nil
+	return last, found
 }
 
 // stopAgents ends the network executor's work before the cluster goes:
