@@ -217,9 +217,12 @@ func (f *clockFaults) HealAll(ctx context.Context) error {
 // they were in effect after it, so the host's trouble says so and the
 // run's verdict is unknown.
 func (f *clockFaults) lapsed(n *Node, e fault.Entry, d agent.LapseData) {
+	// The node stays touched: a change may be on its way to the agent
+	// that follows (a fault op racing the renewal to reconnect, which
+	// reads this lapse), and the next heal must not be skipped. A spare
+	// heal costs nothing.
 	f.mu.Lock()
 	held := f.touched[n.name]
-	delete(f.touched, n.name)
 	f.mu.Unlock()
 	if held {
 		if err := f.journal.Append(fault.Entry{Time: e.Time, Op: fault.OpHeal, Kind: KindAgentClock, Target: n.name, Key: "clock",

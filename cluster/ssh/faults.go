@@ -185,9 +185,12 @@ func (f *netFaults) lapsed(n *Node, e fault.Entry, d agent.LapseData) {
 	if clk != nil {
 		clk.lapsed(n, e, d)
 	}
+	// The node stays touched: a change may be on its way to the agent
+	// that follows (a fault op racing the renewal to reconnect, which
+	// reads this lapse), and the next heal must not be skipped. A spare
+	// heal costs nothing.
 	f.mu.Lock()
 	held := f.touched[n.name]
-	delete(f.touched, n.name)
 	f.mu.Unlock()
 	if held {
 		if err := f.journal.Append(fault.Entry{Time: e.Time, Op: fault.OpHeal, Kind: KindAgentNet, Target: n.name, Key: "net",
@@ -413,21 +416,23 @@ func (f *netFaults) retire(ctx context.Context, a *hostAgent, since time.Time) (
 	return last, found
 }
 
-// stopAgents ends the network executor's work before the cluster goes:
-// every touched node healed, every agent's journal read (a heal of its own
-// reported), every agent shut down. Later calls find nothing to do.
-func (c *Cluster) stopAgents(ctx context.Context) error {
+// stopAgents ends the agents' work before the cluster goes: every
+// touched node's clocks and network healed and every agent's journal read
+// (a heal of its own reported), which healErr says went wrong, then every
+// agent shut down (closeErr). Later calls find nothing to do.
+func (c *Cluster) stopAgents(ctx context.Context) (healErr, closeErr error) {
 	c.fmu.Lock()
 	f, clk := c.net, c.clk
 	c.fmu.Unlock()
 	if f == nil {
-		return nil
+		return nil, nil
 	}
 	var cerr error
 	if clk != nil {
 		cerr = clk.HealAll(ctx)
 	}
-	return errors.Join(cerr, f.HealAll(ctx), f.Close())
+	healErr = errors.Join(cerr, f.HealAll(ctx))
+	return healErr, f.Close()
 }
 
 // collectAgentFiles copies each node's agent journal (agent.jsonl) and

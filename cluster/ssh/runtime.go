@@ -144,6 +144,9 @@ type Cluster struct {
 	fmu sync.Mutex
 	net *netFaults   // the agents' network executor (faults.go), made once
 	clk *clockFaults // the agents' clock executor (clockfaults.go), made once
+	// trouble is the cluster's own (not one host's): the agents' work
+	// that could not be ended at the end of the run.
+	trouble []string
 }
 
 // ID is the cluster's id.
@@ -187,18 +190,28 @@ func (c *Cluster) Faults(cfg fault.ExecConfig) (fault.Executors, error) {
 // copies hold their last heal, and a heal an agent made on its own is
 // already in the cluster's Trouble.
 func (c *Cluster) CollectLogs(ctx context.Context, dir string, files cluster.LogFiles) error {
-	stopErr := c.stopAgents(ctx)
-	if stopErr != nil {
-		stopErr = fmt.Errorf("ending the agents' work: %w", stopErr)
+	healErr, closeErr := c.stopAgents(ctx)
+	if healErr != nil {
+		healErr = fmt.Errorf("ending the agents' work: %w", healErr)
+		// A journal not read may hide a heal an agent made on its own,
+		// and a heal not done leaves a fault the history does not show.
+		c.fmu.Lock()
+		c.trouble = append(c.trouble, fmt.Sprintf("the agents' journals could not all be read, or their nodes healed, at the end of the run, so a heal an agent made on its own may be missing from the history: %v", healErr))
+		c.fmu.Unlock()
 	}
-	return errors.Join(stopErr, cluster.CollectLogs(ctx, dir, c.Nodes(), files), c.collectAgentFiles(ctx, dir))
+	if closeErr != nil {
+		closeErr = fmt.Errorf("shutting the agents down: %w", closeErr)
+	}
+	return errors.Join(healErr, closeErr, cluster.CollectLogs(ctx, dir, c.Nodes(), files), c.collectAgentFiles(ctx, dir))
 }
 
 // Trouble names every host that stayed unreachable longer than
 // retry_for since the cluster was brought up or attached (each time):
 // the run's outcome is then unknown.
 func (c *Cluster) Trouble() []string {
-	var out []string
+	c.fmu.Lock()
+	out := slices.Clone(c.trouble)
+	c.fmu.Unlock()
 	for _, n := range c.nodes {
 		n.h.mu.Lock()
 		out = append(out, n.h.trouble...)
@@ -211,7 +224,8 @@ func (c *Cluster) Trouble() []string {
 // what it holds; what they journaled is read first), then kills every
 // server of the cluster and removes its folders.
 func (c *Cluster) Down(ctx context.Context) error {
-	return errors.Join(c.stopAgents(ctx), c.r.Down(ctx, c.id))
+	healErr, closeErr := c.stopAgents(ctx)
+	return errors.Join(healErr, closeErr, c.r.Down(ctx, c.id))
 }
 
 func (r *Runtime) nodeBase(h *host, id, name string) string { return path.Join(h.dir, id, name) }
