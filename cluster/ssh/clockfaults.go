@@ -190,7 +190,8 @@ func (f *clockFaults) reset(ctx context.Context, m *Node, by string) (fault.Cloc
 
 // HealAll implements fault.Clock: every node shifted in this run is
 // reset (the agents' journals are read by the network executor's
-// HealAll, which runs after: a heal of their own is reported there).
+// HealAll, which the runtime's stopAgents and the runner run too: a heal
+// of their own is reported there).
 func (f *clockFaults) HealAll(ctx context.Context) error {
 	f.mu.Lock()
 	var names []string

@@ -69,7 +69,7 @@ type Host struct {
 	Dir string `yaml:"dir" json:"dir,omitempty" doc:"This host's working directory (default: dir). Absolute."`
 	// Clock is ClockSystem when clock faults may set this host's real
 	// system clock.
-	Clock string `yaml:"clock" json:"clock,omitempty" doc:"system: clock faults may set this host's real system clock (clock_settime, time sync paused meanwhile), as Jepsen does on its nodes; every process on the host sees it. Only for a machine of its own that nothing else relies on. A clock fault that could target a host not marked so is refused by scenario validate."`
+	Clock string `yaml:"clock" json:"clock,omitempty" doc:"system: clock faults may set this host's real system clock (clock_settime, time sync paused meanwhile), as Jepsen does on its nodes; every process on the host sees it. Only for a machine of its own that nothing else relies on. Without it, clock faults shift only the server's processes' clocks (as in Docker). clock_monotonic is refused on a fault that could target a host marked so."`
 }
 
 // ClockSystem is the Host.Clock mark of a host whose real system clock
