@@ -226,6 +226,7 @@ func (a *hostAgent) upload(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	a.n.h.uploads.Add(1)
 	if err := a.n.put(ctx, r, size, remote, 0o755); err != nil {
 		return "", fmt.Errorf("upload the agent: %w", err)
 	}

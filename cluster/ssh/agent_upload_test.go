@@ -64,6 +64,7 @@ func TestAFaultCutOffWhileTheAgentUploadsLeavesTheUploadWhole(t *testing.T) {
 		t.Fatal("a partition with 20ms to upload the agent and apply it succeeded")
 	}
 	t.Logf("cut off: %v", err)
+	before := ssh.Uploads(c)[0]
 	start := time.Now()
 	if err := ex.Net.Heal(ctx, nodes[0]); err != nil {
 		t.Fatalf("heal after the cut-off fault: %v", err)
@@ -93,6 +94,11 @@ func TestAFaultCutOffWhileTheAgentUploadsLeavesTheUploadWhole(t *testing.T) {
 	}
 	if len(progs) != 1 {
 		t.Errorf("agent programs in %s: %q, want one", dir, progs)
+	}
+	// Sent once: the upload the cut-off fault began is the one the heal
+	// found done, not begun again (the argvd of Up is the other).
+	if up := ssh.Uploads(c)[0]; up != 2 || before > 2 {
+		t.Errorf("files sent to h1: %d when the fault was cut off, %d after the heal; want Up's argvd and one agent program (2)", before, up)
 	}
 	// The agent works: a partition now applies.
 	if err := ex.Net.Partition(ctx, nodes[0], other); err != nil {
