@@ -251,9 +251,12 @@ type clocks struct {
 	timeSync sysclock.TimeSync
 
 	// smu guards stop, the cancel of a strobe in progress: a reset, a
-	// lapse and a shutdown end it before they take mu.
+	// lapse and a shutdown end it before they take mu. ends counts those
+	// ends: a strobe asked for before one (its ticket is older) never
+	// starts, though it took mu after it.
 	smu  sync.Mutex
 	stop context.CancelFunc
+	ends uint64
 
 	mu      sync.Mutex
 	system  bool // the host is marked clock: system
@@ -333,6 +336,7 @@ func (s *Server) handleClock(ctx context.Context, req Request, resp *Response) e
 	if req.Op == OpClockReset {
 		s.endStrobe()
 	}
+	ticket := s.strobeTicket()
 	arrived := time.Now()
 	c := &s.clk
 	c.mu.Lock()
@@ -353,11 +357,11 @@ func (s *Server) handleClock(ctx context.Context, req Request, resp *Response) e
 	var err error
 	switch {
 	case c.system:
-		err = s.systemClock(ctx, req.Op, cr, ans)
+		err = s.systemClock(ctx, req.Op, cr, ans, ticket)
 	case req.Op == OpClockSet:
 		err = s.setProcs(ctx, cr.Offsets, false, ans)
 	case req.Op == OpClockStrobe:
-		err = s.strobeProcs(ctx, cr, ans)
+		err = s.strobeProcs(ctx, cr, ans, ticket)
 	case req.Op == OpClockReset:
 		err = s.resetProcs(ctx, ans)
 	}
@@ -373,7 +377,7 @@ func (s *Server) handleClock(ctx context.Context, req Request, resp *Response) e
 
 // systemClock carries out a clock op on the host's real clock (c.mu
 // held).
-func (s *Server) systemClock(ctx context.Context, op string, cr ClockRequest, ans *ClockAnswer) error {
+func (s *Server) systemClock(ctx context.Context, op string, cr ClockRequest, ans *ClockAnswer, ticket uint64) error {
 	c := &s.clk
 	sys, err := s.sysController()
 	if err != nil {
@@ -387,9 +391,11 @@ func (s *Server) systemClock(ctx context.Context, op string, cr ClockRequest, an
 		err = sys.Bump(ctx, cr.Offsets.Realtime-sys.State().Offset)
 	case OpClockStrobe:
 		if err = sys.Bump(ctx, cr.Offsets.Realtime-sys.State().Offset); err == nil {
-			sctx := s.startStrobe(ctx)
-			ans.Report.Flips, err = sys.Strobe(sctx, cr.To.Realtime-cr.Offsets.Realtime, cr.Period, cr.Duration)
-			s.endStrobe()
+			sctx := s.startStrobe(ctx, ticket)
+			if err = strobeEnded(ctx, sctx); err == nil {
+				ans.Report.Flips, err = sys.Strobe(sctx, cr.To.Realtime-cr.Offsets.Realtime, cr.Period, cr.Duration)
+			}
+			s.strobeDone()
 		}
 	case OpClockReset:
 		err = sys.Reset(ctx)
@@ -401,18 +407,62 @@ func (s *Server) systemClock(ctx context.Context, op string, cr ClockRequest, an
 	return err
 }
 
-// startStrobe returns ctx, ended early by endStrobe.
-func (s *Server) startStrobe(ctx context.Context) context.Context {
+// strobeTicket is taken when a strobe is asked for, before it waits
+// for mu: startStrobe knows by it whether a reset, lapse or shutdown came
+// meanwhile.
+func (s *Server) strobeTicket() uint64 {
+	s.clk.smu.Lock()
+	defer s.clk.smu.Unlock()
+	return s.clk.ends
+}
+
+// startStrobe returns ctx, ended early by endStrobe, or already ended if
+// the server finished or a strobe was ended since ticket was taken: a
+// lapse that came while this strobe waited for mu must not find nothing
+// to end and then wait out the whole strobe.
+func (s *Server) startStrobe(ctx context.Context, ticket uint64) context.Context {
 	ctx, cancel := context.WithCancel(ctx)
 	s.clk.smu.Lock()
+	defer s.clk.smu.Unlock()
+	s.lmu.Lock()
+	closed := s.closed
+	s.lmu.Unlock()
+	if closed || s.clk.ends != ticket {
+		cancel()
+		return ctx
+	}
 	s.clk.stop = cancel
-	s.clk.smu.Unlock()
 	return ctx
 }
 
-// endStrobe ends a strobe in progress, if any: it leaves the clocks at
-// its first offsets and returns.
+// endStrobe ends a strobe in progress, if any (it leaves the clocks at
+// its first offsets and returns), and any strobe asked for before now
+// that has not started yet.
 func (s *Server) endStrobe() {
+	s.clk.smu.Lock()
+	defer s.clk.smu.Unlock()
+	s.clk.ends++
+	if s.clk.stop != nil {
+		s.clk.stop()
+		s.clk.stop = nil
+	}
+}
+
+// errStrobeEnded is a strobe's error when a reset, lapse or shutdown came
+// while it waited to start: it never flipped (its first offsets are set).
+var errStrobeEnded = errors.New("strobe ended before it began: a reset, or the agent's end, came while it waited")
+
+// strobeEnded returns errStrobeEnded if sctx, from startStrobe, ended
+// before the strobe began and not because ctx did.
+func strobeEnded(ctx, sctx context.Context) error {
+	if sctx.Err() != nil && ctx.Err() == nil {
+		return errStrobeEnded
+	}
+	return nil
+}
+
+// strobeDone forgets the cancel of a strobe that ended on its own.
+func (s *Server) strobeDone() {
 	s.clk.smu.Lock()
 	defer s.clk.smu.Unlock()
 	if s.clk.stop != nil {
@@ -496,7 +546,7 @@ func (s *Server) setProcs(ctx context.Context, off fault.ClockOffsets, patch boo
 
 // strobeProcs flips the server's processes between cr.Offsets and cr.To
 // (c.mu held), then leaves them at cr.Offsets.
-func (s *Server) strobeProcs(ctx context.Context, cr ClockRequest, ans *ClockAnswer) error {
+func (s *Server) strobeProcs(ctx context.Context, cr ClockRequest, ans *ClockAnswer, ticket uint64) error {
 	if cr.Period <= 0 || cr.Duration < cr.Period {
 		return fmt.Errorf("strobe: want a positive period and a duration of at least one period (got %v, %v)", cr.Period, cr.Duration)
 	}
@@ -523,8 +573,11 @@ func (s *Server) strobeProcs(ctx context.Context, cr ClockRequest, ans *ClockAns
 		}
 	}
 	a, b := toClockfault(cr.Offsets), toClockfault(cr.To)
-	sctx := s.startStrobe(ctx)
-	defer s.endStrobe()
+	sctx := s.startStrobe(ctx, ticket)
+	defer s.strobeDone()
+	if err := strobeEnded(ctx, sctx); err != nil {
+		return err
+	}
 	flips, err := clockfault.Strobe(sctx, setters, a, b, cr.Period, cr.Duration)
 	ans.Report.Flips += flips
 	// The skew as the strobe leaves it, read now: the answer goes back at
