@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaos-testing/chaos/clockfault"
@@ -258,6 +259,10 @@ type clocks struct {
 	stop context.CancelFunc
 	ends uint64
 
+	// marked mirrors system, for a hello that says what is already so
+	// without waiting for mu (a strobe holds it for its whole length).
+	marked atomic.Bool
+
 	mu      sync.Mutex
 	system  bool // the host is marked clock: system
 	sys     *sysclock.Controller
@@ -279,6 +284,9 @@ func (s *Server) byNow() string {
 // modes while clock faults of the other mode are held.
 func (s *Server) markSystem(system bool) error {
 	c := &s.clk
+	if c.marked.Load() == system {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.system == system {
@@ -288,6 +296,7 @@ func (s *Server) markSystem(system bool) error {
 		return fmt.Errorf("the agent holds clock faults in the other mode (system clock %v); reset them first", c.system)
 	}
 	c.system = system
+	c.marked.Store(system)
 	return nil
 }
 
