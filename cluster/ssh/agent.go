@@ -60,6 +60,11 @@ type hostAgent struct {
 	opening chan struct{}
 	umu     sync.Mutex
 	up      *upload // the program's placing, once started
+	// life ends when the agent link is closed: an upload still going
+	// then stops, so close never waits for it, nor does it outlive the
+	// cluster's teardown.
+	life    context.Context
+	endLife context.CancelFunc
 
 	mu     sync.Mutex
 	cl     *agent.Client
@@ -76,8 +81,9 @@ type hostAgent struct {
 
 func newHostAgent(n *Node, lease time.Duration, bins *agentBins, log *slog.Logger, hello func() agent.Request,
 	onLapse func(fault.Entry, agent.LapseData)) *hostAgent {
+	life, endLife := context.WithCancel(context.Background())
 	return &hostAgent{n: n, lease: lease, bins: bins, log: log.With("node", n.name, "host", n.h.label), hello: hello, onLapse: onLapse,
-		stop: make(chan struct{}), opening: make(chan struct{}, 1)}
+		stop: make(chan struct{}), opening: make(chan struct{}, 1), life: life, endLife: endLife}
 }
 
 // call sends req to the agent (connecting first if need be) within ctx.
@@ -157,10 +163,10 @@ type upload struct {
 
 // program returns the agent program's path on the host, placing it
 // there first if need be. The placing runs on its own, bounded by
-// uploadTimeout and not by ctx: a caller whose deadline comes first (a
-// fault cut off by the end of its phase) leaves it to finish for the
-// next caller, rather than cutting the upload off halfway. A failed
-// attempt is made again by the next caller.
+// uploadTimeout and the link's life, not by ctx: a caller whose deadline
+// comes first (a fault cut off by the end of its phase) leaves it to
+// finish for the next caller, rather than cutting the upload off halfway.
+// A failed attempt is made again by the next caller.
 func (a *hostAgent) program(ctx context.Context) (string, error) {
 	a.umu.Lock()
 	u := a.up
@@ -176,7 +182,7 @@ func (a *hostAgent) program(ctx context.Context) (string, error) {
 	if u == nil {
 		u = &upload{done: make(chan struct{})}
 		a.up = u
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), uploadTimeout)
+		uctx, cancel := context.WithTimeout(a.life, uploadTimeout)
 		go func() {
 			defer cancel()
 			began := time.Now()
@@ -401,6 +407,9 @@ func (a *hostAgent) renewLoop() {
 // close shuts the daemon down (it heals everything of ours and exits)
 // and closes the session.
 func (a *hostAgent) close(ctx context.Context) error {
+	// An open waiting for the program's upload holds mu: the upload ends
+	// first, so that open returns.
+	a.endLife()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
