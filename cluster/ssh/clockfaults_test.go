@@ -5,6 +5,8 @@ package ssh_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -118,6 +120,16 @@ func TestAgentsShiftServerClocksOnRealHostsAndRestoreThemOnTheirOwnWhenCutOff(t 
 	}
 	if p, _ := shifted(t, pid2); p {
 		t.Errorf("n2's server patched, but only n1 was shifted")
+	}
+	// The agent on these hosts, which share this machine's clock, has no
+	// real clock to set.
+	b, err := os.ReadFile(filepath.Join(hs.List[0].Dir, id, "n1", agent.PidFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%s/environ", strings.Fields(string(b))[0]))
+	if err != nil || !slices.Contains(strings.Split(string(env), "\x00"), agent.NoSystemClockEnv+"=1") {
+		t.Errorf("the agent on h1 runs without %s=1 in its environment (%v): it could set this machine's clock", agent.NoSystemClockEnv, err)
 	}
 
 	rep, err = ex.Clock.Strobe(ctx, n2, fault.ClockOffsets{}, fault.ClockOffsets{Realtime: 200 * time.Millisecond}, 10*time.Millisecond, 300*time.Millisecond)

@@ -3,12 +3,18 @@ package ssh_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chaos-testing/chaos/cluster/ssh"
+	"github.com/chaos-testing/chaos/cluster/ssh/agent"
+	"github.com/chaos-testing/chaos/fault"
 	"github.com/chaos-testing/chaos/internal/sshhosts"
 	"github.com/chaos-testing/chaos/internal/testenv"
 	"github.com/chaos-testing/chaos/node"
@@ -66,6 +72,33 @@ func TestSSHRuntimeRunsEverythingThroughSudoForAUserNotRoot(t *testing.T) {
 	}
 	if logs := logsOf(t, p); strings.Count(logs, "serving") != 2 {
 		t.Errorf("log after a restart through sudo:\n%s", logs)
+	}
+	// The agent, started through sudo, runs as root, and sudo kept the
+	// variable that keeps it off this machine's clock.
+	j, err := fault.OpenJournal(filepath.Join(t.TempDir(), "faults.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ex, err := c.Faults(fault.ExecConfig{Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ex.Net.Partition(ctx, c.Nodes()[0], []netip.Addr{netip.MustParseAddr("192.0.2.1")}); err != nil {
+		t.Fatalf("a partition through sudo: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(hs.List[0].Dir, "sshsudo-1", "n1", agent.PidFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	apid, _ := strconv.Atoi(strings.Fields(string(b))[0])
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", apid))
+	if uid := uidOf(t, apid); uid != "0" || err != nil || !slices.Contains(strings.Split(string(env), "\x00"), agent.NoSystemClockEnv+"=1") {
+		t.Errorf("the agent through sudo: uid %s, %s=1 in its environment: %v (%v)", uid, agent.NoSystemClockEnv,
+			slices.Contains(strings.Split(string(env), "\x00"), agent.NoSystemClockEnv+"=1"), err)
+	}
+	if err := ex.Net.HealAll(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if err := c.Down(ctx); err != nil {
 		t.Fatal(err)

@@ -65,6 +65,12 @@ type Hosts struct {
 	tmp   string
 }
 
+// NoSystemClockEnv is the variable (cluster/ssh/agent's
+// NoSystemClockEnv) that every SSH session on the hosts gets, and sudo
+// keeps: an agent started there never has the real clock, which here is
+// this machine's.
+const NoSystemClockEnv = "CHAOS_AGENT_NO_SYSTEM_CLOCK"
+
 // Available says why hosts cannot be made here, or "" if they can.
 func Available() string {
 	if os.Geteuid() != 0 {
@@ -174,6 +180,9 @@ func NewWith(t testing.TB, n int, opts Options) *Hosts {
 			"ListenAddress " + h.Addr.String(), "Port 22", "HostKey " + hostKeyFile, "AuthorizedKeysFile " + auth,
 			"PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
 			"UsePAM no", "StrictModes no", "PidFile none", "MaxSessions 64", "MaxStartups 64", "LogLevel FATAL",
+			// These hosts share this machine's clock: the agents started
+			// here must never set it (agent.NoSystemClockEnv).
+			"SetEnv " + NoSystemClockEnv + "=1",
 		}, "\n") + "\n"
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)

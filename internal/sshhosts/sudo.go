@@ -76,7 +76,9 @@ func sudoUser(t testing.TB, hs *Hosts, auth, user string) map[string][]byte {
 		}
 		etc[f.name] = append(b, f.line...)
 	}
-	etc["sudoers.d/"+user] = []byte(user + " ALL=(ALL:ALL) NOPASSWD: ALL\n")
+	// sudo keeps the variable that keeps the agents off this machine's
+	// clock (sshd sets it).
+	etc["sudoers.d/"+user] = []byte("Defaults env_keep += \"" + NoSystemClockEnv + "\"\n" + user + " ALL=(ALL:ALL) NOPASSWD: ALL\n")
 	return etc
 }
 

@@ -30,6 +30,13 @@ const (
 	LogFile     = "agent.log"
 )
 
+// NoSystemClockEnv, set to anything in the agent's environment, leaves
+// it without the host's real clock: a host marked clock: system then gets
+// errors, and nothing a previous daemon journaled is stepped back. The
+// test hosts (internal/sshhosts) set it: they are network namespaces of
+// the machine that runs the tests, whose clock is never to be set.
+const NoSystemClockEnv = "CHAOS_AGENT_NO_SYSTEM_CLOCK"
+
 // Main runs the agent program with args (without the program's name) and
 // returns its exit status:
 //
@@ -166,10 +173,13 @@ func daemon(dir, node string, lease time.Duration, log *slog.Logger) error {
 	defer os.Remove(PidFile)
 	// The real system clock is used only on a host whose hello says it is
 	// marked clock: system, or to restore what a previous daemon of this
-	// folder journaled (Recover).
-	s, err := NewServer(Config{Lease: lease, Journal: JournalFile, NetNS: "/proc/self/ns/net", Node: node,
-		NewFaults: NetfaultExecutor(log), Procs: ServerProcs{PidFile: "server.pid"},
-		SystemClock: sysclock.System{}, TimeSync: sysclock.Services{Run: sysclock.Exec{}}, Log: log})
+	// folder journaled (Recover); never where NoSystemClockEnv is set.
+	cfg := Config{Lease: lease, Journal: JournalFile, NetNS: "/proc/self/ns/net", Node: node,
+		NewFaults: NetfaultExecutor(log), Procs: ServerProcs{PidFile: "server.pid"}, Log: log}
+	if os.Getenv(NoSystemClockEnv) == "" {
+		cfg.SystemClock, cfg.TimeSync = sysclock.System{}, sysclock.Services{Run: sysclock.Exec{}}
+	}
+	s, err := NewServer(cfg)
 	if err != nil {
 		return err
 	}
