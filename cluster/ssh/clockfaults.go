@@ -227,7 +227,7 @@ func (f *clockFaults) lapsed(n *Node, e fault.Entry, d agent.LapseData) {
 	f.mu.Unlock()
 	if held {
 		if err := f.journal.Append(fault.Entry{Time: e.Time, Op: fault.OpHeal, Kind: KindAgentClock, Target: n.name, Key: "clock",
-			By: agent.ByLease, Note: "restored by the agent on its own: " + e.Note}); err != nil {
+			By: e.By, Note: "restored by the agent on its own: " + e.Note}); err != nil {
 			f.net.log.Error("ssh: fault journal", "err", err)
 		}
 	}

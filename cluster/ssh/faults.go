@@ -194,7 +194,7 @@ func (f *netFaults) lapsed(n *Node, e fault.Entry, d agent.LapseData) {
 	f.mu.Unlock()
 	if held {
 		if err := f.journal.Append(fault.Entry{Time: e.Time, Op: fault.OpHeal, Kind: KindAgentNet, Target: n.name, Key: "net",
-			By: agent.ByLease, Note: "healed by the agent on its own: " + e.Note}); err != nil {
+			By: e.By, Note: "healed by the agent on its own: " + e.Note}); err != nil {
 			f.log.Error("ssh: fault journal", "err", err)
 		}
 	}

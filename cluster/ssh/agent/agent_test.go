@@ -314,3 +314,46 @@ func TestALapseRetriesAHealThatFailed(t *testing.T) {
 		t.Fatalf("%d heals, faults left %v; want 3 heals (two failed) and nothing left", ff.heals, ff.f)
 	}
 }
+
+// TestAnAgentStoppedByASignalJournalsItsHealAsItsOwn: a SIGTERM (Stop)
+// is not the controller's shutdown, so the heal is journaled like a
+// lapse, by BySignal, with what was held; the controller's shutdown
+// journals no such entry.
+func TestAnAgentStoppedByASignalJournalsItsHealAsItsOwn(t *testing.T) {
+	for _, signal := range []bool{true, false} {
+		s, ff, _, jpath := newTestServer(t, 4*time.Second)
+		ctx := context.Background()
+		do(t, s, Request{Op: OpHello, Node: "n1", Protected: []netip.Addr{ctl}})
+		do(t, s, Request{Op: OpPartition, Addrs: []netip.Addr{n2}})
+		if signal {
+			s.Stop(ctx, "stopped by signal terminated")
+		} else {
+			do(t, s, Request{Op: OpShutdown})
+		}
+		<-s.Done()
+		if _, held := ff.Faults("n1"); held || ff.heals != 1 {
+			t.Errorf("signal %v: held %v after, %d heals", signal, held, ff.heals)
+		}
+		es, err := fault.ReadJournal(jpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var own []fault.Entry
+		for _, e := range es {
+			if e.Kind == KindLease {
+				own = append(own, e)
+			}
+		}
+		switch {
+		case signal && (len(own) != 1 || own[0].By != BySignal || !strings.Contains(own[0].Note, "signal")):
+			t.Errorf("stopped by a signal: entries of its own %+v, want one by %s", own, BySignal)
+		case signal:
+			var d LapseData
+			if err := json.Unmarshal(own[0].Data, &d); err != nil || !slices.Equal(d.Held.Partition, []netip.Addr{n2}) {
+				t.Errorf("what it held: %+v (%v), want the partition", d, err)
+			}
+		case len(own) != 0:
+			t.Errorf("shut down by the controller: entries of its own %+v, want none", own)
+		}
+	}
+}

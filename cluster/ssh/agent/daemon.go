@@ -211,7 +211,7 @@ func daemon(dir, node string, lease time.Duration, log *slog.Logger) error {
 		case <-tick.C:
 			s.Tick(ctx)
 		case g := <-sig:
-			s.Shutdown(ctx, "signal "+g.String())
+			s.Stop(ctx, "stopped by signal "+g.String())
 		case <-s.Done():
 			ln.Close()
 			// Let answers in flight (a shutdown's) go out.

@@ -77,8 +77,13 @@ const (
 // on its own, because its lease lapsed.
 const ByLease = "agent-lease"
 
-// KindLease is the journal kind of the entry that says a lease lapsed and
-// what the agent held then (LapseData); its heals follow it.
+// BySignal is the By of what an agent heals when it is stopped by a
+// signal rather than by the controller (Server.Stop).
+const BySignal = "agent-signal"
+
+// KindLease is the journal kind of the entry that says the agent healed
+// on its own, its lease lapsed (By ByLease) or a signal stopped it (By
+// BySignal), and what it held then (LapseData); its heals follow it.
 const KindLease = "lease"
 
 // Request is one line from the controller.

@@ -203,6 +203,24 @@ func (s *Server) Tick(ctx context.Context) bool {
 	return true
 }
 
+// Stop heals everything and finishes the server on a signal (SIGTERM:
+// a `chaos cluster down --force` from elsewhere, the host shutting down).
+// The controller did not ask for it, so it is journaled as a heal of the
+// agent's own, like a lapse (an entry of KindLease, By BySignal, saying
+// what was held): the controller reads it back and the run is unknown.
+func (s *Server) Stop(ctx context.Context, why string) {
+	s.endStrobe()
+	s.lmu.Lock()
+	if s.closed {
+		s.lmu.Unlock()
+		return
+	}
+	s.closed = true
+	lease := s.lease
+	s.lmu.Unlock()
+	s.finish(ctx, why, BySignal, &lease)
+}
+
 // Shutdown heals everything and finishes the server.
 func (s *Server) Shutdown(ctx context.Context, why string) {
 	s.endStrobe()
