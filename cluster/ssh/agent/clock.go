@@ -678,29 +678,14 @@ func (s *Server) clockHeld() *ClockHeld {
 // retrying a failure as healRetrying does.
 func (s *Server) healClocks(ctx context.Context) error {
 	c := &s.clk
-	wait := 100 * time.Millisecond
-	var err error
-	for i := range HealAttempts {
+	return s.retry(ctx, "clock heal", func() error {
 		var ans ClockAnswer
-		err = s.resetProcs(ctx, &ans)
+		err := s.resetProcs(ctx, &ans)
 		if c.sys != nil {
 			err = errors.Join(err, c.sys.Reset(ctx))
 		}
-		if err == nil {
-			return nil
-		}
-		if i == HealAttempts-1 {
-			break
-		}
-		s.log.Warn("agent: clock heal failed; retrying", "attempt", i+1, "err", err)
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
-	return fmt.Errorf("%d attempts: %w", HealAttempts, err)
+		return err
+	})
 }
 
 // Recover restores what a previous agent of this folder journaled as

@@ -209,29 +209,29 @@ func (s *Server) Tick(ctx context.Context) bool {
 // agent's own, like a lapse (an entry of KindLease, By BySignal, saying
 // what was held): the controller reads it back and the run is unknown.
 func (s *Server) Stop(ctx context.Context, why string) {
-	s.endStrobe()
-	s.lmu.Lock()
-	if s.closed {
-		s.lmu.Unlock()
-		return
+	if lease, ok := s.close(); ok {
+		s.finish(ctx, why, BySignal, &lease)
 	}
-	s.closed = true
-	lease := s.lease
-	s.lmu.Unlock()
-	s.finish(ctx, why, BySignal, &lease)
 }
 
 // Shutdown heals everything and finishes the server.
 func (s *Server) Shutdown(ctx context.Context, why string) {
+	if _, ok := s.close(); ok {
+		s.finish(ctx, why, "", nil)
+	}
+}
+
+// close ends any strobe and marks the server closed, once: it reports
+// whether this call did, and the lease as it stood.
+func (s *Server) close() (Lease, bool) {
 	s.endStrobe()
 	s.lmu.Lock()
+	defer s.lmu.Unlock()
 	if s.closed {
-		s.lmu.Unlock()
-		return
+		return Lease{}, false
 	}
 	s.closed = true
-	s.lmu.Unlock()
-	s.finish(ctx, why, "", nil)
+	return s.lease, true
 }
 
 // finish heals what the executor holds (journaled, By by if given), and
@@ -291,16 +291,23 @@ const HealAttempts = 7
 // healRetrying heals everything of ours, retrying a failed heal up to
 // HealAttempts times in all while ctx lasts; it returns the last error.
 func (s *Server) healRetrying(ctx context.Context) error {
+	return s.retry(ctx, "heal", func() error { return s.faults.Heal(ctx, s.target()) })
+}
+
+// retry calls heal until it succeeds, HealAttempts times at most while
+// ctx lasts, the waits between attempts doubling from 100 ms; it returns
+// the last error.
+func (s *Server) retry(ctx context.Context, what string, heal func() error) error {
 	wait := 100 * time.Millisecond
 	var err error
 	for i := range HealAttempts {
-		if err = s.faults.Heal(ctx, s.target()); err == nil {
+		if err = heal(); err == nil {
 			return nil
 		}
 		if i == HealAttempts-1 {
 			break
 		}
-		s.log.Warn("agent: heal failed; retrying", "attempt", i+1, "err", err)
+		s.log.Warn("agent: "+what+" failed; retrying", "attempt", i+1, "err", err)
 		select {
 		case <-ctx.Done():
 			return err
