@@ -110,25 +110,7 @@ func TestAgentsPartitionAndDelayRealHostsAndHealOnTheirOwnWhenCutOff(t *testing.
 	defer cancel()
 	s := settings(hs)
 	s.AgentLease = 3 * time.Second
-	rt, err := ssh.New(s, nil, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	c, err := rt.Up(ctx, spec(t, "sshagent-1", 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := c.Down(context.Background()); err != nil {
-			t.Error(err)
-		}
-		for _, h := range hs.List {
-			if left := h.Leftovers(); len(left) > 0 {
-				t.Errorf("%s: left on the host after down: %q", h.Name, left)
-			}
-		}
-	}()
+	c := upAndDownClean(t, ctx, hs, s, "sshagent-1", 3)
 	jpath := filepath.Join(t.TempDir(), "faults.jsonl")
 	j, err := fault.OpenJournal(jpath)
 	if err != nil {
@@ -304,26 +286,8 @@ func TestControllerKilledDuringAPartitionLeavesHostsWholeWithinTheLease(t *testi
 	defer cancel()
 	s := settings(hs)
 	s.AgentLease = 3 * time.Second
-	rt, err := ssh.New(s, nil, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
 	const id = "sshagent-kill"
-	c, err := rt.Up(ctx, spec(t, id, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := c.Down(context.Background()); err != nil {
-			t.Error(err)
-		}
-		for _, h := range hs.List {
-			if left := h.Leftovers(); len(left) > 0 {
-				t.Errorf("%s: left on the host after down: %q", h.Name, left)
-			}
-		}
-	}()
+	upAndDownClean(t, ctx, hs, s, id, 3)
 	jpath := filepath.Join(t.TempDir(), "faults.jsonl")
 	spec, _ := json.Marshal(childSpec{Settings: s, Cluster: id, Journal: jpath})
 	child := exec.Command(os.Args[0], "-test.run=^$")

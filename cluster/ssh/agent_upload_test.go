@@ -23,26 +23,8 @@ func TestAFaultCutOffWhileTheAgentUploadsLeavesTheUploadWhole(t *testing.T) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rt, err := ssh.New(settings(hs), nil, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	c, err := rt.Up(ctx, spec(t, "sshagent-up", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := upAndDownClean(t, ctx, hs, settings(hs), "sshagent-up", 1)
 	t.Logf("host and cluster up in %v", time.Since(began).Round(time.Millisecond))
-	defer func() {
-		if err := c.Down(context.Background()); err != nil {
-			t.Error(err)
-		}
-		for _, h := range hs.List {
-			if left := h.Leftovers(); len(left) > 0 {
-				t.Errorf("%s: left on the host after down: %q", h.Name, left)
-			}
-		}
-	}()
 	j, err := fault.OpenJournal(filepath.Join(t.TempDir(), "faults.jsonl"))
 	if err != nil {
 		t.Fatal(err)

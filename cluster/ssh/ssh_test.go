@@ -67,6 +67,33 @@ var argvd struct {
 
 // buildArgvd returns a copy of the test server of t's own (a test may
 // change its copy, as the upload cache test does).
+// upAndDownClean brings up cluster id of n nodes on hs with settings s,
+// and has the test, once done, take it down and find nothing of it left
+// on any host.
+func upAndDownClean(t *testing.T, ctx context.Context, hs *sshhosts.Hosts, s *ssh.Settings, id string, n int) cluster.Cluster {
+	t.Helper()
+	rt, err := ssh.New(s, nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	c, err := rt.Up(ctx, spec(t, id, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Down(context.Background()); err != nil {
+			t.Error(err)
+		}
+		for _, h := range hs.List {
+			if left := h.Leftovers(); len(left) > 0 {
+				t.Errorf("%s: left on the host after down: %q", h.Name, left)
+			}
+		}
+	})
+	return c
+}
+
 func buildArgvd(t *testing.T) string {
 	t.Helper()
 	argvd.Lock()
